@@ -1,0 +1,47 @@
+// Element types the runtime stores on the GPU.
+// bf16 and f16 are stored packed two per u32 (element 2i in the low half, 2i+1 in the high half),
+// which is exactly the little-endian byte layout of a safetensors BF16/F16 tensor: weights upload raw.
+export type DType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+
+/** Bytes a tensor of `numel` elements occupies on the GPU, rounded up to whole u32 words. */
+export function storageBytes(dtype: DType, numel: number): number {
+  return Math.ceil((numel * DTYPE_BYTES[dtype]) / 4) * 4;
+}
+
+const f32View = new Float32Array(1);
+const u32View = new Uint32Array(f32View.buffer);
+
+/** bf16 bits → f32 value (bf16 is the top half of an f32). */
+export function bf16ToF32(bits: number): number {
+  u32View[0] = (bits & 0xffff) << 16;
+  return f32View[0]!;
+}
+
+/** f32 value → bf16 bits, round to nearest even (NaN stays NaN), as torch's .to(bfloat16). */
+export function f32ToBf16(value: number): number {
+  f32View[0] = value;
+  const u = u32View[0]!;
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Round an f32 to the nearest bf16 value, returned as a number. */
+export function roundToBf16(value: number): number {
+  return bf16ToF32(f32ToBf16(value));
+}
+
+/** Pack f32 values as bf16, two per u32, into a Uint16Array-compatible byte layout. */
+export function packBf16(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length + (values.length & 1));
+  for (let i = 0; i < values.length; i++) out[i] = f32ToBf16(values[i]!);
+  return out;
+}
+
+/** Unpack bf16 halves back to f32. */
+export function unpackBf16(bits: Uint16Array, numel = bits.length): Float32Array {
+  const out = new Float32Array(numel);
+  for (let i = 0; i < numel; i++) out[i] = bf16ToF32(bits[i]!);
+  return out;
+}
