@@ -33,7 +33,7 @@ export function roundToBf16(value: number): number {
 }
 
 /** Pack f32 values as bf16, two per u32, into a Uint16Array-compatible byte layout. */
-export function packBf16(values: ArrayLike<number>): Uint16Array {
+export function packBf16(values: ArrayLike<number>): Uint16Array<ArrayBuffer> {
   const out = new Uint16Array(values.length + (values.length & 1));
   for (let i = 0; i < values.length; i++) out[i] = f32ToBf16(values[i]!);
   return out;

@@ -1,0 +1,202 @@
+// A plan turns a recorded graph into GPU objects once: intermediates placed in one arena, every dispatch's
+// Params packed into one uniform buffer, pipelines and bind groups created. run() then only writes inputs
+// (and symbolic Params such as the decode position), encodes one compute pass and submits: the per-step
+// host cost of a replayed decode graph is the encoding loop and nothing else.
+import type { Gpu } from './device.js';
+import { type Binding, type Dispatch, type Graph, bindingTensor } from './graph.js';
+import { getPipeline } from './kernel.js';
+import { type Placement, placeIntermediates } from './memory.js';
+import { type Tensor, byteLength, formatShape } from './tensor.js';
+import { UniformArena } from './uniforms.js';
+import { type WaitStats, waitForGpu } from './wait.js';
+
+interface EncodedDispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly grid: readonly [number, number, number];
+  readonly node: number;
+}
+
+export interface PlanOptions {
+  /** Tensors to keep alive to the end (outputs, captures) so they can be read after the run. */
+  readonly keep?: readonly Tensor[];
+  /** Fill the arena with NaN before every run so an unwritten element fails a test. */
+  readonly poison?: boolean;
+  readonly label?: string;
+}
+
+export interface RunOptions {
+  /** Host data for input tensors, written before the pass. */
+  readonly inputs?: ReadonlyArray<readonly [Tensor, ArrayBufferView]>;
+  /** Values of symbolic Params (see runtime/uniforms.ts sym()). */
+  readonly symbols?: Readonly<Record<string, number>>;
+  /** Tensors copied out in the same submission; returned as raw bytes. */
+  readonly read?: readonly Tensor[];
+}
+
+export interface Plan {
+  readonly graph: Graph;
+  readonly placement: Placement;
+  readonly arena: GPUBuffer | undefined;
+  readonly dispatchCount: number;
+  readonly wait: WaitStats;
+  /** Encode + submit + wait; resolves with the bytes of `read` tensors (by tensor name). */
+  run(options?: RunOptions): Promise<Map<string, ArrayBuffer>>;
+  /** Encode + submit without waiting (for pipelining host work with the GPU). */
+  submit(options?: RunOptions): void;
+  /** Host ms spent in the last encode (JS only). */
+  readonly lastEncodeMs: number;
+  /** Where a tensor of this graph lives (weights/inputs: their own range; intermediates: the arena). */
+  rangeOf(t: Tensor): { buffer: GPUBuffer; offset: number; size: number };
+  destroy(): void;
+}
+
+export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): Plan {
+  const { device } = gpu;
+  const alignment = Math.max(gpu.limits.minStorageBufferOffsetAlignment, 16);
+  const placement = placeIntermediates(graph.nodes, options.keep ?? [], alignment);
+  if (placement.arenaBytes > gpu.limits.maxBufferSize) {
+    throw new Error(`[plan ${options.label ?? ''}] needs ${placement.arenaBytes} bytes of intermediates, over maxBufferSize ${gpu.limits.maxBufferSize}`);
+  }
+  const arena =
+    placement.arenaBytes > 0
+      ? device.createBuffer({ label: `${options.label ?? 'plan'}.arena`, size: placement.arenaBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST })
+      : undefined;
+
+  const rangeOf = (t: Tensor) => {
+    if (t.kind === 'intermediate') {
+      const offset = placement.offsets.get(t.id);
+      if (offset === undefined || !arena) throw new Error(`[plan] ${t.name} is not produced or used by this graph`);
+      return { buffer: arena, offset, size: byteLength(t) };
+    }
+    if (!t.storage) throw new Error(`[plan] ${t.kind} tensor ${t.name} has no GPU storage`);
+    return { buffer: t.storage.buffer, offset: t.storage.offset, size: byteLength(t) };
+  };
+  const resolve = (b: Binding) => {
+    const t = bindingTensor(b);
+    const r = rangeOf(t);
+    if ('tensor' in b) {
+      if (b.byteOffset + b.byteSize > r.size) throw new Error(`[plan] range ${b.byteOffset}+${b.byteSize} is outside ${t.name} (${r.size} bytes)`);
+      return { buffer: r.buffer, offset: r.offset + b.byteOffset, size: b.byteSize };
+    }
+    return r;
+  };
+
+  const dispatches = graph.nodes.flatMap((node, i) => node.dispatches.map((d) => ({ d, node: i })));
+  const uniformAlign = gpu.limits.minUniformBufferOffsetAlignment;
+  const arenaBytes = dispatches.reduce((n, { d }) => n + Math.ceil(d.kernel.iface.paramsSize / uniformAlign + 1) * uniformAlign, 0);
+  const uniforms = new UniformArena(Math.max(arenaBytes, 256), uniformAlign);
+  const paramOffsets = dispatches.map(({ d }) => (d.kernel.iface.paramsSize && hasUniform(d) ? uniforms.pack(d.kernel.name, d.kernel.iface, d.params) : -1));
+  const uniformBuffer = device.createBuffer({ label: `${options.label ?? 'plan'}.uniforms`, size: Math.max(256, Math.ceil(uniforms.byteLength / 16) * 16), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const hasSymbols = uniforms.symbols.length > 0;
+  if (!hasSymbols) device.queue.writeBuffer(uniformBuffer, 0, uniforms.bytes);
+
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const encoded: EncodedDispatch[] = dispatches.map(({ d, node }, i) => {
+    const name = graph.nodes[node]!.name;
+    const pipeline = getPipeline(device, d.kernel, d.constants);
+    const given = new Set(Object.keys(d.bindings));
+    const entries: GPUBindGroupEntry[] = d.kernel.iface.bindings.map((decl) => {
+      if (decl.kind === 'uniform') return { binding: decl.binding, resource: { buffer: uniformBuffer, offset: paramOffsets[i]!, size: d.kernel.iface.paramsSize } };
+      const b = d.bindings[decl.name];
+      if (!b) throw new Error(`[${name}] kernel ${d.kernel.name} needs binding "${decl.name}"`);
+      given.delete(decl.name);
+      const r = resolve(b);
+      if (r.size > gpu.limits.maxStorageBufferBindingSize) {
+        const t = bindingTensor(b);
+        throw new Error(`[${name}] ${t.name} ${formatShape(t.shape)} binds ${r.size} bytes, over maxStorageBufferBindingSize ${gpu.limits.maxStorageBufferBindingSize}`);
+      }
+      return { binding: decl.binding, resource: { buffer: r.buffer, offset: r.offset, size: r.size } };
+    });
+    if (given.size) throw new Error(`[${name}] kernel ${d.kernel.name} has no binding(s) ${[...given].join(', ')}`);
+    const bindGroup = device.createBindGroup({ label: name, layout: pipeline.getBindGroupLayout(0), entries });
+    return { pipeline, bindGroup, grid: foldGrid(d.grid, maxDim, name), node };
+  });
+
+  const poison = options.poison && arena ? new Uint32Array(placement.arenaBytes / 4).fill(0x7fc00001) : undefined;
+  const staging = new Map<number, GPUBuffer>();
+  const wait: WaitStats = { expectedMs: 0 };
+  let lastEncodeMs = 0;
+
+  const encodeAndSubmit = (run: RunOptions) => {
+    const t0 = performance.now();
+    for (const [t, data] of run.inputs ?? []) {
+      const r = rangeOf(t);
+      if (data.byteLength > r.size) throw new Error(`[plan] input ${t.name} got ${data.byteLength} bytes, holds ${r.size}`);
+      device.queue.writeBuffer(r.buffer, r.offset, data.buffer, data.byteOffset, data.byteLength);
+    }
+    if (hasSymbols) {
+      uniforms.setSymbols(run.symbols ?? {});
+      device.queue.writeBuffer(uniformBuffer, 0, uniforms.bytes);
+    }
+    if (poison && arena) device.queue.writeBuffer(arena, 0, poison);
+    const encoder = device.createCommandEncoder({ label: options.label });
+    const pass = encoder.beginComputePass({ label: options.label });
+    let current: GPUComputePipeline | undefined;
+    for (const e of encoded) {
+      if (e.pipeline !== current) pass.setPipeline((current = e.pipeline));
+      pass.setBindGroup(0, e.bindGroup);
+      pass.dispatchWorkgroups(e.grid[0], e.grid[1], e.grid[2]);
+    }
+    pass.end();
+    const reads: [Tensor, GPUBuffer][] = [];
+    for (const t of run.read ?? []) {
+      const r = rangeOf(t);
+      let buf = staging.get(t.id);
+      if (!buf || buf.size < r.size) {
+        buf?.destroy();
+        buf = device.createBuffer({ label: `${t.name}.readback`, size: r.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        staging.set(t.id, buf);
+      }
+      encoder.copyBufferToBuffer(r.buffer, r.offset, buf, 0, r.size);
+      reads.push([t, buf]);
+    }
+    device.queue.submit([encoder.finish()]);
+    lastEncodeMs = performance.now() - t0;
+    return reads;
+  };
+
+  return {
+    graph,
+    placement,
+    arena,
+    dispatchCount: encoded.length,
+    wait,
+    get lastEncodeMs() {
+      return lastEncodeMs;
+    },
+    rangeOf,
+    submit(run = {}) {
+      encodeAndSubmit(run);
+    },
+    async run(run = {}) {
+      const reads = encodeAndSubmit(run);
+      await waitForGpu(device, wait);
+      const out = new Map<string, ArrayBuffer>();
+      for (const [t, buf] of reads) {
+        await buf.mapAsync(GPUMapMode.READ, 0, byteLength(t));
+        out.set(t.name, buf.getMappedRange(0, byteLength(t)).slice(0));
+        buf.unmap();
+      }
+      return out;
+    },
+    destroy() {
+      arena?.destroy();
+      uniformBuffer.destroy();
+      for (const b of staging.values()) b.destroy();
+    },
+  };
+}
+
+function hasUniform(d: Dispatch): boolean {
+  return d.kernel.iface.bindings.some((b) => b.kind === 'uniform');
+}
+
+/** Grids wider than the per-dimension limit fold x into y; kernels recover the linear index (see kernels/README.md). */
+function foldGrid(grid: readonly [number, number, number], maxDim: number, name: string): [number, number, number] {
+  const [x, y, z] = grid;
+  if (x <= maxDim) return [x, y, z];
+  if (y !== 1) throw new Error(`[${name}] grid [${grid.join(', ')}] exceeds ${maxDim} workgroups in x and cannot fold into y`);
+  const ny = Math.ceil(x / maxDim);
+  return [Math.ceil(x / ny), ny, z];
+}

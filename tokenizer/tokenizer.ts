@@ -1,0 +1,147 @@
+// Qwen2 byte-level BPE tokenizer for InternVL2-1B on @huggingface/tokenizers (SPEC §8).
+// Encoding is the library's; decoding is done here at the byte level so that it matches the slow
+// Qwen2Tokenizer exactly (added tokens split the text into separately decoded runs, invalid UTF-8 → U+FFFD)
+// and so that the streaming decoder (stream_decoder.ts) shares the same bytes per id.
+import { Tokenizer } from '@huggingface/tokenizers';
+import { tokenToBytes } from './byte_level.js';
+import {
+  buildQwen2TokenizerJson,
+  mergeAddedTokens,
+  parseMergesTxt,
+  type TokenizerConfigJson,
+  type TokenizerJson,
+} from './tokenizer_json.js';
+
+/** File contents (text), as read from a model directory or fetched from the hub. */
+export interface TokenizerFiles {
+  tokenizerJson?: string;
+  vocabJson?: string;
+  mergesTxt?: string;
+  addedTokensJson?: string;
+  tokenizerConfigJson?: string;
+}
+
+export interface DecodeOptions {
+  skipSpecialTokens?: boolean;
+}
+
+/** What a decoder needs to know about one id. */
+export type TokenPiece =
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'added'; text: string; special: boolean };
+
+export class QwenTokenizer {
+  /** Highest id + 1 (151655 for InternVL2-1B: 151643 BPE tokens + 12 added tokens). */
+  readonly vocabSize: number;
+  private readonly pieces: (TokenPiece | undefined)[] = [];
+  private readonly added = new Map<number, { content: string; special: boolean }>();
+
+  constructor(private readonly hf: Tokenizer, json: TokenizerJson) {
+    let maxId = -1;
+    for (const id of Object.values(json.model.vocab)) if (id > maxId) maxId = id;
+    for (const t of json.added_tokens) {
+      this.added.set(t.id, { content: t.content, special: t.special });
+      if (t.id > maxId) maxId = t.id;
+    }
+    this.vocabSize = maxId + 1;
+  }
+
+  /** Token ids of text; never adds BOS/EOS (Qwen2 has none, SPEC §8). */
+  encode(text: string): number[] {
+    const ids = this.hf.encode(text, { add_special_tokens: false }).ids;
+    for (const id of ids) if (id === undefined) throw new Error(`tokenizer: unknown token in ${JSON.stringify(text)}`);
+    return ids;
+  }
+
+  /** Text of ids, like Qwen2Tokenizer.decode (spaces_between_special_tokens false, no cleanup). */
+  decode(ids: readonly number[], opts: DecodeOptions = {}): string {
+    const utf8 = new TextDecoder('utf-8');
+    const run: Uint8Array[] = [];
+    let out = '';
+    const flushRun = () => {
+      if (run.length === 0) return;
+      out += utf8.decode(concatBytes(run));
+      run.length = 0;
+    };
+    for (const id of ids) {
+      const piece = this.piece(id);
+      if (piece.kind === 'bytes') {
+        run.push(piece.bytes);
+      } else if (!(piece.special && opts.skipSpecialTokens)) {
+        flushRun();
+        out += piece.text;
+      }
+    }
+    flushRun();
+    return out;
+  }
+
+  /** Bytes of a BPE id, or the text of an added token; throws for an id outside the vocabulary. */
+  piece(id: number): TokenPiece {
+    let p = this.pieces[id];
+    if (p) return p;
+    const added = this.added.get(id);
+    if (added) {
+      p = { kind: 'added', text: added.content, special: added.special };
+    } else {
+      const token = this.hf.id_to_token(id);
+      const bytes = token === undefined ? null : tokenToBytes(token);
+      if (!bytes) throw new Error(`tokenizer: id ${id} is not in the vocabulary`);
+      p = { kind: 'bytes', bytes };
+    }
+    this.pieces[id] = p;
+    return p;
+  }
+
+  isSpecial(id: number): boolean {
+    return this.added.get(id)?.special ?? false;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.hf.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.hf.id_to_token(id);
+  }
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * tokenizer.json when present; otherwise the equivalent object built from the slow file set
+ * (vocab.json + merges.txt + added_tokens.json + tokenizer_config.json).
+ */
+export function tokenizerJsonFromFiles(files: TokenizerFiles): TokenizerJson {
+  if (files.tokenizerJson !== undefined) return JSON.parse(files.tokenizerJson) as TokenizerJson;
+  if (files.vocabJson === undefined || files.mergesTxt === undefined) {
+    throw new Error('tokenizer: need tokenizer.json, or vocab.json and merges.txt');
+  }
+  const vocab = JSON.parse(files.vocabJson) as Record<string, number>;
+  const merges = parseMergesTxt(files.mergesTxt);
+  const addedTokens = files.addedTokensJson ? (JSON.parse(files.addedTokensJson) as Record<string, number>) : {};
+  const added = mergeAddedTokens(addedTokens, parseConfig(files));
+  return buildQwen2TokenizerJson(vocab, merges, added);
+}
+
+function parseConfig(files: TokenizerFiles): TokenizerConfigJson | undefined {
+  return files.tokenizerConfigJson ? (JSON.parse(files.tokenizerConfigJson) as TokenizerConfigJson) : undefined;
+}
+
+export function loadTokenizer(files: TokenizerFiles): QwenTokenizer {
+  const json = tokenizerJsonFromFiles(files);
+  // Qwen2's tokenizer_config says clean_up_tokenization_spaces false; the library would default to true.
+  const config = { ...parseConfig(files), clean_up_tokenization_spaces: false };
+  return new QwenTokenizer(new Tokenizer(json, config), json);
+}
