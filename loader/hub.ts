@@ -279,7 +279,7 @@ export async function* downloadChunks(meta: FileMetadata, offset: number, o: Dow
       if (done > before) failures = 0; // progress was made: the budget is per stall, not per file
       await fail(e);
     } finally {
-      reader.releaseLock();
+      await reader.cancel().catch(() => undefined); // closes the connection when the consumer stops early
     }
     // A clean end short of the size with no new bytes counts as a failure too, so this loop always ends.
     if (!dropped && done < size && done === before) await fail(new Error(`the answer ended at byte ${done}`));

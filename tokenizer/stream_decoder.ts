@@ -6,7 +6,8 @@ import type { DecodeOptions, QwenTokenizer } from './tokenizer.js';
 export class StreamDecoder {
   // A streaming TextDecoder keeps an incomplete trailing sequence (≤ 3 bytes) until it completes,
   // and applies the same replacement rules as a one-shot decode, so pieces add up to the full decode.
-  private utf8 = new TextDecoder('utf-8');
+  // ignoreBOM keeps a leading U+FEFF as text (the default would silently drop it).
+  private utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(
     private readonly tokenizer: QwenTokenizer,

@@ -55,7 +55,7 @@ export class QwenTokenizer {
 
   /** Text of ids, like Qwen2Tokenizer.decode (spaces_between_special_tokens false, no cleanup). */
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
-    const utf8 = new TextDecoder('utf-8');
+    const utf8 = new TextDecoder('utf-8', { ignoreBOM: true }); // keep a leading U+FEFF, as Python does
     const run: Uint8Array[] = [];
     let out = '';
     const flushRun = () => {

@@ -24,7 +24,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from modeling import IMG_CONTEXT_ID, Config, InternVLRef, load_weights, random_weights, rope_cos_sin  # noqa: E402
+from modeling import IMG_CONTEXT_ID, Config, InternVLRef, apply_rope, load_weights, random_weights, rope_cos_sin  # noqa: E402
 from safetensors_io import SafeTensorsFile, bf16_bytes_to_f32, load_file, save_file  # noqa: E402
 
 torch.set_num_threads(2)
@@ -43,11 +43,17 @@ TINY = {
 CFG = Config(TINY)
 W = random_weights(CFG, seed=3)
 M = InternVLRef(CFG, W)
+# "loud" weights (std 0.3) for the formula tests, so that activations are O(1) and a wrong scale, GELU variant,
+# eps or head mapping shows up far above float32 rounding
+WL = random_weights(CFG, seed=11, std=0.3)
+ML = InternVLRef(CFG, WL)
 
 
 def close(a, b, tol, what):
+    """max |a-b| <= tol * max(1, max |b|)"""
     err = (a.double() - b.double()).abs().max().item()
-    assert err <= tol, f"{what}: max abs err {err} > {tol}"
+    scale = max(1.0, b.double().abs().max().item())
+    assert err <= tol * scale, f"{what}: max abs err {err} > {tol} * {scale}"
 
 
 def test_safetensors_roundtrip(tmp):
@@ -104,9 +110,9 @@ def test_vision_attention_loop():
     D, nh, hd = CFG.v_hidden, CFG.v_heads, CFG.v_head_dim
     N = CFG.grid ** 2 + 1
     x = torch.randn(2, N, D, generator=g)
-    out = M.vision_attention(x, 1)
+    out = ML.vision_attention(x, 1)
     p = "vision_model.encoder.layers.1.attn."
-    Wq, bq = W[p + "qkv.weight"].double(), W[p + "qkv.bias"].double()
+    Wq, bq = WL[p + "qkv.weight"].double(), WL[p + "qkv.bias"].double()
     xd = x.double()
     for b, n in [(0, 0), (1, 7), (1, N - 1)]:
         heads = []
@@ -122,14 +128,19 @@ def test_vision_attention_loop():
             ex = [math.exp(t - mx) for t in s]
             z = sum(ex)
             heads.append(sum(ex[m] / z * v[m] for m in range(N)))
-        o = torch.cat(heads) @ W[p + "proj.weight"].double().T + W[p + "proj.bias"].double()
+        o = torch.cat(heads) @ WL[p + "proj.weight"].double().T + WL[p + "proj.bias"].double()
         close(out[b, n], o, 1e-5, f"vision attention ({b},{n})")
 
 
 def test_vision_layer_formula():
     g = torch.Generator().manual_seed(4)
-    x = torch.randn(1, CFG.grid ** 2 + 1, CFG.v_hidden, generator=g)
+    x0 = torch.randn(1, CFG.grid ** 2 + 1, CFG.v_hidden, generator=g)
     p = "vision_model.encoder.layers.0."
+    for scale in (1.0, 1e-3):  # the small scale makes LayerNorm's eps visible
+        _vision_layer_case(x0 * scale, p)
+
+
+def _vision_layer_case(x, p):
 
     def ln(t, w, b, eps):
         mu = t.mean(-1, keepdim=True)
@@ -140,20 +151,25 @@ def test_vision_layer_formula():
         return 0.5 * t * (1 + torch.erf(t / math.sqrt(2)))
 
     xd = x.double()
-    wd = {k: v.double() for k, v in W.items() if k.startswith(p)}
-    a = M.vision_attention(ln(xd, wd[p + "norm1.weight"], wd[p + "norm1.bias"], 1e-6).float(), 0).double()
+    wd = {k: v.double() for k, v in WL.items() if k.startswith(p)}
+    a = ML.vision_attention(ln(xd, wd[p + "norm1.weight"], wd[p + "norm1.bias"], 1e-6).float(), 0).double()
     h = xd + wd[p + "ls1"] * a
     m = gelu(ln(h, wd[p + "norm2.weight"], wd[p + "norm2.bias"], 1e-6) @ wd[p + "mlp.fc1.weight"].T
              + wd[p + "mlp.fc1.bias"]) @ wd[p + "mlp.fc2.weight"].T + wd[p + "mlp.fc2.bias"]
-    close(M.vision_layer(x, 0), h + wd[p + "ls2"] * m, 1e-5, "vision layer")
+    close(ML.vision_layer(x, 0), h + wd[p + "ls2"] * m, 1e-5, "vision layer")
 
 
 def test_pixel_shuffle_and_mlp1():
     g = torch.Generator().manual_seed(5)
     G, D = CFG.grid, CFG.v_hidden
     feats = torch.randn(2, G * G, D, generator=g)
+    for scale in (1.0, 3e-3):  # the small scale makes LayerNorm's eps (1e-5) visible
+        _mlp1_case(feats * scale, G, D)
+
+
+def _mlp1_case(feats, G, D):
     dumps = {}
-    out = M.project(feats, dumps)
+    out = ML.project(feats, dumps)
     ps = dumps["projector.pixel_shuffle"]
     G2 = G // 2
     assert ps.shape == (2, G2 * G2, 4 * D)
@@ -169,24 +185,25 @@ def test_pixel_shuffle_and_mlp1():
     x = ps.double()
     mu = x.mean(-1, keepdim=True)
     var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    x = (x - mu) / torch.sqrt(var + 1e-5) * W["mlp1.0.weight"].double() + W["mlp1.0.bias"].double()
-    x = x @ W["mlp1.1.weight"].double().T + W["mlp1.1.bias"].double()
+    x = (x - mu) / torch.sqrt(var + 1e-5) * WL["mlp1.0.weight"].double() + WL["mlp1.0.bias"].double()
+    x = x @ WL["mlp1.1.weight"].double().T + WL["mlp1.1.bias"].double()
     x = 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))
-    x = x @ W["mlp1.3.weight"].double().T + W["mlp1.3.bias"].double()
+    x = x @ WL["mlp1.3.weight"].double().T + WL["mlp1.3.bias"].double()
     close(out, x, 1e-4, "mlp1")
     assert out.shape == (2, CFG.num_image_token, CFG.hidden)
 
 
 def test_rope_formula():
     hd, theta = CFG.head_dim, CFG.rope_theta
-    cos, sin = rope_cos_sin(torch.arange(0, 2000), 64, 1e6, torch.float32)
-    inv1 = 1.0 / (1e6 ** (2 / 64))
-    assert abs(inv1 - 0.64938) < 1e-5 and abs(1 / 1e6 ** (62 / 64) - 1.5399e-6) < 1e-9  # SPEC §5 numbers
+    c1, s1 = rope_cos_sin(torch.tensor([1]), 64, 1e6, torch.float32)  # position 1: angle_i = inv_freq[i]
+    inv = torch.atan2(s1[0].double(), c1[0].double())
+    assert abs(inv[0] - 1) < 1e-6 and abs(inv[1] - 0.64938) < 1e-5 and abs(inv[31] - 1.5399e-6) < 1e-9  # SPEC §5
+    assert torch.equal(inv[:32], inv[32:])  # cat(freqs, freqs), not interleaved
     g = torch.Generator().manual_seed(6)
     x = torch.randn(3, 1, hd, generator=g)
     for p in [0, 1, 17, 1999]:
         c, s = rope_cos_sin(torch.tensor([p]), hd, theta, torch.float32)
-        y = (x * c + torch.cat((-x[..., hd // 2:], x[..., :hd // 2]), -1) * s)
+        y = apply_rope(x, c, s)
         h = hd // 2
         for j in range(hd):
             i = j if j < h else j - h
@@ -205,15 +222,17 @@ def test_rms_norm_and_llm_attention_loop():
     L = 9
     x = torch.randn(L, H, generator=g)
     p = "language_model.model.layers.1."
-    w = W[p + "input_layernorm.weight"]
+    w = WL[p + "input_layernorm.weight"]
     from modeling import rms_norm
     xd = x.double()
-    close(rms_norm(x, w, 1e-6), xd / torch.sqrt((xd ** 2).mean(-1, keepdim=True) + 1e-6) * w.double(), 1e-5, "rms")
-    out = M.llm_attention(x, 1, 0, None)
+    for sc in (1.0, 1e-3):
+        close(rms_norm(x * sc, w, 1e-6),
+              sc * xd / torch.sqrt(((sc * xd) ** 2).mean(-1, keepdim=True) + 1e-6) * w.double(), 1e-5, "rms")
+    out = ML.llm_attention(x, 1, 0, None)
     a = p + "self_attn."
-    Wq, bq = W[a + "q_proj.weight"].double(), W[a + "q_proj.bias"].double()
-    Wk, bk = W[a + "k_proj.weight"].double(), W[a + "k_proj.bias"].double()
-    Wv, bv = W[a + "v_proj.weight"].double(), W[a + "v_proj.bias"].double()
+    Wq, bq = WL[a + "q_proj.weight"].double(), WL[a + "q_proj.bias"].double()
+    Wk, bk = WL[a + "k_proj.weight"].double(), WL[a + "k_proj.bias"].double()
+    Wv, bv = WL[a + "v_proj.weight"].double(), WL[a + "v_proj.bias"].double()
     rep = nh // nkv
 
     def rope(v, pos):
@@ -239,12 +258,12 @@ def test_rms_norm_and_llm_attention_loop():
             ex = [math.exp(t - mx) for t in s]
             z = sum(ex)
             heads.append(sum(ex[m] / z * vs[m] for m in range(n + 1)))
-        o = torch.cat(heads) @ W[a + "o_proj.weight"].double().T
+        o = torch.cat(heads) @ WL[a + "o_proj.weight"].double().T
         close(out[n], o, 1e-5, f"llm attention pos {n}")
     # the cache path gives the same rows
-    cache = M.new_cache()
-    o1 = M.llm_attention(x[:5], 1, 0, cache)
-    o2 = M.llm_attention(x[5:], 1, 5, cache)
+    cache = ML.new_cache()
+    o1 = ML.llm_attention(x[:5], 1, 0, cache)
+    o2 = ML.llm_attention(x[5:], 1, 5, cache)
     close(torch.cat([o1, o2]), out, 1e-5, "llm attention with cache")
 
 

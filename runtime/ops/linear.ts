@@ -1,0 +1,85 @@
+import { linearKernel } from '../../kernels/linear.js';
+import { linearVecKernel } from '../../kernels/linear_vec.js';
+import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../graph.js';
+import { linear as linearRef } from '../reference/linear.js';
+import { type Tensor, byteLength, numel } from '../tensor.js';
+import { valueOf } from './values.js';
+
+/**
+ * Kernel variants. `gemm<TM>x<TN>`: kernels/linear.wgsl, an 8×8 workgroup with TM×TN outputs per thread
+ * (register-blocked, measured fastest on lavapipe). `vec_r<R>`: kernels/linear_vec.wgsl, R weight rows per
+ * invocation, for M ≤ 8 and K % 8 == 0; outside that it falls back to the GEMM.
+ */
+export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'gemm4x4', 'vec_r4', 'vec_r2'] as const;
+export type LinearVariant = (typeof LINEAR_VARIANTS)[number];
+
+export interface LinearOptions {
+  /** Force a kernel variant (tests, benchmarks); by default chosen from the adapter and M. */
+  readonly variant?: LinearVariant;
+}
+
+const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8], gemm4x4: [4, 4] };
+const VEC_ROWS: Record<string, number> = { vec_r4: 4, vec_r2: 2 };
+const VEC_MAX_M = 8;
+const VEC_WG = 64;
+const GEMM_WG = 8;
+
+/** The variant `linear` uses for M rows of length K on this graph's adapter. */
+export function defaultLinearVariant(g: Graph, M: number, K: number): LinearVariant {
+  if (M <= VEC_MAX_M && K % 8 === 0) return g.options.isSoftware ? 'vec_r4' : 'vec_r4';
+  return g.options.isSoftware ? 'gemm8x8' : 'gemm4x8';
+}
+
+/**
+ * nn.Linear: y = x·Wᵀ + b.  x f32 [..., K], w bf16 [N, K] (checkpoint [out, in] layout), b f32 [N] or
+ * undefined; y f32 [..., N]. A weight over maxStorageBufferBindingSize (lm_head) is bound as row chunks, one
+ * dispatch each, every chunk writing its column range of y.
+ */
+export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, name: string, opts: LinearOptions = {}): Tensor {
+  const op = 'linear';
+  checkDtype(op, x, ['f32']);
+  checkDtype(op, w, ['bf16']);
+  check(x.shape.length >= 1 && w.shape.length === 2, op, 'x must be [..., K] and w [N, K]', x, w);
+  const K = x.shape.at(-1)!;
+  const [N, Kw] = [w.shape[0]!, w.shape[1]!];
+  check(Kw === K, op, `w must be [N, K] with K = last dim of x (${K})`, x, w);
+  check(K >= 1 && N >= 1, op, 'K and N must be at least 1', x, w);
+  if (b) {
+    checkDtype(op, b, ['f32']);
+    check(b.shape.length === 1 && b.shape[0] === N, op, `bias must be [N] with N = ${N}`, w, b);
+  }
+  const M = numel(x.shape) / K;
+  check(M >= 1, op, 'x has no rows', x);
+  const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
+
+  let variant = opts.variant ?? defaultLinearVariant(g, M, K);
+  if (variant in VEC_ROWS && (M > VEC_MAX_M || K % 8 !== 0)) variant = K % 2 === 0 ? 'gemm4x8' : 'gemm4x4';
+  const chunks = rowChunks(g.limits, w);
+  const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
+  const dispatches: Dispatch[] = chunks.map((c) => {
+    const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
+    const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
+    const bindings = { x, w: wb, b: bias, y };
+    const rows = VEC_ROWS[variant];
+    if (rows !== undefined) {
+      const groups = Math.ceil(c.rows / (VEC_WG * rows));
+      return { kernel: linearVecKernel, constants: { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b }, bindings, params, grid: [groups, 1, 1] };
+    }
+    const [tm, tn] = GEMM_TILES[variant]!;
+    const grid = [Math.ceil(c.rows / (GEMM_WG * tn)), Math.ceil(M / (GEMM_WG * tm)), 1] as const;
+    check(grid[0] <= g.limits.maxComputeWorkgroupsPerDimension && grid[1] <= g.limits.maxComputeWorkgroupsPerDimension, op, `grid [${grid.join(', ')}] is over the workgroup limit`, x, w);
+    const constants = { WG_X: GEMM_WG, WG_Y: GEMM_WG, TM: tm, TN: tn, PAIRED: K % 2 === 0, HAS_BIAS: !!b };
+    return { kernel: linearKernel, constants, bindings, params, grid };
+  });
+
+  g.add({
+    op,
+    name,
+    inputs: b ? [x, w, b] : [x, w],
+    outputs: [y],
+    dispatches,
+    cost: { flops: 2 * M * N * K, bytes: byteLength(w) + 4 * (M * K + M * N + (b ? N : 0)) },
+    reference: (env) => env.set(y.id, linearRef(valueOf(env, x), valueOf(env, w), b && valueOf(env, b), M, N, K)),
+  });
+  return y;
+}

@@ -1,0 +1,348 @@
+// Hub download + HF cache against a loopback server that answers like huggingface.co:
+// the revision API, HEAD/GET resolve with X-Repo-Commit / X-Linked-Etag / X-Linked-Size, a 302 to /blobs/{sha256}
+// for LFS files (the CDN), Range (206), and injected faults (dropped connection, wrong bytes, 404, 401).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DownloadProgress, fetchFileMetadata, fetchRepoInfo, selectModelFiles, shardsFromIndex } from '../loader/hub.js';
+import { Sha256, sha256Hex } from '../loader/sha256.js';
+import { hfSettings, repoCacheDir, resolveModel, type ResolveOptions } from '../tools/node/hf_cache.js';
+import { formatBytes, formatDuration, progressBar } from '../tools/node/progress_bar.js';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const gitSha1 = (b: Uint8Array) => createHash('sha1').update(`blob ${b.byteLength}\0`).update(b).digest('hex');
+const commitOf = (name: string) => createHash('sha1').update(name).digest('hex');
+
+interface FakeFile { data: Buffer; lfs: boolean }
+interface FakeRepo { commit: string; files: Map<string, FakeFile>; token?: string; listedButMissing?: string[] }
+interface Logged { method: string; path: string; range?: string; auth?: string }
+
+const text = (s: string): FakeFile => ({ data: Buffer.from(s), lfs: false });
+const lfs = (data: Buffer): FakeFile => ({ data, lfs: true });
+
+class FakeHub {
+  readonly repos = new Map<string, FakeRepo>();
+  readonly log: Logged[] = [];
+  /** Files whose next GET is cut after this many bytes (once). */
+  readonly dropAfter = new Map<string, number>();
+  /** Files served with one byte flipped (always). */
+  readonly corrupt = new Set<string>();
+  private server!: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  addRepo(id: string, files: Record<string, FakeFile>, extra: Partial<FakeRepo> = {}): FakeRepo {
+    const repo = { commit: commitOf(id), files: new Map(Object.entries(files)), ...extra };
+    this.repos.set(id, repo);
+    return repo;
+  }
+
+  gets(pathPart: string): Logged[] {
+    return this.log.filter((l) => l.method === 'GET' && l.path.includes(pathPart));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url!, this.url);
+    const path = decodeURIComponent(url.pathname);
+    this.log.push({ method: req.method!, path, range: req.headers.range, auth: req.headers.authorization }); console.log(Math.round(performance.now()), req.method, path, req.headers.range);
+    const deny = (repo: FakeRepo) => repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`;
+    const fail = (status: number, code?: string) => {
+      res.writeHead(status, code ? { 'X-Error-Code': code } : {}).end(code ?? '');
+    };
+
+    let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(path);
+    if (m) {
+      const repo = this.repos.get(m[1]!);
+      if (!repo) return fail(404, 'RepoNotFound');
+      if (deny(repo)) return fail(401);
+      if (m[2] !== 'main' && m[2] !== repo.commit) return fail(404, 'RevisionNotFound');
+      const siblings = [...repo.files.keys(), ...(repo.listedButMissing ?? []), 'README.md', 'modeling_fake.py'].map((rfilename) => ({ rfilename }));
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: m[1], sha: repo.commit, siblings }));
+      return;
+    }
+    m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    if (m) {
+      const repo = this.repos.get(m[1]!);
+      if (!repo) return fail(404, 'RepoNotFound');
+      if (deny(repo)) return fail(401);
+      if (m[2] !== 'main' && m[2] !== repo.commit) return fail(404, 'RevisionNotFound');
+      const file = repo.files.get(m[3]!);
+      if (!file) return fail(404, 'EntryNotFound');
+      const common = { 'X-Repo-Commit': repo.commit };
+      if (file.lfs) {
+        const sha = sha256(file.data);
+        res.writeHead(302, {
+          ...common, 'X-Linked-Etag': `"${sha}"`, 'X-Linked-Size': String(file.data.byteLength),
+          Location: `${this.url}/blobs/${sha}?file=${encodeURIComponent(m[3]!)}`, 'Content-Length': '0',
+        }).end();
+        return;
+      }
+      return this.serveBytes(req, res, m[3]!, file.data, { ...common, ETag: `"${gitSha1(file.data)}"` });
+    }
+    m = /^\/blobs\/([0-9a-f]{64})$/.exec(path);
+    if (m) {
+      for (const repo of this.repos.values()) {
+        for (const [name, file] of repo.files) {
+          if (file.lfs && sha256(file.data) === m[1]) return this.serveBytes(req, res, name, file.data, {});
+        }
+      }
+    }
+    fail(404);
+  }
+
+  private serveBytes(req: IncomingMessage, res: ServerResponse, name: string, data: Buffer, headers: Record<string, string>): void {
+    if (this.corrupt.has(name)) {
+      data = Buffer.from(data);
+      data[data.length >> 1]! ^= 0xff;
+    }
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    if (start >= data.byteLength) return void res.writeHead(416).end();
+    const body = data.subarray(start);
+    res.writeHead(range ? 206 : 200, {
+      ...headers,
+      'Content-Length': String(body.byteLength),
+      'Accept-Ranges': 'bytes',
+      ...(range ? { 'Content-Range': `bytes ${start}-${data.byteLength - 1}/${data.byteLength}` } : {}),
+    });
+    if (req.method === 'HEAD') return void res.end();
+    const drop = this.dropAfter.get(name);
+    if (req.method === 'GET' && drop !== undefined) {
+      this.dropAfter.delete(name);
+      res.write(body.subarray(0, drop), () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    }
+    res.end(body);
+  }
+}
+
+const hub = new FakeHub();
+let home: string;
+const weights = randomBytes(3 * 1024 * 1024 + 123);
+const config = text('{"architectures":["InternVLChatModel"]}');
+const baseFiles = () => ({
+  'config.json': config,
+  'generation_config.json': text('{}'),
+  'model.safetensors': lfs(weights),
+  'tokenizer_config.json': text('{"model_max_length": 8192}'),
+  'vocab.json': text('{"a":0}'),
+  'merges.txt': text('#version: 0.2\n'),
+});
+const opts = (extra: ResolveOptions = {}): ResolveOptions => ({
+  env: { HF_HOME: home, HF_ENDPOINT: hub.url },
+  retryDelayMs: 5,
+  log: () => {},
+  ...extra,
+});
+const modelDir = (repo: string) => repoCacheDir(join(home, 'hub'), repo);
+const listDir = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+
+beforeAll(async () => {
+  await hub.start();
+  hub.addRepo('org/model', baseFiles());
+  hub.addRepo('org/gated', baseFiles(), { token: 'hf_secret' });
+  hub.addRepo('org/corrupt', baseFiles());
+  hub.addRepo('org/holes', baseFiles(), { listedButMissing: ['special_tokens_map.json'] });
+  const shardA = randomBytes(200_000);
+  const shardB = randomBytes(150_000);
+  const index = { metadata: {}, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors', c: 'model-00001-of-00002.safetensors' } };
+  hub.addRepo('org/sharded', {
+    'config.json': config,
+    'model.safetensors.index.json': text(JSON.stringify(index)),
+    'model-00001-of-00002.safetensors': lfs(shardA),
+    'model-00002-of-00002.safetensors': lfs(shardB),
+  });
+});
+afterAll(() => hub.stop());
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'hf-home-'));
+  hub.log.length = 0;
+});
+afterEach(() => rm(home, { recursive: true, force: true }));
+
+describe('sha256', () => {
+  it('matches node:crypto on random data fed in random chunks', () => {
+    let seed = 1;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (const size of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 65_537, 300_001]) {
+      const data = randomBytes(size);
+      const h = new Sha256();
+      for (let at = 0; at < size; ) {
+        const n = Math.min(size - at, rand(200) === 0 ? 70_000 : rand(150));
+        h.update(data.subarray(at, at + n));
+        at += n;
+      }
+      expect(h.digestHex(), `size ${size}`).toBe(sha256(data));
+      expect(sha256Hex(data)).toBe(sha256(data));
+    }
+  });
+});
+
+describe('hub metadata', () => {
+  it('reads the commit, the LFS etag/size and the CDN location from a HEAD that does not follow the redirect', async () => {
+    const info = await fetchRepoInfo('org/model', { endpoint: hub.url });
+    expect(info.commit).toBe(commitOf('org/model'));
+    expect(selectModelFiles(info)).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'vocab.json', 'merges.txt', 'tokenizer_config.json']);
+    const meta = await fetchFileMetadata('org/model', info.commit, 'model.safetensors', { endpoint: hub.url });
+    expect(meta).toMatchObject({ commit: info.commit, etag: sha256(weights), sha256: sha256(weights), size: weights.byteLength });
+    expect(meta.downloadUrl).toContain('/blobs/');
+    const small = await fetchFileMetadata('org/model', info.commit, 'config.json', { endpoint: hub.url });
+    expect(small).toMatchObject({ etag: gitSha1(config.data), size: config.data.byteLength, sha256: undefined });
+    expect(hub.log.filter((l) => l.path.startsWith('/blobs/'))).toEqual([]); // the redirect was not followed
+    expect(shardsFromIndex('{"weight_map":{"a":"s1","b":"s2","c":"s1"}}')).toEqual(['s1', 's2']);
+  });
+});
+
+describe('resolveModel', () => {
+  it.only('downloads into the HF cache layout, resumes a dropped connection with Range, and reuses the cache', async () => {
+    hub.dropAfter.set('model.safetensors', 1_000_000);
+    const progress: DownloadProgress[] = [];
+    const files = await resolveModel('org/model', opts({ onProgress: (p) => progress.push(p) }));
+    const commit = commitOf('org/model');
+    const root = modelDir('org/model');
+    expect(files.describe()).toBe(join(root, 'snapshots', commit));
+
+    const resumed = hub.gets('/blobs/').map((l) => l.range);
+    expect(resumed[0]).toBeUndefined();
+    expect(resumed[1]).toMatch(/^bytes=\d+-$/);
+    expect(Number(/\d+/.exec(resumed[1]!)![0])).toBeGreaterThan(0);
+    expect(await readFile(join(root, 'snapshots', commit, 'model.safetensors'))).toEqual(weights);
+    expect(await readlink(join(root, 'snapshots', commit, 'model.safetensors'))).toBe(`../../blobs/${sha256(weights)}`);
+    expect(await readFile(join(root, 'refs', 'main'), 'utf8')).toBe(commit);
+    expect((await listDir(join(root, 'blobs'))).some((f) => f.endsWith('.incomplete'))).toBe(false);
+    expect(await files.readText('config.json')).toBe(config.data.toString());
+    const source = await files.open('model.safetensors');
+    expect(source?.size).toBe(weights.byteLength);
+    await source?.close?.();
+    expect(hub.log.some((l) => l.path.includes('README.md') || l.path.includes('modeling_fake.py'))).toBe(false);
+    expect(progress.filter((p) => p.file === 'model.safetensors').at(-1)).toMatchObject({ bytesDone: weights.byteLength, bytesTotal: weights.byteLength });
+
+    hub.log.length = 0;
+    await resolveModel('org/model', opts());
+    expect(hub.log.map((l) => `${l.method} ${l.path}`)).toEqual([`GET /api/models/org/model/revision/main`]);
+  });
+
+  it('continues an .incomplete file left by an earlier run', async () => {
+    const blobs = join(modelDir('org/model'), 'blobs');
+    await mkdir(blobs, { recursive: true });
+    await writeFile(join(blobs, `${sha256(weights)}.incomplete`), weights.subarray(0, 777_777));
+    await resolveModel('org/model', opts());
+    expect(hub.gets('/blobs/').map((l) => l.range)).toEqual(['bytes=777777-']);
+    expect(await readFile(join(blobs, sha256(weights)))).toEqual(weights);
+  });
+
+  it('reuses a blob already in the cache (e.g. from huggingface_hub) without downloading it', async () => {
+    const blobs = join(modelDir('org/model'), 'blobs');
+    await mkdir(blobs, { recursive: true });
+    await writeFile(join(blobs, sha256(weights)), weights);
+    await resolveModel('org/model', opts());
+    expect(hub.gets('/blobs/')).toEqual([]);
+  });
+
+  it('downloads the shards named by model.safetensors.index.json', async () => {
+    const files = await resolveModel('org/sharded', opts());
+    for (const shard of ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']) {
+      const source = await files.open(shard);
+      expect(source?.size, shard).toBeGreaterThan(100_000);
+      await source?.close?.();
+    }
+    expect(hub.gets('/blobs/').length).toBe(2);
+  });
+
+  it('rejects a wrong sha256 and leaves no complete or partial file behind', async () => {
+    hub.corrupt.add('model.safetensors');
+    try {
+      await expect(resolveModel('org/corrupt', opts())).rejects.toThrow(/"model\.safetensors": sha256 mismatch/);
+    } finally {
+      hub.corrupt.delete('model.safetensors');
+    }
+    const root = modelDir('org/corrupt');
+    expect(await listDir(join(root, 'blobs'))).not.toContain(sha256(weights));
+    expect((await listDir(join(root, 'blobs'))).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
+    expect(await listDir(join(root, 'snapshots', commitOf('org/corrupt')))).not.toContain('model.safetensors');
+    expect(await listDir(join(root, 'refs'))).toEqual([]);
+  });
+
+  it('says whether the repo, the revision or a file is missing', async () => {
+    await expect(resolveModel('nobody/missing', opts())).rejects.toThrow(/repository "nobody\/missing" not found \(HTTP 404/);
+    await expect(resolveModel('org/model', opts({ revision: 'v9' }))).rejects.toThrow(/revision "v9" not found in repository "org\/model"/);
+    await expect(resolveModel('org/holes', opts())).rejects.toThrow(/file "special_tokens_map\.json" not found in org\/holes@[0-9a-f]{40} \(HTTP 404; the repository exists\)/);
+  });
+
+  it('sends HF_TOKEN (or $HF_HOME/token) as a Bearer token and explains a 401', async () => {
+    await expect(resolveModel('org/gated', opts())).rejects.toThrow(/access denied \(HTTP 401\).*HF_TOKEN/);
+    await resolveModel('org/gated', opts({ env: { HF_HOME: home, HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_secret' } }));
+    expect(hub.log.filter((l) => l.path.startsWith('/org/gated/resolve/')).every((l) => l.auth === 'Bearer hf_secret')).toBe(true);
+
+    await rm(join(home, 'hub'), { recursive: true });
+    await writeFile(join(home, 'token'), 'hf_secret\n');
+    expect(hfSettings({ HF_HOME: home }).token).toBe('hf_secret');
+    await resolveModel('org/gated', opts());
+  });
+
+  it('uses the cached snapshot offline (HF_HUB_OFFLINE=1 or the hub unreachable), and says so when there is none', async () => {
+    await expect(resolveModel('org/model', opts({ env: { HF_HOME: home, HF_HUB_OFFLINE: '1' } }))).rejects.toThrow(/offline mode.*no cached snapshot of org\/model@main/);
+    const online = await resolveModel('org/model', opts());
+    hub.log.length = 0;
+    const offline = await resolveModel('org/model', opts({ env: { HF_HOME: home, HF_HUB_OFFLINE: '1' } }));
+    expect(offline.describe()).toBe(online.describe());
+    expect(hub.log).toEqual([]);
+    const notes: string[] = [];
+    const down = await resolveModel('org/model', opts({ env: { HF_HOME: home, HF_ENDPOINT: 'http://127.0.0.1:1' }, log: (m) => notes.push(m) }));
+    expect(down.describe()).toBe(online.describe());
+    expect(notes.join()).toMatch(/cannot reach .*using the cached snapshot/);
+  });
+
+  it('honours HF_HUB_CACHE and opens a local directory without the hub', async () => {
+    const cache = join(home, 'elsewhere');
+    await resolveModel('org/model', opts({ env: { HF_HUB_CACHE: cache, HF_ENDPOINT: hub.url } }));
+    expect(await listDir(repoCacheDir(cache, 'org/model'))).toEqual(expect.arrayContaining(['blobs', 'refs', 'snapshots']));
+
+    hub.log.length = 0;
+    const local = join(home, 'local-model');
+    await mkdir(local);
+    await writeFile(join(local, 'config.json'), '{}');
+    const files = await resolveModel(local, opts());
+    expect(files.describe()).toBe(local);
+    expect(await files.readText('config.json')).toBe('{}');
+    expect(hub.log).toEqual([]);
+    await expect(resolveModel('./no/such/dir', opts())).rejects.toThrow(/no such model directory/);
+  });
+});
+
+describe('progressBar', () => {
+  it('writes occasional lines when not a TTY and a redrawn bar on a TTY', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const bar = progressBar({ write: (s: string) => lines.push(s), isTTY: false }, () => t);
+    for (let done = 0; done <= 100; done += 5) {
+      t += 500;
+      bar({ file: 'model.safetensors', bytesDone: done * 1e6, bytesTotal: 100e6 });
+    }
+    expect(lines.length).toBeLessThanOrEqual(6);
+    expect(lines.at(-1)).toMatch(/^model\.safetensors: 100% 100\.0 MB\/100\.0 MB 10\.0 MB\/s ETA 0s\n$/);
+
+    const tty: string[] = [];
+    const ttyBar = progressBar({ write: (s: string) => tty.push(s), isTTY: true, columns: 100 }, () => t);
+    ttyBar({ file: 'f', bytesDone: 0, bytesTotal: 10 });
+    t += 1000;
+    ttyBar({ file: 'f', bytesDone: 10, bytesTotal: 10 });
+    expect(tty.at(-1)).toMatch(/^\r\x1b\[Kf \[#+\] 100% .*\n$/);
+    expect(formatBytes(1_500_000)).toBe('1.5 MB');
+    expect(formatDuration(125)).toBe('2m05s');
+  });
+});

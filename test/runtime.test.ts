@@ -1,0 +1,150 @@
+// The runtime's own invariants: WGSL interface parsing, Params packing, the planner, grid folding, chunking,
+// and that the harness's poisoning makes an unwritten element fail.
+import { describe, expect, it } from 'vitest';
+import { rmsNormKernel } from '../kernels/rms_norm.js';
+import { Graph, rowChunks } from '../runtime/graph.js';
+import { placeIntermediates } from '../runtime/memory.js';
+import { rmsNorm } from '../runtime/ops/rms_norm.js';
+import { makeTensor } from '../runtime/tensor.js';
+import { UniformArena, sym } from '../runtime/uniforms.js';
+import { parseKernelInterface } from '../runtime/wgsl_interface.js';
+import { TestGraph, checkGraph, getGpu, rng } from './harness.js';
+import { TOL } from './tolerances.js';
+
+const LIMITS = { maxStorageBufferBindingSize: 134217728, maxComputeWorkgroupsPerDimension: 65535, minStorageBufferOffsetAlignment: 256 };
+
+describe('wgsl interface', () => {
+  it('reads bindings and Params from the WGSL', () => {
+    const iface = rmsNormKernel.iface;
+    expect(iface.bindings.map((b) => [b.name, b.binding, b.kind])).toEqual([
+      ['x', 0, 'storage-read'], ['w', 1, 'storage-read'], ['y', 2, 'storage-rw'], ['params', 3, 'uniform'],
+    ]);
+    expect(iface.params).toEqual([
+      { name: 'rows', type: 'u32', offset: 0 }, { name: 'cols', type: 'u32', offset: 4 }, { name: 'eps', type: 'f32', offset: 8 },
+    ]);
+    expect(iface.paramsSize).toBe(16);
+  });
+  it('rejects Params fields it cannot pack', () => {
+    expect(() => parseKernelInterface('k', 'struct Params { a: vec3<f32> }\n@group(0) @binding(0) var<uniform> params: Params;')).toThrow(/\[kernel k\] Params field "a: vec3<f32>"/);
+  });
+});
+
+describe('uniform arena', () => {
+  it('packs by name, aligns each struct, fills symbols at run time', () => {
+    const arena = new UniformArena(1024, 256);
+    const a = arena.pack('k', rmsNormKernel.iface, { rows: 3, cols: 7, eps: 0.5 });
+    const b = arena.pack('k', rmsNormKernel.iface, { rows: sym('n', 2, 1), cols: 9, eps: 1e-6 });
+    expect([a, b]).toEqual([0, 256]);
+    arena.setSymbols({ n: 10 });
+    const u32 = new Uint32Array(arena.bytes.buffer);
+    const f32 = new Float32Array(arena.bytes.buffer);
+    expect([u32[0], u32[1], f32[2]]).toEqual([3, 7, 0.5]);
+    expect([u32[64], u32[65]]).toEqual([21, 9]);
+  });
+  it('names a missing, unknown or out-of-range field', () => {
+    const arena = new UniformArena(1024, 256);
+    expect(() => arena.pack('rms_norm', rmsNormKernel.iface, { rows: 1, cols: 1 })).toThrow(/missing Params field "eps"/);
+    expect(() => arena.pack('rms_norm', rmsNormKernel.iface, { rows: 1, cols: 1, eps: 1, extra: 2 })).toThrow(/unknown Params field\(s\): extra/);
+    expect(() => arena.pack('rms_norm', rmsNormKernel.iface, { rows: -1, cols: 1, eps: 1 })).toThrow(/out of u32 range/);
+    arena.pack('rms_norm', rmsNormKernel.iface, { rows: sym('p'), cols: 1, eps: 1 });
+    expect(() => arena.setSymbols({})).toThrow(/no value for symbol "p"/);
+  });
+});
+
+describe('planner', () => {
+  it('never overlaps two tensors that are alive at once, and reuses memory', () => {
+    const g = new Graph(LIMITS);
+    const w = makeTensor('w', [64], 'f32', 'weight');
+    let x = makeTensor('x', [8, 64], 'f32', 'input');
+    for (let i = 0; i < 12; i++) x = rmsNorm(g, x, w, 1e-6, `n${i}`);
+    const placement = placeIntermediates(g.nodes, [x], 256);
+    const live = g.nodes.map((n) => n.outputs[0]!);
+    for (let i = 1; i < live.length; i++) {
+      const [a, b] = [live[i - 1]!, live[i]!];
+      const [oa, ob] = [placement.offsets.get(a.id)!, placement.offsets.get(b.id)!];
+      expect(oa + 2048 <= ob || ob + 2048 <= oa).toBe(true); // producer and consumer overlap in time
+    }
+    expect(placement.arenaBytes).toBeLessThan(placement.naiveBytes / 3);
+  });
+  it('keeps captured tensors alive to the end', () => {
+    const g = new Graph(LIMITS);
+    const w = makeTensor('w', [64], 'f32', 'weight');
+    const x0 = makeTensor('x', [8, 64], 'f32', 'input');
+    const first = rmsNorm(g, x0, w, 1e-6, 'first');
+    let x = first;
+    for (let i = 0; i < 6; i++) x = rmsNorm(g, x, w, 1e-6, `n${i}`);
+    const placement = placeIntermediates(g.nodes, [first, x], 256);
+    const of = placement.offsets.get(first.id)!;
+    for (const n of g.nodes.slice(1)) {
+      const o = placement.offsets.get(n.outputs[0]!.id)!;
+      expect(o + 2048 <= of || of + 2048 <= o).toBe(true);
+    }
+  });
+});
+
+describe('row chunks', () => {
+  it('splits the real lm_head [151655, 896] bf16 into aligned chunks under 128 MiB', () => {
+    const w = makeTensor('lm_head', [151655, 896], 'bf16', 'weight');
+    const chunks = rowChunks(LIMITS, w);
+    expect(chunks.length).toBe(3);
+    expect(chunks.reduce((n, c) => n + c.rows, 0)).toBe(151655);
+    for (const c of chunks) {
+      expect(c.byteOffset % 256).toBe(0);
+      expect(c.byteSize).toBeLessThanOrEqual(LIMITS.maxStorageBufferBindingSize);
+      expect(c.byteOffset).toBe(c.rowStart * 1792);
+    }
+  });
+  it('keeps a small weight whole', () => {
+    expect(rowChunks(LIMITS, makeTensor('w', [4864, 896], 'bf16', 'weight'))).toEqual([{ rowStart: 0, rows: 4864, byteOffset: 0, byteSize: 4864 * 1792 }]);
+  });
+});
+
+describe('graph errors', () => {
+  it('names the op and the shapes', () => {
+    const g = new Graph(LIMITS);
+    const x = makeTensor('h', [5, 896], 'f32', 'input');
+    const w = makeTensor('norm.weight', [1024], 'f32', 'weight');
+    expect(() => rmsNorm(g, x, w, 1e-6, 'y')).toThrow('[rms_norm] weight must be [C] with C = last dim of x (h [5, 896] f32, norm.weight [1024] f32)');
+  });
+  it('refuses an intermediate over the binding limit', () => {
+    const g = new Graph(LIMITS);
+    expect(() => g.tensor('big', [13 * 1025, 4096])).toThrow(/over this device's maxStorageBufferBindingSize/);
+  });
+});
+
+describe('execution', () => {
+  it('a kernel that leaves elements unwritten fails the comparison (poisoned arena)', async () => {
+    const tg = new TestGraph(await getGpu());
+    const r = rng(7);
+    const x = tg.tensor('x', [9, 16], 'f32', r.normal(144));
+    const w = tg.tensor('w', [16], 'f32', r.uniform(16, 0.5, 1.5));
+    const y = rmsNorm(tg.g, x, w, 1e-6, 'y');
+    const node = tg.g.nodes[0]!;
+    (node as { dispatches: unknown }).dispatches = [{ ...node.dispatches[0]!, params: { ...node.dispatches[0]!.params, rows: 8 } }];
+    await expect(checkGraph(tg, [y], TOL.reduction, 'sabotaged')).rejects.toThrow(/16\/144 elements out of tolerance/);
+  });
+  it('folds a grid wider than 65535 workgroups into y', async () => {
+    const tg = new TestGraph(await getGpu());
+    const rows = 70_000;
+    const r = rng(3);
+    const x = tg.tensor('x', [rows, 1], 'f32', r.normal(rows));
+    const w = tg.tensor('w', [1], 'f32', [2]);
+    const y = rmsNorm(tg.g, x, w, 1e-6, 'y');
+    await checkGraph(tg, [y], TOL.reduction, 'folded grid');
+  });
+  it('replays a plan with new symbolic Params without rebuilding', async () => {
+    const gpu = await getGpu();
+    const tg = new TestGraph(gpu);
+    const x = tg.tensor('x', [4, 8], 'f32', rng(1).normal(32));
+    const w = tg.tensor('w', [8], 'f32', new Array(8).fill(1));
+    const y = rmsNorm(tg.g, x, w, 1e-6, 'y');
+    const node = tg.g.nodes[0]!;
+    (node as { dispatches: unknown }).dispatches = [{ ...node.dispatches[0]!, params: { ...node.dispatches[0]!.params, eps: sym('eps') } }];
+    const { compilePlan } = await import('../runtime/plan.js');
+    const plan = compilePlan(gpu, tg.g, { keep: [y] });
+    const a = new Float32Array((await plan.run({ read: [y], symbols: { eps: 1e-6 } })).get('y')!);
+    const b = new Float32Array((await plan.run({ read: [y], symbols: { eps: 1e6 } })).get('y')!);
+    expect(Math.abs(a[0]!)).toBeGreaterThan(100 * Math.abs(b[0]!));
+    plan.destroy();
+  });
+});

@@ -1,0 +1,29 @@
+// npm run make-checkpoint -- --preset tiny|micro|full --seed N --out DIR
+// Writes a synthetic InternVL2 model directory (see tools/checkpoint/make.ts) for tests and benchmarks.
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { makeCheckpoint } from './checkpoint/make.js';
+import { PRESETS, type PresetName } from './checkpoint/presets.js';
+
+export { makeCheckpoint } from './checkpoint/make.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { preset: { type: 'string', default: 'tiny' }, seed: { type: 'string', default: '1' }, out: { type: 'string' } },
+  });
+  const preset = values.preset as PresetName;
+  if (!PRESETS.includes(preset)) throw new Error(`--preset must be one of ${PRESETS.join(', ')}, got ${values.preset}`);
+  if (!values.out) throw new Error('--out DIR is required');
+  const seed = Number(values.seed);
+  const t0 = performance.now();
+  const layout = await makeCheckpoint({ preset, seed, out: values.out });
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`${values.out}: ${layout.tensors.length} tensors, model.safetensors ${layout.fileSize} bytes, ${seconds} s`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  });
+}
