@@ -7,9 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type DownloadProgress, fetchFileMetadata, fetchRepoInfo, selectModelFiles, shardsFromIndex } from '../loader/hub.js';
-import { Sha256, sha256Hex } from '../loader/sha256.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type DownloadProgress, downloadChunks, fetchFileMetadata, metadataFromSibling, fetchRepoInfo, selectModelFiles, shardsFromIndex } from '../loader/hub.js';
+import { Sha256, sha256Hasher, sha256Hex } from '../loader/sha256.js';
+import { openHubModel } from '../loader/browser_cache.js';
 import { hfSettings, repoCacheDir, resolveModel, type ResolveOptions } from '../tools/node/hf_cache.js';
 import { formatBytes, formatDuration, progressBar } from '../tools/node/progress_bar.js';
 
@@ -31,6 +32,8 @@ class FakeHub {
   readonly dropAfter = new Map<string, number>();
   /** Files served with one byte flipped (always). */
   readonly corrupt = new Set<string>();
+  /** Answer 200 with the whole file to a Range request, like a server without Range support. */
+  ignoreRange = false;
   private server!: Server;
   url = '';
 
@@ -58,7 +61,7 @@ class FakeHub {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url!, this.url);
     const path = decodeURIComponent(url.pathname);
-    this.log.push({ method: req.method!, path, range: req.headers.range, auth: req.headers.authorization }); console.log(Math.round(performance.now()), req.method, path, req.headers.range);
+    this.log.push({ method: req.method!, path, range: req.headers.range, auth: req.headers.authorization });
     const deny = (repo: FakeRepo) => repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`;
     const fail = (status: number, code?: string) => {
       res.writeHead(status, code ? { 'X-Error-Code': code } : {}).end(code ?? '');
@@ -70,7 +73,14 @@ class FakeHub {
       if (!repo) return fail(404, 'RepoNotFound');
       if (deny(repo)) return fail(401);
       if (m[2] !== 'main' && m[2] !== repo.commit) return fail(404, 'RevisionNotFound');
-      const siblings = [...repo.files.keys(), ...(repo.listedButMissing ?? []), 'README.md', 'modeling_fake.py'].map((rfilename) => ({ rfilename }));
+      // With ?blobs=true the hub adds sizes, git blob ids and LFS sha256 (what browsers use instead of HEAD).
+      const blobs = url.searchParams.get('blobs') === 'true';
+      const siblings = [...repo.files.keys(), ...(repo.listedButMissing ?? []), 'README.md', 'modeling_fake.py'].map((rfilename) => {
+        const f = repo.files.get(rfilename);
+        if (!blobs || !f) return { rfilename };
+        const lfsInfo = f.lfs ? { lfs: { sha256: sha256(f.data), size: f.data.byteLength, pointerSize: 134 } } : {};
+        return { rfilename, size: f.data.byteLength, blobId: gitSha1(f.data), ...lfsInfo };
+      });
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: m[1], sha: repo.commit, siblings }));
       return;
     }
@@ -109,7 +119,7 @@ class FakeHub {
       data = Buffer.from(data);
       data[data.length >> 1]! ^= 0xff;
     }
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const range = this.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
     if (start >= data.byteLength) return void res.writeHead(416).end();
     const body = data.subarray(start);
@@ -203,12 +213,16 @@ describe('hub metadata', () => {
     const small = await fetchFileMetadata('org/model', info.commit, 'config.json', { endpoint: hub.url });
     expect(small).toMatchObject({ etag: gitSha1(config.data), size: config.data.byteLength, sha256: undefined });
     expect(hub.log.filter((l) => l.path.startsWith('/blobs/'))).toEqual([]); // the redirect was not followed
+    // The API's blobs=true list gives the same etag/size/sha256 (the browser path, which cannot read redirects).
+    const { downloadUrl: _, ...fromHead } = meta;
+    expect(metadataFromSibling(info, 'model.safetensors', { endpoint: hub.url })).toMatchObject(fromHead);
+    expect(metadataFromSibling(info, 'config.json', { endpoint: hub.url })).toMatchObject({ etag: small.etag, size: small.size, sha256: undefined });
     expect(shardsFromIndex('{"weight_map":{"a":"s1","b":"s2","c":"s1"}}')).toEqual(['s1', 's2']);
   });
 });
 
 describe('resolveModel', () => {
-  it.only('downloads into the HF cache layout, resumes a dropped connection with Range, and reuses the cache', async () => {
+  it('downloads into the HF cache layout, resumes a dropped connection with Range, and reuses the cache', async () => {
     hub.dropAfter.set('model.safetensors', 1_000_000);
     const progress: DownloadProgress[] = [];
     const files = await resolveModel('org/model', opts({ onProgress: (p) => progress.push(p) }));
@@ -220,7 +234,7 @@ describe('resolveModel', () => {
     expect(resumed[0]).toBeUndefined();
     expect(resumed[1]).toMatch(/^bytes=\d+-$/);
     expect(Number(/\d+/.exec(resumed[1]!)![0])).toBeGreaterThan(0);
-    expect(await readFile(join(root, 'snapshots', commit, 'model.safetensors'))).toEqual(weights);
+    expect(sha256(await readFile(join(root, 'snapshots', commit, 'model.safetensors')))).toBe(sha256(weights));
     expect(await readlink(join(root, 'snapshots', commit, 'model.safetensors'))).toBe(`../../blobs/${sha256(weights)}`);
     expect(await readFile(join(root, 'refs', 'main'), 'utf8')).toBe(commit);
     expect((await listDir(join(root, 'blobs'))).some((f) => f.endsWith('.incomplete'))).toBe(false);
@@ -240,9 +254,33 @@ describe('resolveModel', () => {
     const blobs = join(modelDir('org/model'), 'blobs');
     await mkdir(blobs, { recursive: true });
     await writeFile(join(blobs, `${sha256(weights)}.incomplete`), weights.subarray(0, 777_777));
-    await resolveModel('org/model', opts());
+    await resolveModel('org/model', opts({ hasher: sha256Hasher })); // the browser's hasher, prefix included
     expect(hub.gets('/blobs/').map((l) => l.range)).toEqual(['bytes=777777-']);
-    expect(await readFile(join(blobs, sha256(weights)))).toEqual(weights);
+    expect(sha256(await readFile(join(blobs, sha256(weights))))).toBe(sha256(weights));
+  });
+
+  it('copes with a server that ignores Range (skips the bytes it already has)', async () => {
+    const blobs = join(modelDir('org/model'), 'blobs');
+    await mkdir(blobs, { recursive: true });
+    await writeFile(join(blobs, `${sha256(weights)}.incomplete`), weights.subarray(0, 100_000));
+    hub.ignoreRange = true;
+    try {
+      await resolveModel('org/model', opts());
+    } finally {
+      hub.ignoreRange = false;
+    }
+    expect(sha256(await readFile(join(blobs, sha256(weights))))).toBe(sha256(weights));
+  });
+
+  it('gives up after the retries with a clear error', async () => {
+    const meta = { repo: 'org/model', file: 'model.safetensors', commit: 'c', etag: 'e', size: 10, downloadUrl: `${hub.url}/x` };
+    const refused: typeof fetch = async () => {
+      throw new TypeError('fetch failed');
+    };
+    const drain = async () => {
+      for await (const _ of downloadChunks(meta, 0, { fetch: refused, retries: 2, retryDelayMs: 1 }));
+    };
+    await expect(drain()).rejects.toThrow(/"model\.safetensors": download failed after 2 retries at byte 0 of 10: fetch failed/);
   });
 
   it('reuses a blob already in the cache (e.g. from huggingface_hub) without downloading it', async () => {
@@ -321,6 +359,40 @@ describe('resolveModel', () => {
     expect(await files.readText('config.json')).toBe('{}');
     expect(hub.log).toEqual([]);
     await expect(resolveModel('./no/such/dir', opts())).rejects.toThrow(/no such model directory/);
+  });
+});
+
+describe('browser cache (Cache API stand-in)', () => {
+  // Like the real Cache API, put() stores nothing unless the whole body stream is read without error.
+  const store = new Map<string, ArrayBuffer>();
+  beforeEach(() => {
+    store.clear();
+    const cache = {
+      match: async (key: string) => (store.has(key) ? new Response(store.get(key)!) : undefined),
+      put: async (key: string, res: Response) => void store.set(key, await res.arrayBuffer()),
+    };
+    vi.stubGlobal('caches', { open: async () => cache });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('stores verified files under the resolve URL at the commit and reads them back', async () => {
+    const files = await openHubModel('org/model', { endpoint: hub.url, retryDelayMs: 5 });
+    const key = `${hub.url}/org/model/resolve/${commitOf('org/model')}/model.safetensors`;
+    expect(sha256(new Uint8Array(store.get(key)!))).toBe(sha256(weights));
+    expect(hub.log.some((l) => l.method === 'HEAD')).toBe(false); // metadata came from blobs=true
+    expect(await files.readText('config.json')).toBe(config.data.toString());
+    const source = await files.open('model.safetensors');
+    expect(Buffer.from(await source!.read(5, 10)).equals(weights.subarray(5, 15))).toBe(true);
+  });
+
+  it('stores nothing for a wrong sha256', async () => {
+    hub.corrupt.add('model.safetensors');
+    try {
+      await expect(openHubModel('org/corrupt', { endpoint: hub.url })).rejects.toThrow(/"model\.safetensors": sha256 mismatch/);
+    } finally {
+      hub.corrupt.delete('model.safetensors');
+    }
+    expect([...store.keys()].some((k) => k.endsWith('model.safetensors'))).toBe(false);
   });
 });
 

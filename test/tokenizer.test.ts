@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { textToByteLevel } from '../tokenizer/byte_level.js';
 import { ADDED_TOKENS, BPE_VOCAB_SIZE } from '../tokenizer/special_tokens.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { mergesAsStrings, parseMergesTxt } from '../tokenizer/tokenizer_json.js';
+import { readTokenizerFiles } from '../tools/node/load_tokenizer.js';
+import { writeTokenizerFiles } from '../tools/tokenizer_files.js';
 import { tokenizerFixture, type Fixture } from './tokenizer_fixture.js';
 
 let fx: Fixture;
@@ -165,6 +168,15 @@ describe('tokenizer: slow files vs tokenizer.json vs independent reference', () 
     expect(fx.slow.decode(emoji.slice(0, 1))).toBe('\uFFFD');
     // An added token ends a byte run: the dangling bytes before it decode on their own.
     expect(fx.slow.decode([...emoji.slice(0, 1), 151646, ...emoji.slice(1)])).toMatch(/^\uFFFD<img>\uFFFD+$/);
+  });
+
+  it('loads tokenizer.json when a directory has one (writeTokenizerFiles withTokenizerJson)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'internvl-tokjson-'));
+    await writeTokenizerFiles(dir, { withTokenizerJson: true });
+    const files = await readTokenizerFiles(dir);
+    expect(files.tokenizerJson).toBeDefined();
+    const tok = loadTokenizer(files);
+    for (const text of corpus().slice(0, 150)) expect(tok.encode(text)).toEqual(fx.slow.encode(text));
   });
 
   it('rejects missing files and unknown ids', () => {

@@ -30,7 +30,7 @@ export function getIndex(
   const segSize = (endIdx - startIdx) / numSegments;
   const out: number[] = [];
   for (let k = 0; k < numSegments; k++) {
-    out.push(Math.trunc(startIdx + segSize / 2 + roundHalfEven(segSize * k)));
+    out.push(Math.trunc(startIdx + segSize / 2 + roundHalfEven(segSize * k)) + 0); // + 0: no -0 (Python int)
   }
   return out;
 }

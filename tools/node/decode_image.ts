@@ -5,7 +5,8 @@
 //  - alpha dropped, not composited (convert('RGB') from RGBA/LA/P+transparency drops it);
 //  - grey → R = G = B; palette → its RGB entries (libvips expands palettes on load).
 // JPEG: libvips' libjpeg and PIL's libjpeg-turbo may differ slightly; only PNG is bit-exact-tested.
-// CMYK JPEGs go through libvips' CMYK profile, unlike PIL's naive formula: not matched.
+// CMYK (JPEG, TIFF): raw CMYK from libvips (Adobe inversion already undone, as PIL does), then
+// PIL's own cmyk2rgb formula instead of libvips' ICC-based conversion (which differs by up to ~110).
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { type ImageDecoder, type RgbImage, rgbImage } from '../../model/image/rgb_image.js';
@@ -44,13 +45,32 @@ export async function decodeImageBytes(bytes: Uint8Array, name = '<bytes>'): Pro
         `over the ${MAX_IMAGE_PIXELS / 1e6} MP limit; downscale it first`,
     );
   }
+  const cmyk = meta.space === 'cmyk';
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(bytes, options).removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const pipeline = sharp(bytes, options);
+    if (cmyk) pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
+    else pipeline.removeAlpha();
+    raw = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new Error(`cannot decode image ${name} (corrupt or truncated?): ${(e as Error).message}`);
   }
-  return toRgb(raw.data, raw.info, name);
+  return cmyk ? cmykToRgb(raw.data, raw.info, name) : toRgb(raw.data, raw.info, name);
+}
+
+/** Pillow Convert.c cmyk2rgb: nk = 255 - K; channel = clip(nk - MULDIV255(C, nk)). */
+function cmykToRgb(data: Buffer, info: OutputInfo, name: string): RgbImage {
+  const { width, height, channels } = info;
+  if (channels < 4 || data.length !== width * height * channels) {
+    throw new Error(`decoding CMYK image ${name}: unexpected raw layout (${channels} channels)`);
+  }
+  const mulDiv255 = (a: number, b: number) => { const t = a * b + 128; return ((t >> 8) + t) >> 8; };
+  const out = rgbImage(width, height);
+  for (let p = 0; p < width * height; p++) {
+    const nk = 255 - data[p * channels + 3]!;
+    for (let c = 0; c < 3; c++) out.data[p * 3 + c] = Math.max(0, nk - mulDiv255(data[p * channels + c]!, nk));
+  }
+  return out;
 }
 
 /** sharp gives 1 band for grey input and 3 for colour; anything else is unexpected here. */

@@ -4,7 +4,7 @@
 Run:
   python3 tools/reference/internvl_ref.py --model DIR --input-ids IDS.json \
       [--pixel-values PIX.f32 --num-tiles T] [--max-new-tokens N] --out OUT.safetensors \
-      [--dump all|none|NAME,PREFIX,...] [--threads 2] [--batch BATCH.json] [--no-cache]
+      [--dump all|none|NAME,PREFIX,...] [--threads 2] [--batch BATCH.json] [--no-cache] [--pixels-bf16]
   python3 tools/reference/internvl_ref.py --bench [--model DIR | --config internvl2-1b|CONFIG.json] \
       [--bench-dtypes f32,bf16] [--bench-tiles 1] [--bench-prompt-tokens L] [--bench-decode 16] [--bench-reps 3]
 
@@ -98,6 +98,8 @@ def run(args):
     pixels = None
     if args.pixel_values:
         pixels = read_pixels(args.pixel_values, args.num_tiles, cfg.image_size)
+        if args.pixels_bf16:  # the model card casts pixel_values to bfloat16 before the vision tower
+            pixels = pixels.to(torch.bfloat16).float()
     dumps = {} if args.dump != "none" else None
     feats = None
     with torch.no_grad():
@@ -221,6 +223,7 @@ def main():
     ap.add_argument("--dump", default="all", help="all | none | comma list of names or name prefixes")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch")
+    ap.add_argument("--pixels-bf16", action="store_true", help="round pixel values to bf16 first (as the card does)")
     ap.add_argument("--no-cache", action="store_true", help="recompute the full sequence each step (no KV cache)")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--config", help="bench: 'internvl2-1b' (built-in official dims) or a config.json path")

@@ -329,25 +329,35 @@ class InternVLRef:
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
         if cache is not None:
-            if cache[i] is not None:
-                pk, pv = cache[i]
-                assert pk.shape[1] == start
-                k = torch.cat([pk, k], dim=1)
-                v = torch.cat([pv, v], dim=1)
-            cache[i] = (k, v)
+            # per layer (k_buf, v_buf, length); buffers [nkv, capacity, hd] grow by doubling
+            ent = cache[i]
+            n0 = 0 if ent is None else ent[2]
+            assert n0 == start, f"cache holds {n0} positions, call starts at {start}"
+            need = start + L
+            if ent is None or ent[0].shape[1] < need:
+                cap = max(need, 2 * (ent[0].shape[1] if ent is not None else 0))
+                kb, vb = k.new_empty(nkv, cap, hd), v.new_empty(nkv, cap, hd)
+                if ent is not None:
+                    kb[:, :n0], vb[:, :n0] = ent[0][:, :n0], ent[1][:, :n0]
+            else:
+                kb, vb = ent[0], ent[1]
+            kb[:, start:need], vb[:, start:need] = k, v
+            cache[i] = (kb, vb, need)
+            k, v = kb[:, :need], vb[:, :need]
         else:
             assert start == 0
         S = k.shape[1]
         rep = nh // nkv
-        k = k.repeat_interleave(rep, dim=0)  # repeat_kv: query head h uses KV head h // rep
-        v = v.repeat_interleave(rep, dim=0)
-        scores = torch.matmul(q, k.transpose(1, 2)) / math.sqrt(hd)  # [nh, L, S]
+        # GQA = repeat_kv: query head h uses KV head h // rep. Done by grouping the rep query heads of each KV head
+        # (same products as repeat_kv, without copying K/V rep times).
+        qg = q.reshape(nkv, rep * L, hd)
+        scores = torch.matmul(qg, k.transpose(1, 2)).view(nh, L, S) / math.sqrt(hd)  # [nh, L, S]
         if L > 1:
             qpos = torch.arange(start, start + L).unsqueeze(1)
             kpos = torch.arange(S).unsqueeze(0)
             scores = scores.masked_fill(kpos > qpos, float("-inf"))
         probs = scores.softmax(dim=-1, dtype=torch.float32).to(q.dtype)
-        o = torch.matmul(probs, v).transpose(0, 1).reshape(L, nh * hd)
+        o = torch.matmul(probs.view(nkv, rep * L, S), v).view(nh, L, hd).transpose(0, 1).reshape(L, nh * hd)
         return linear(o, w[p + "o_proj.weight"])
 
     def llm_layer(self, h, i, start, cache):

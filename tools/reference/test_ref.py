@@ -360,6 +360,26 @@ def test_cli(tmp, model_dir):
     assert sorted(f.keys()) == ["sample0.logits", "sample1.logits", "vision.features"], f.keys()
 
 
+def test_make_checkpoint_tiny(tmp):
+    """The TS synthetic checkpoint generator's tiny preset loads and runs (skipped when tsx is not installed)."""
+    root = os.path.dirname(os.path.dirname(HERE))
+    tsx = os.path.join(root, "node_modules", ".bin", "tsx")
+    script = os.path.join(root, "tools", "make_checkpoint.ts")
+    if not (os.path.exists(tsx) and os.path.exists(script)):
+        return "skipped (no tsx or tools/make_checkpoint.ts)"
+    d = os.path.join(tmp, "mc_tiny")
+    subprocess.run([tsx, script, "--preset", "tiny", "--seed", "1", "--out", d], cwd=root, check=True,
+                   capture_output=True, text=True)
+    cfg = Config.load(d)
+    m = InternVLRef(cfg, load_weights(d, cfg))
+    g = torch.Generator().manual_seed(12)
+    feats = m.image_features(torch.randn(1, 3, cfg.image_size, cfg.image_size, generator=g))
+    assert feats.shape == (1, cfg.num_image_token, cfg.hidden) and torch.isfinite(feats).all()
+    ids = [151644, 872, 198, 151646] + [IMG_CONTEXT_ID] * cfg.num_image_token + [151647, 151645, 151644, 77091, 198]
+    a = m.generate(ids, feats, 4, eos=-1)
+    assert a == m.generate(ids, feats, 4, eos=-1, use_cache=False), a
+
+
 def main():
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -368,14 +388,15 @@ def main():
         tests.append(("checkpoint_load", lambda: model_dir.append(test_checkpoint_load(tmp))))
         tests += [(n[5:], fn) for n, fn in globals().items()
                   if n.startswith("test_") and n not in ("test_safetensors_roundtrip", "test_checkpoint_load",
-                                                        "test_cli")]
+                                                        "test_cli", "test_make_checkpoint_tiny")]
         tests.append(("cli", lambda: test_cli(tmp, model_dir[0])))
+        tests.append(("make_checkpoint_tiny", lambda: test_make_checkpoint_tiny(tmp)))
         failed = 0
         for name, fn in tests:
             t = time.time()
             try:
-                fn()
-                print(f"ok   {name} ({time.time() - t:.2f}s)")
+                note = fn()
+                print(f"ok   {name} ({time.time() - t:.2f}s){' ' + note if isinstance(note, str) else ''}")
             except Exception as e:  # report all failures
                 failed += 1
                 import traceback

@@ -1,0 +1,67 @@
+import { describe, it } from 'vitest';
+import { attention } from '../../runtime/ops/attention.js';
+import { TestGraph, checkGraph, getGpu, rng } from '../harness.js';
+import { TOL } from '../tolerances.js';
+
+interface Case {
+  readonly T: number; // tokens per sequence
+  readonly seqs: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly dh: number;
+  readonly causal: boolean;
+  /** q, k, v as column windows of one [rows, stride] matrix (the ViT's fused qkv), else three tensors. */
+  readonly fused: boolean;
+  readonly rowsPerThread?: number;
+}
+
+function label(c: Case): string {
+  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}`;
+}
+
+async function runCase(c: Case, seed: number): Promise<void> {
+  const r = rng(seed);
+  const tg = new TestGraph(await getGpu());
+  const rows = c.T * c.seqs;
+  const qw = c.heads * c.dh;
+  const kw = c.kvHeads * c.dh;
+  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread };
+  let out;
+  if (c.fused) {
+    // [q | k | v | 4 pad columns] so the stride is not just the sum of the windows
+    const stride = qw + 2 * kw + (c.T > 1000 ? 0 : 4);
+    const qkv = tg.tensor('qkv', [rows, stride], 'f32', r.normal(rows * stride, 1.5));
+    out = attention(tg.g, { tensor: qkv, offset: 0, stride }, { tensor: qkv, offset: qw, stride }, { tensor: qkv, offset: qw + kw, stride }, opts, 'out');
+  } else {
+    const q = tg.tensor('q', [rows, qw], 'f32', r.normal(rows * qw, 1.5));
+    const k = tg.tensor('k', [rows, kw], 'f32', r.normal(rows * kw, 1.5));
+    const v = tg.tensor('v', [rows, kw], 'f32', r.normal(rows * kw));
+    out = attention(tg.g, q, k, v, opts, 'out');
+  }
+  await checkGraph(tg, [out], TOL.attention, `attention ${label(c)}`);
+}
+
+const CASES: Case[] = [];
+for (const T of [1, 2, 7, 33, 65]) {
+  for (const causal of [false, true]) {
+    CASES.push({ T, seqs: 1, heads: 14, kvHeads: 2, dh: 16, causal, fused: false });
+    CASES.push({ T, seqs: 1, heads: 4, kvHeads: 4, dh: 64, causal, fused: true });
+  }
+}
+CASES.push(
+  { T: 7, seqs: 3, heads: 16, kvHeads: 16, dh: 16, causal: false, fused: true },
+  { T: 33, seqs: 2, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false },
+  { T: 17, seqs: 3, heads: 6, kvHeads: 2, dh: 16, causal: false, fused: true },
+);
+for (const rowsPerThread of [1, 2, 3, 4]) {
+  CASES.push({ T: 37, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: true, fused: false, rowsPerThread });
+  CASES.push({ T: 29, seqs: 1, heads: 2, kvHeads: 1, dh: 64, causal: false, fused: true, rowsPerThread });
+}
+
+describe('attention (prefill)', () => {
+  CASES.forEach((c, i) => it(label(c), () => runCase(c, 1000 + i)));
+
+  // real shapes: InternViT layer (one 448² tile, fused qkv [1025, 3072]) and Qwen2 prefill
+  it('real: InternViT 1025 tokens × 16 heads × 64, full, fused qkv', () => runCase({ T: 1025, seqs: 1, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true }, 7));
+  it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false }, 8));
+});
