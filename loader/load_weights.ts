@@ -4,6 +4,7 @@ import type { Tensor } from '../runtime/tensor.js';
 import { openCheckpoint } from './checkpoint.js';
 import { type GenerationConfig, type InternVLChatConfig, parseConfig, parseGenerationConfig } from './config.js';
 import type { ModelFiles } from './model_files.js';
+import type { SafetensorsDType } from './safetensors.js';
 import { checkCheckpoint, expectedTensors } from './tensor_list.js';
 import { type UploadOptions, uploadWeights } from './upload.js';
 
@@ -12,6 +13,8 @@ export interface LoadedWeights {
   /** undefined when the model has no generation_config.json. */
   readonly generationConfig: GenerationConfig | undefined;
   readonly tensors: Map<string, Tensor>;
+  /** Tensors per checkpoint dtype ({BF16: 637} for the official file). */
+  readonly dtypes: Map<SafetensorsDType, number>;
   readonly bytes: number;
   readonly readMs: number;
   readonly uploadMs: number;
@@ -26,9 +29,9 @@ export async function loadWeights(device: GPUDevice, files: ModelFiles, options:
   const generationConfig = generationText === undefined ? undefined : parseGenerationConfig(generationText, `${where}/generation_config.json`);
   const checkpoint = await openCheckpoint(files);
   try {
-    checkCheckpoint(expectedTensors(config), checkpoint.tensors, where);
+    const dtypes = checkCheckpoint(expectedTensors(config), checkpoint.tensors, where);
     const result = await uploadWeights(device, checkpoint.tensors.values(), options);
-    return { config, generationConfig, ...result };
+    return { config, generationConfig, dtypes, ...result };
   } finally {
     await checkpoint.close();
   }

@@ -83,12 +83,15 @@ export const WEIGHT_DTYPES: readonly SafetensorsDType[] = ['BF16', 'F16', 'F32']
 /**
  * Compares a checkpoint's tensors with the expected list; throws ONE error listing every missing,
  * unexpected, wrongly shaped or wrongly typed tensor, so a bad checkpoint is diagnosed in one go.
+ * Returns how many tensors have each dtype, so a caller can say when a checkpoint is not the usual all-BF16.
  */
 export function checkCheckpoint(
   expected: readonly ExpectedTensor[],
   found: ReadonlyMap<string, Pick<SafetensorsEntry, 'name' | 'dtype' | 'shape'>>,
   where = 'checkpoint',
-): void {
+): Map<SafetensorsDType, number> {
+  const dtypes = new Map<SafetensorsDType, number>();
+  for (const f of found.values()) dtypes.set(f.dtype, (dtypes.get(f.dtype) ?? 0) + 1);
   const problems: string[] = [];
   const expectedNames = new Set(expected.map((t) => t.name));
   for (const t of expected) {
@@ -108,6 +111,7 @@ export function checkCheckpoint(
   if (problems.length > 0) {
     throw new Error(`${where}: ${problems.length} problem(s) against the config's tensor list:\n  ${problems.join('\n  ')}`);
   }
+  return dtypes;
 }
 
 export function countParameters(tensors: readonly ExpectedTensor[]): number {

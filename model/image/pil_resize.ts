@@ -101,16 +101,19 @@ function resampleVertical(src: RgbImage, outHeight: number): RgbImage {
   const s = src.data;
   const d = out.data;
   const stride = src.width * 3;
+  // Row-at-a-time accumulation streams through memory; float64 holds these integer sums exactly.
+  const acc = new Float64Array(stride);
   for (let yy = 0; yy < outHeight; yy++) {
     const kOff = yy * c.ksize;
     const n = c.count[yy]!;
-    const base = c.start[yy]! * stride;
-    const q0 = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let acc = HALF;
-      for (let y = 0, p = base + i; y < n; y++, p += stride) acc += s[p]! * c.weights[kOff + y]!;
-      d[q0 + i] = clip8(acc);
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const w = c.weights[kOff + y]!;
+      const row = (c.start[yy]! + y) * stride;
+      for (let i = 0; i < stride; i++) acc[i]! += s[row + i]! * w;
     }
+    const q0 = yy * stride;
+    for (let i = 0; i < stride; i++) d[q0 + i] = clip8(acc[i]!);
   }
   return out;
 }

@@ -134,8 +134,11 @@ def run(args):
     if timings.get("decode_steps"):
         timings["decode_tokens_per_s"] = timings["decode_steps"] / (timings["decode_ms"] / 1e3)
     if args.out:
-        sel = {k: v.float().contiguous() for k, v in (dumps or {}).items() if want_dump(args.dump, k.split(".", 1)[1]
-                                                                                       if k.startswith("sample") else k)}
+        sel = {}
+        for k, v in (dumps or {}).items():
+            base = k.split(".", 1)[1] if args.batch and k.startswith("sample") else k  # "sample{k}.llm..." -> "llm..."
+            if want_dump(args.dump, base):
+                sel[k] = v.float().contiguous()
         meta = {"format": "pt", "generated_ids": json.dumps(results if args.batch else results[0])}
         save_file(sel, args.out, meta)
     timings["total_ms"] = (time.perf_counter() - t0) * 1e3
@@ -178,36 +181,43 @@ def bench(args):
     pixels = torch.randn(T, 3, cfg.image_size, cfg.image_size, generator=g)
     report = {"source": source, "threads": torch.get_num_threads(), "tiles": T, "prompt_tokens": L,
               "decode_tokens": args.bench_decode, "reps": args.bench_reps, "warmup": 1,
-              "torch": torch.__version__}
+              "torch": torch.__version__, "loadavg_start": os.getloadavg(), "cpus": os.cpu_count()}
     for dname in args.bench_dtypes.split(","):
         dt = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[dname]
         w = {k: v.to(dt) for k, v in base.items()}
         model = InternVLRef(cfg, w)
-        vis, pre, dec = [], [], []
+        vis, pre, dec, cpu = [], [], [], {"vision": [], "prefill": [], "decode": []}
         with torch.no_grad():
             for rep in range(args.bench_reps + 1):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 feats = model.image_features(pixels)
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
                 e = model.embed(ids, feats)
                 cache = model.new_cache()
                 h = model.llm(e, 0, cache)
                 logits = model.logits(h[-1])
-                t2 = time.perf_counter()
+                t2, c2 = time.perf_counter(), time.process_time()
                 tok = int(torch.argmax(logits))
                 for s in range(args.bench_decode):
                     h = model.llm(model.embed([tok]), L + s, cache)
                     tok = int(torch.argmax(model.logits(h[-1])))
-                t3 = time.perf_counter()
-                log(f"{dname} rep {rep}{' (warm-up)' if rep == 0 else ''}: vision {(t1 - t0) * 1e3:.0f} ms, "
-                    f"prefill {(t2 - t1) * 1e3:.0f} ms, decode {(t3 - t2) * 1e3:.0f} ms")
+                t3, c3 = time.perf_counter(), time.process_time()
+                log(f"{dname} rep {rep}{' (warm-up)' if rep == 0 else ''}: vision {(t1 - t0) * 1e3:.0f} ms "
+                    f"(cpu {(c1 - c0):.1f} s), prefill {(t2 - t1) * 1e3:.0f} ms (cpu {(c2 - c1):.1f} s), "
+                    f"decode {(t3 - t2) * 1e3:.0f} ms (cpu {(c3 - c2):.1f} s), load {os.getloadavg()[0]:.1f}")
                 if rep == 0:
                     continue
                 vis.append((t1 - t0) * 1e3 / T)
                 pre.append(L / (t2 - t1))
                 dec.append(args.bench_decode / (t3 - t2))
+                cpu["vision"].append((c1 - c0) / T)
+                cpu["prefill"].append(c2 - c1)
+                cpu["decode"].append((c3 - c2) / args.bench_decode)
+        # cpu_s: process CPU seconds (all threads) per tile / per prefill / per decoded token; with N threads
+        # uncontended, wall ~= cpu_s / N. Compare wall and cpu_s to see whether the cores were shared.
         report[dname] = {"vision_ms_per_tile": _stats(vis), "prefill_tokens_per_s": _stats(pre),
-                         "decode_tokens_per_s": _stats(dec)}
+                         "decode_tokens_per_s": _stats(dec),
+                         "cpu_s": {k: _stats(v) for k, v in cpu.items()}}
         del w, model
     print(json.dumps({"bench": report}))
 

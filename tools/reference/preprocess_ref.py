@@ -11,7 +11,9 @@ The tiling below is written from SPEC §9.1 (the card's dynamic_preprocess / fin
 import io
 import json
 import os
+import struct
 import sys
+import zlib
 
 import numpy as np
 import torch
@@ -102,6 +104,18 @@ RGB_CASES = [
 ]
 
 
+def write_png16(path, rgb16):
+    """A 16-bit/channel RGB PNG (PIL cannot write one): PIL reads it as RGB keeping the high bytes."""
+    h, w, _ = rgb16.shape
+    raw = b''.join(b'\x00' + rgb16[y].astype('>u2').tobytes() for y in range(h))
+
+    def chunk(tag, data):
+        return struct.pack('>I', len(data)) + tag + data + struct.pack('>I', zlib.crc32(tag + data))
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 2, 0, 0, 0))
+                + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+
+
 def save_case(out, manifest, name, path, pil_open_path, max_nums, normalised, compare='exact'):
     im = Image.open(pil_open_path).convert('RGB')
     decoded = f'{name}.decoded.rgb'
@@ -156,6 +170,9 @@ def main(out):
     Image.fromarray(base).save(os.path.join(out, 'icc.png'), icc_profile=icc)
     save_case(out, manifest, 'icc', 'icc.png', os.path.join(out, 'icc.png'), (2,), False)
 
+    write_png16(os.path.join(out, 'rgb16.png'), np.random.RandomState(3).randint(0, 65536, (200, 300, 3)))
+    save_case(out, manifest, 'rgb16', 'rgb16.png', os.path.join(out, 'rgb16.png'), (2,), False)
+
     # JPEG: decoders may differ by a little; measured, not required exact.
     smooth = synth(640, 480, 5)
     Image.fromarray(smooth).save(os.path.join(out, 'photo.jpg'), quality=90)
@@ -166,6 +183,11 @@ def main(out):
     exif[0x0112] = 6
     Image.fromarray(synth(320, 160, 11)).save(os.path.join(out, 'exif6.jpg'), quality=95, exif=exif.tobytes())
     save_case(out, manifest, 'exif6', 'exif6.jpg', os.path.join(out, 'exif6.jpg'), (2,), False, compare='measure')
+
+    # CMYK JPEG: PIL converts with its own formula (no ICC).
+    cmyk = np.random.RandomState(4).randint(0, 256, (120, 160, 4)).astype(np.uint8)
+    Image.fromarray(cmyk, 'CMYK').save(os.path.join(out, 'cmyk.jpg'), quality=95)
+    save_case(out, manifest, 'cmyk', 'cmyk.jpg', os.path.join(out, 'cmyk.jpg'), (2,), False, compare='measure')
 
     # torch's float32 ToTensor+Normalize of every byte value, per channel: [3, 256].
     lut = to_tensor_normalize([Image.fromarray(np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2))])

@@ -1,0 +1,70 @@
+// npm run bench:kernels [-- --json] [--filter <substring>] [--reps <n>]
+// Every registered case at the real shapes: warm-up, reps, median ms (GPU timestamps when the adapter has
+// timestamp-query, wall clock around the smart wait otherwise), GFLOP/s and GB/s from the op's declared cost.
+// Prints the adapter and its measured copyBufferToBuffer bandwidth first: numbers from different adapters
+// must never be compared.
+import { Graph } from '../runtime/graph.js';
+import { compilePlan } from '../runtime/plan.js';
+import { copyBandwidth, median, timePlan } from '../runtime/profile.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { setSmartWait } from '../runtime/wait.js';
+import { nodeGpu } from '../tools/node/gpu.js';
+import type { BenchCase, BenchContext } from './case.js';
+import { createTensor } from './case.js';
+import { linearCases } from './kernels/linear.js';
+
+// The registry: one line per op file in bench/kernels/.
+const CASES: BenchCase[] = [
+  ...linearCases,
+];
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const json = args.includes('--json');
+const filter = flag('--filter');
+const reps = Number(flag('--reps') ?? 5);
+
+const gpu = await nodeGpu();
+const copyGBs = (await copyBandwidth(gpu)) / 1e9;
+const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), timing: gpu.features.timestamps ? 'timestamp' : 'wall' };
+if (json) console.log(JSON.stringify({ type: 'adapter', ...header }));
+else {
+  console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s; timing: ${header.timing}; median of ${reps}\n`);
+  console.log('| op | case | variant | wait | ms | GFLOP/s | GB/s | % copy bw |\n|---|---|---|---|---|---|---|---|');
+}
+
+for (const c of CASES) {
+  const label = `${c.op} ${c.name} ${c.variant ?? ''}`;
+  if (filter && !label.includes(filter)) continue;
+  const owned: Tensor[] = [];
+  const ctx: BenchContext = {
+    gpu,
+    tensor: (name, shape, dtype = 'f32') => {
+      const t = createTensor(gpu, name, shape, dtype, 'weight');
+      owned.push(t);
+      return t;
+    },
+  };
+  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const outputs = c.build(g, ctx);
+  const plan = compilePlan(gpu, g, { keep: outputs, label: c.name });
+  setSmartWait(c.smartWait ?? true);
+  const { method, ms } = await timePlan(gpu, plan, reps, 2);
+  setSmartWait(true);
+  plan.destroy();
+  for (const t of owned) t.storage!.buffer.destroy();
+  const t = median(ms);
+  const flops = g.nodes.reduce((n, node) => n + node.cost.flops, 0);
+  const bytes = g.nodes.reduce((n, node) => n + node.cost.bytes, 0);
+  const row = {
+    type: 'kernel', op: c.op, case: c.name, variant: c.variant ?? '', smartWait: c.smartWait ?? true, method,
+    ms: +t.toFixed(3), min: +Math.min(...ms).toFixed(3), max: +Math.max(...ms).toFixed(3),
+    gflops: +(flops / t / 1e6).toFixed(2), gbs: +(bytes / t / 1e6).toFixed(2), pctCopy: +((100 * bytes) / t / 1e6 / copyGBs).toFixed(1), adapter: gpu.adapterName,
+  };
+  if (json) console.log(JSON.stringify(row));
+  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} | ${row.gflops} | ${row.gbs} | ${row.pctCopy} |`);
+}
+process.exit(0);

@@ -1,0 +1,94 @@
+// The paged KV cache on the GPU: per layer one K pool and one V pool [numBlocks, blockSize, Hkv, Dh] f32
+// (tensors of kind 'state'), shared by every sequence through the host block manager (kv_blocks.ts).
+// Two AttentionSteps use it: prefill (flash attention over the prompt, keys appended to the cache) and
+// decode (one query per sequence against its cached keys, read through the block table).
+import type { Qwen2Config } from '../loader/config.js';
+import type { Gpu } from '../runtime/device.js';
+import type { Graph } from '../runtime/graph.js';
+import { attention } from '../runtime/ops/attention.js';
+import { attentionDecode, kvAppend } from '../runtime/ops/kv_cache.js';
+import { ropeInvFreq } from '../runtime/reference/elementwise.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { createTensor, tensorFromValues } from '../runtime/upload.js';
+import { KvBlockManager } from './kv_blocks.js';
+import { type AttentionStep, headDim } from './qwen2.js';
+
+export interface KvCache {
+  readonly blocks: KvBlockManager;
+  readonly k: readonly Tensor[];
+  readonly v: readonly Tensor[];
+  readonly invFreq: Tensor;
+  readonly config: Qwen2Config;
+  /** Longest sequence the decode graphs are built for (block-table width · blockSize). */
+  readonly maxSeqLen: number;
+  readonly bytes: number;
+  destroy(): void;
+}
+
+export interface KvCacheOptions {
+  /** Tokens the pool holds across all live sequences. */
+  readonly capacityTokens: number;
+  /** Longest single sequence (prompt + new tokens); defaults to the capacity. */
+  readonly maxSeqLen?: number;
+  readonly blockSize?: number;
+}
+
+export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions): KvCache {
+  const blockSize = options.blockSize ?? 16;
+  const numBlocks = Math.ceil(options.capacityTokens / blockSize);
+  const dh = headDim(c);
+  const shape = [numBlocks, blockSize, c.num_key_value_heads, dh];
+  const bytesPerPool = numBlocks * blockSize * c.num_key_value_heads * dh * 4;
+  if (bytesPerPool > gpu.limits.maxStorageBufferBindingSize) {
+    throw new Error(`[kv cache] ${options.capacityTokens} tokens need ${bytesPerPool} bytes per layer pool, over maxStorageBufferBindingSize ${gpu.limits.maxStorageBufferBindingSize}`);
+  }
+  const k: Tensor[] = [];
+  const v: Tensor[] = [];
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    k.push(createTensor(gpu, `kv.${i}.k`, shape, 'f32', 'state'));
+    v.push(createTensor(gpu, `kv.${i}.v`, shape, 'f32', 'state'));
+  }
+  const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', ropeInvFreq(dh, c.rope_theta));
+  const maxSeqLen = Math.min(options.maxSeqLen ?? numBlocks * blockSize, numBlocks * blockSize);
+  return {
+    blocks: new KvBlockManager(numBlocks, blockSize),
+    k,
+    v,
+    invFreq,
+    config: c,
+    maxSeqLen,
+    bytes: 2 * c.num_hidden_layers * bytesPerPool,
+    destroy() {
+      for (const t of [...k, ...v, invFreq]) t.storage?.buffer.destroy();
+    },
+  };
+}
+
+function attnShape(c: Qwen2Config) {
+  const dh = headDim(c);
+  return { heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: dh, scale: dh ** -0.5 };
+}
+
+/** Prompt pass of one sequence: keys/values go to their cache slots and causal flash attention runs on them. */
+export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): AttentionStep {
+  return {
+    positions,
+    invFreq: cache.invFreq,
+    attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
+      kvAppend(g, k, v, cache.k[layer]!, cache.v[layer]!, slots, `${name}.kv_append`);
+      return attention(g, q, k, v, { ...attnShape(cache.config), causal: true }, name);
+    },
+  };
+}
+
+/** One new token per sequence (batch B): append to the cache, attend over each sequence's cached keys. */
+export function decodeStep(cache: KvCache, inputs: { positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor }): AttentionStep {
+  return {
+    positions: inputs.positions,
+    invFreq: cache.invFreq,
+    attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
+      kvAppend(g, k, v, cache.k[layer]!, cache.v[layer]!, inputs.slots, `${name}.kv_append`);
+      return attentionDecode(g, q, cache.k[layer]!, cache.v[layer]!, inputs.blockTables, inputs.seqLens, { ...attnShape(cache.config), blockSize: cache.blocks.blockSize, maxSeqLen: cache.maxSeqLen }, name);
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// The LLM passes. Prefill: one sequence's prompt (image features scattered over its IMG_CONTEXT rows),
+// keys/values into the paged cache, logits of the last position. Decode: one token for each of B live
+// sequences; its graph is recorded once per batch size and replayed every step with new ids, positions,
+// slots and block tables written into small input buffers — no graph, bind group or pipeline is rebuilt.
+import { Graph } from '../runtime/graph.js';
+import { argmax } from '../runtime/ops/argmax.js';
+import { sliceRows } from '../runtime/ops/cast_copy.js';
+import { embedding } from '../runtime/ops/embedding.js';
+import { scatterRows } from '../runtime/ops/scatter_rows.js';
+import { type Plan, compilePlan } from '../runtime/plan.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { createTensor } from '../runtime/upload.js';
+import { IMG_CONTEXT } from '../tokenizer/special_tokens.js';
+import { type KvCache, decodeStep, prefillStep } from './kv_cache.js';
+import type { LoadedModel } from './load.js';
+import { lmHead, qwen2Model } from './qwen2.js';
+
+export interface PrefillResult {
+  /** f32 [V]: logits at the last prompt position. */
+  readonly logits: Float32Array;
+  readonly gpuMs: number;
+  readonly captures: Map<string, Float32Array>;
+}
+
+export interface PrefillOptions {
+  /** f32 [n · 256, H] image features for the IMG_CONTEXT positions, in order. */
+  readonly imageFeatures?: Tensor;
+  readonly capture?: readonly string[];
+}
+
+/** Prefill sequence `seq` (already registered in the cache's block manager by the caller's append). */
+export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: Uint32Array, options: PrefillOptions = {}): Promise<PrefillResult> {
+  const { gpu, config, weights } = m;
+  const c = config.llm_config;
+  const L = ids.length;
+  if (L === 0) throw new Error('[prefill] empty prompt');
+  const imageRows = imageContextRows(ids);
+  const featureRows = options.imageFeatures?.shape[0] ?? 0;
+  if (imageRows.length !== featureRows) {
+    throw new Error(`[prefill] the prompt has ${imageRows.length} <IMG_CONTEXT> tokens but ${featureRows} image feature rows were given`);
+  }
+  const start = cache.blocks.has(seq) ? cache.blocks.length(seq) : 0;
+  if (start !== 0) throw new Error(`[prefill] sequence ${seq} already holds ${start} tokens`);
+  const slots = cache.blocks.append(seq, L);
+  const positions = Uint32Array.from({ length: L }, (_, i) => i);
+
+  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const inputs = {
+    ids: createTensor(gpu, 'input_ids', [L], 'u32', 'input'),
+    positions: createTensor(gpu, 'positions', [L], 'u32', 'input'),
+    slots: createTensor(gpu, 'slots', [L], 'u32', 'input'),
+    rows: imageRows.length ? createTensor(gpu, 'image_rows', [imageRows.length], 'u32', 'input') : undefined,
+  };
+  let embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, inputs.rows ? 'llm.embed_tokens' : 'llm.embeddings');
+  if (inputs.rows && options.imageFeatures) embeds = scatterRows(g, embeds, options.imageFeatures, inputs.rows, 'llm.embeddings');
+  const h = qwen2Model(g, weights.language_model, c, embeds, prefillStep(cache, inputs.positions, inputs.slots));
+  const logits = lmHead(g, weights.language_model, sliceRows(g, h, L - 1, 1, 'llm.last'));
+  const captured = (options.capture ?? []).map((n) => g.get(n));
+  const plan = compilePlan(gpu, g, { keep: [logits, ...captured], label: `prefill[${L}]` });
+  const t0 = performance.now();
+  const data: [Tensor, ArrayBufferView][] = [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots]];
+  if (inputs.rows) data.push([inputs.rows, imageRows]);
+  const read = await plan.run({ inputs: data, read: [logits, ...captured] });
+  const gpuMs = performance.now() - t0;
+  plan.destroy();
+  for (const t of Object.values(inputs)) t?.storage?.buffer.destroy();
+  const captures = new Map<string, Float32Array>();
+  for (const t of captured) captures.set(t.name, new Float32Array(read.get(t.name)!));
+  return { logits: new Float32Array(read.get(logits.name)!), gpuMs, captures };
+}
+
+export function imageContextRows(ids: ArrayLike<number>): Uint32Array {
+  const rows: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (ids[i] === IMG_CONTEXT) rows.push(i);
+  return Uint32Array.from(rows);
+}
+
+/** A recorded decode step for B sequences. */
+export interface DecodeGraph {
+  readonly batch: number;
+  readonly plan: Plan;
+  readonly inputs: { ids: Tensor; positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor };
+  /** f32 [B, V] */
+  readonly logits: Tensor;
+  /** u32 [B]: greedy choice, computed on the GPU so only 4 bytes per sequence come back. */
+  readonly argmax: Tensor;
+  readonly tableWidth: number;
+  destroy(): void;
+}
+
+export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number): DecodeGraph {
+  const { gpu, config, weights } = m;
+  const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
+  const inputs = {
+    ids: createTensor(gpu, 'decode.ids', [batch], 'u32', 'input'),
+    positions: createTensor(gpu, 'decode.positions', [batch], 'u32', 'input'),
+    slots: createTensor(gpu, 'decode.slots', [batch], 'u32', 'input'),
+    blockTables: createTensor(gpu, 'decode.block_tables', [batch, tableWidth], 'u32', 'input'),
+    seqLens: createTensor(gpu, 'decode.seq_lens', [batch], 'u32', 'input'),
+  };
+  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, 'llm.embeddings');
+  const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs));
+  const logits = lmHead(g, weights.language_model, h);
+  const best = argmax(g, logits, 'next_token');
+  const plan = compilePlan(gpu, g, { keep: [logits, best], label: `decode[${batch}]` });
+  return {
+    batch,
+    plan,
+    inputs,
+    logits,
+    argmax: best,
+    tableWidth,
+    destroy() {
+      plan.destroy();
+      for (const t of Object.values(inputs)) t.storage?.buffer.destroy();
+    },
+  };
+}
+
+export interface DecodeResult {
+  /** Greedy token per sequence (GPU argmax). */
+  readonly tokens: Uint32Array;
+  /** f32 [B, V] when requested (sampling on the host). */
+  readonly logits?: Float32Array;
+  readonly gpuMs: number;
+  readonly hostMs: number;
+}
+
+/**
+ * One decode step: `tokens[i]` is appended to sequence `seqs[i]` at its next position; returns the next token
+ * of every sequence. The cache gets one slot per sequence first (fails cleanly when the pool is full).
+ */
+export async function decode(m: LoadedModel, cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens: readonly number[], wantLogits = false): Promise<DecodeResult> {
+  const t0 = performance.now();
+  const B = graph.batch;
+  if (seqs.length !== B || tokens.length !== B) throw new Error(`[decode] graph is for ${B} sequences, got ${seqs.length}`);
+  const ids = Uint32Array.from(tokens);
+  const positions = new Uint32Array(B);
+  const slots = new Uint32Array(B);
+  const seqLens = new Uint32Array(B);
+  const tables = new Uint32Array(B * graph.tableWidth);
+  for (let i = 0; i < B; i++) {
+    const seq = seqs[i]!;
+    positions[i] = cache.blocks.length(seq);
+    if (positions[i]! + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
+    slots[i] = cache.blocks.append(seq, 1)[0]!;
+    seqLens[i] = positions[i]! + 1;
+    tables.set(cache.blocks.blockTable(seq, graph.tableWidth), i * graph.tableWidth);
+  }
+  const { inputs } = graph;
+  const read = [graph.argmax, ...(wantLogits ? [graph.logits] : [])];
+  const run = graph.plan.run({
+    inputs: [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots], [inputs.blockTables, tables], [inputs.seqLens, seqLens]],
+    read,
+  });
+  const hostMs = performance.now() - t0; // host prep + encode + submit (run() encodes synchronously)
+  const out = await run;
+  return {
+    tokens: new Uint32Array(out.get(graph.argmax.name)!),
+    ...(wantLogits ? { logits: new Float32Array(out.get(graph.logits.name)!) } : {}),
+    gpuMs: performance.now() - t0,
+    hostMs,
+  };
+}
