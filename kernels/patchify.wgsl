@@ -7,7 +7,7 @@
 // Limits: size % p == 0 (checked by the builder); B·G²·C·p² ≤ 65535·65535·WG.
 override WG: u32 = 256;
 
-struct Params { batch: u32, channels: u32, size: u32, patch: u32 }
+struct Params { batch: u32, channels: u32, size: u32, patch_size: u32 }
 
 @group(0) @binding(0) var<storage, read> pixels: array<f32>;
 @group(0) @binding(1) var<storage, read_write> patches: array<f32>;
@@ -16,7 +16,7 @@ struct Params { batch: u32, channels: u32, size: u32, patch: u32 }
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
-  let p = params.patch;
+  let p = params.patch_size;
   let grid = params.size / p;
   let k = params.channels * p * p;
   if (i >= params.batch * grid * grid * k) { return; }

@@ -25,7 +25,7 @@ export function patchify(g: Graph, pixels: Tensor, patch: number, name: string):
     name,
     inputs: [pixels],
     outputs: [y],
-    dispatches: n > 0 ? [{ kernel: patchifyKernel, bindings: { pixels, patches: y }, params: { batch, channels, size, patch }, grid: [Math.ceil(n / WG), 1, 1] }] : [],
+    dispatches: n > 0 ? [{ kernel: patchifyKernel, bindings: { pixels, patches: y }, params: { batch, channels, size, patch_size: patch }, grid: [Math.ceil(n / WG), 1, 1] }] : [],
     cost: { flops: 0, bytes: 8 * n },
     reference: (env) => env.set(y.id, patchifyRef(valueOf(env, pixels), batch, channels, size, patch)),
   });
