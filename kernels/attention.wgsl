@@ -83,7 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var kb = (seqBase * params.kStride + params.kOffset) / 4u + hk * DH4;
   var vb = (seqBase * params.vStride + params.vOffset) / 4u + hk * DH4;
   for (var j = 0u; j < kEnd; j++) {
-    var s: array<vec4<f32>, MAX_ROWS>;
+    var s = array<vec4<f32>, MAX_ROWS>();
     for (var d = 0u; d < DH4; d++) {
       let kv = k[kb + d];
       for (var r = 0u; r < ROWS; r++) { s[r] = fma(qr[r * DH4 + d], kv, s[r]); }

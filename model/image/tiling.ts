@@ -66,6 +66,7 @@ export function dynamicPreprocess(img: RgbImage, options: TilingOptions = {}): {
   );
   const [cols, rows] = grid;
   const resized = pilResizeBicubic(img, imageSize * cols, imageSize * rows);
+  if (cols * rows === 1) return { tiles: [resized], grid: [1, 1] }; // the resize is the tile; no thumbnail
   const tiles: RgbImage[] = [];
   for (let k = 0; k < cols * rows; k++) {
     tiles.push(cropRgb(resized, (k % cols) * imageSize, Math.floor(k / cols) * imageSize, imageSize, imageSize));

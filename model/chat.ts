@@ -1,0 +1,182 @@
+// The model card's API: InternVL.create(...) then chat / stream / batchChat, mirroring
+// InternVLChatModel.chat and batch_chat. Browser-safe; tools/node/internvl.ts adds loading by path or repo id
+// and image/video files.
+import { numImageToken } from '../loader/config.js';
+import type { ModelFiles } from '../loader/model_files.js';
+import type { Gpu } from '../runtime/device.js';
+import { type Tensor, makeTensor } from '../runtime/tensor.js';
+import { StreamDecoder } from '../tokenizer/stream_decoder.js';
+import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
+import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, generate, newStats } from './generate.js';
+import { loadImagePixels } from './image/normalize.js';
+import type { RgbImage } from './image/rgb_image.js';
+import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
+import { encodeImages } from './vision_pass.js';
+
+/** Preprocessed pixels: f32 [tiles, 3, S, S] (model/image). */
+export interface PixelValues {
+  readonly data: Float32Array;
+  readonly tiles: number;
+}
+
+export interface ChatRequest {
+  readonly question: string;
+  /** Decoded images; each is tiled (maxTiles, thumbnail) and their tiles concatenated in order. */
+  readonly images?: readonly RgbImage[];
+  /** Or pixel values preprocessed by the caller (e.g. video frames). */
+  readonly pixelValues?: PixelValues;
+  /** Tiles per `<image>` placeholder; default: all tiles under one placeholder (the card's combined mode). */
+  readonly numPatchesList?: readonly number[];
+  /** Previous turns; undefined is the card's history=None. */
+  readonly history?: readonly Turn[];
+  readonly generation?: GenerationOptions;
+  /** max_num for dynamic tiling (config max_dynamic_patch by default). */
+  readonly maxTiles?: number;
+  readonly systemMessage?: string;
+}
+
+export interface ChatResult {
+  readonly response: string;
+  readonly history: Turn[];
+  /** Token ids of the full prompt after the template and image-token expansion. */
+  readonly promptIds: Uint32Array;
+  readonly ids: number[];
+  readonly stats: GenerationStats & { visionMs: number; tiles: number };
+}
+
+export interface BatchChatRequest {
+  readonly questions: readonly string[];
+  readonly pixelValues: PixelValues;
+  readonly numPatchesList: readonly number[];
+  readonly generation?: GenerationOptions;
+  readonly systemMessage?: string;
+}
+
+export class InternVL {
+  private constructor(readonly model: LoadedModel, readonly engine: Engine) {}
+
+  static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & EngineOptions = {}): Promise<InternVL> {
+    const model = await loadModel(gpu, files, options);
+    return new InternVL(model, createEngine(model, options));
+  }
+
+  /** Tiles of one image exactly as the card's load_image(max_num). */
+  preprocess(image: RgbImage, maxTiles = this.model.config.max_dynamic_patch): PixelValues {
+    const p = loadImagePixels(image, maxTiles);
+    return { data: p.pixelValues, tiles: p.numTiles };
+  }
+
+  /** One turn; resolves with the stripped response and the history including this turn. */
+  async chat(request: ChatRequest): Promise<ChatResult> {
+    let result: ChatResult | undefined;
+    const pieces = this.run(request, (r) => (result = r));
+    for await (const _ of pieces);
+    return result!;
+  }
+
+  /** The same turn as text pieces as they are generated (UTF-8 safe; special tokens skipped). */
+  async *stream(request: ChatRequest): AsyncGenerator<string, ChatResult> {
+    let result: ChatResult | undefined;
+    yield* this.run(request, (r) => (result = r));
+    return result!;
+  }
+
+  /** batch_chat: one single-turn prompt per question, sequences decoded together through the paged cache. */
+  async batchChat(request: BatchChatRequest): Promise<string[]> {
+    const { tokenizer, config } = this.model;
+    const prompts = batchPrompts(request.questions, request.numPatchesList, { numImageToken: numImageToken(config), ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }) });
+    const total = request.numPatchesList.reduce((a, b) => a + b, 0);
+    if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
+    const vision = await encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles);
+    const featureViews = splitFeatures(this.model.gpu, vision.features, request.numPatchesList, numImageToken(config));
+    try {
+      const requests = prompts.map((p, i) => ({ ids: Uint32Array.from(tokenizer.encode(p)), ...(request.numPatchesList[i]! > 0 && { imageFeatures: featureViews[i]! }) }));
+      const ids: number[][] = prompts.map(() => []);
+      for await (const e of generate(this.engine, requests, { eosTokenId: this.eos, ...request.generation })) ids[e.index]!.push(e.token);
+      return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
+    } finally {
+      vision.features.storage?.buffer.destroy();
+    }
+  }
+
+  /** KV cache blocks in use and free. */
+  cacheUsage() {
+    return this.engine.cache.blocks.usage();
+  }
+
+  destroy(): void {
+    destroyEngine(this.engine);
+  }
+
+  private get eos(): number {
+    return this.model.tokenizer.tokenToId('<|im_end|>') ?? 151645;
+  }
+
+  private async *run(request: ChatRequest, done: (r: ChatResult) => void): AsyncGenerator<string> {
+    const { tokenizer, config } = this.model;
+    const pixels = request.pixelValues ?? this.imagesToPixels(request.images ?? [], request.maxTiles);
+    const numPatchesList = pixels ? (request.numPatchesList ?? [pixels.tiles]) : [];
+    if (pixels && numPatchesList.reduce((a, b) => a + b, 0) !== pixels.tiles) {
+      throw new Error(`[chat] numPatchesList [${numPatchesList.join(', ')}] does not sum to the ${pixels.tiles} tiles given`);
+    }
+    const { prompt, question } = chatPrompt({
+      question: request.question,
+      ...(request.history !== undefined && { history: request.history }),
+      ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }),
+      numPatchesList,
+      numImageToken: numImageToken(config),
+    });
+    const promptIds = Uint32Array.from(tokenizer.encode(prompt));
+    const t0 = performance.now();
+    const vision = pixels ? await encodeImages(this.model, pixels.data, pixels.tiles) : undefined;
+    const visionMs = performance.now() - t0;
+    const stats = newStats();
+    const ids: number[] = [];
+    const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
+    try {
+      const events = generate(this.engine, [{ ids: promptIds, ...(vision && { imageFeatures: vision.features }) }], { eosTokenId: this.eos, ...request.generation }, stats);
+      for await (const e of events) {
+        ids.push(e.token);
+        if (e.token === this.eos) break;
+        const piece = decoder.push(e.token);
+        if (piece) yield piece;
+      }
+      const tail = decoder.flush();
+      if (tail) yield tail;
+    } finally {
+      vision?.features.storage?.buffer.destroy();
+    }
+    const response = postprocessResponse(tokenizer.decode(ids, { skipSpecialTokens: true }));
+    done({ response, history: [...(request.history ?? []), [question, response]], promptIds, ids, stats: { ...stats, visionMs, tiles: pixels?.tiles ?? 0 } });
+  }
+
+  private imagesToPixels(images: readonly RgbImage[], maxTiles?: number): PixelValues | undefined {
+    if (!images.length) return undefined;
+    const parts = images.map((img) => this.preprocess(img, maxTiles));
+    const tiles = parts.reduce((n, p) => n + p.tiles, 0);
+    const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      data.set(p.data, o);
+      o += p.data.length;
+    }
+    return { data, tiles };
+  }
+}
+
+/** Per-question views of the batch's feature rows (same buffer, byte offsets; no copies). */
+function splitFeatures(gpu: Gpu, features: Tensor, numPatchesList: readonly number[], tokensPerTile: number): (Tensor | undefined)[] {
+  const width = features.shape[1]!;
+  const rowBytes = width * 4;
+  let row = 0;
+  return numPatchesList.map((tiles, i) => {
+    const rows = tiles * tokensPerTile;
+    const offset = features.storage!.offset + row * rowBytes;
+    row += rows;
+    if (rows === 0) return undefined;
+    if (offset % gpu.limits.minStorageBufferOffsetAlignment !== 0) {
+      throw new Error(`[batchChat] image features of question ${i} start at byte ${offset}, not aligned to ${gpu.limits.minStorageBufferOffsetAlignment}`);
+    }
+    return makeTensor(`image_features.${i}`, [rows, width], 'f32', 'state', { buffer: features.storage!.buffer, offset, size: rows * rowBytes });
+  });
+}

@@ -1,0 +1,143 @@
+// The generation loop: prefill every sequence, then decode all live sequences together through the paged
+// cache (one replayed graph per batch size, no padding), stopping each on <|im_end|> or max_new_tokens.
+// Greedy tokens come from the GPU argmax (4 bytes per sequence per step); sampling reads the logits row.
+import type { Tensor } from '../runtime/tensor.js';
+import { IM_END } from '../tokenizer/special_tokens.js';
+import { type KvCache, createKvCache } from './kv_cache.js';
+import { type DecodeGraph, buildDecodeGraph, decode, prefill } from './llm_pass.js';
+import type { LoadedModel } from './load.js';
+import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from './sampler.js';
+
+export interface GenerationOptions extends SamplingOptions {
+  /** HF max_new_tokens; the card uses 1024. */
+  readonly maxNewTokens?: number;
+  /** chat() stops on <|im_end|> only (151645), overriding generation_config.json. */
+  readonly eosTokenId?: number | readonly number[];
+}
+
+export interface SequenceRequest {
+  readonly ids: Uint32Array;
+  /** f32 [n·256, H] features for the prompt's IMG_CONTEXT tokens. */
+  readonly imageFeatures?: Tensor;
+}
+
+export interface TokenEvent {
+  /** Which request. */
+  readonly index: number;
+  readonly token: number;
+  /** True on the last token of this sequence (eos included; the eos token itself is reported). */
+  readonly done: boolean;
+}
+
+export interface GenerationStats {
+  prefillMs: number;
+  prefillTokens: number;
+  decodeMs: number;
+  decodeSteps: number;
+  decodeTokens: number;
+  /** Host (JS) time per decode step: input prep + encode + submit. */
+  hostMsPerStep: number[];
+}
+
+/** The model plus its KV cache and recorded decode graphs (one per batch size seen so far). */
+export interface Engine {
+  readonly model: LoadedModel;
+  readonly cache: KvCache;
+  readonly decodeGraphs: Map<number, DecodeGraph>;
+  nextSeq: number;
+}
+
+export interface EngineOptions {
+  /** Longest prompt + answer of one sequence (the context the cache is sized for). Default 4096. */
+  readonly maxContext?: number;
+  /** Tokens the cache holds over all live sequences (batch chat). Default 2 · maxContext. */
+  readonly cacheTokens?: number;
+  readonly blockSize?: number;
+}
+
+export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
+  const maxContext = Math.min(options.maxContext ?? 4096, model.config.llm_config.max_position_embeddings);
+  const cache = createKvCache(model.gpu, model.config.llm_config, { capacityTokens: options.cacheTokens ?? 2 * maxContext, maxSeqLen: maxContext, ...(options.blockSize ? { blockSize: options.blockSize } : {}) });
+  return { model, cache, decodeGraphs: new Map(), nextSeq: 1 };
+}
+
+export function destroyEngine(engine: Engine): void {
+  for (const g of engine.decodeGraphs.values()) g.destroy();
+  engine.decodeGraphs.clear();
+  engine.cache.destroy();
+}
+
+function decodeGraphFor(engine: Engine, batch: number): DecodeGraph {
+  let graph = engine.decodeGraphs.get(batch);
+  if (!graph) engine.decodeGraphs.set(batch, (graph = buildDecodeGraph(engine.model, engine.cache, batch)));
+  return graph;
+}
+
+export function newStats(): GenerationStats {
+  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [] };
+}
+
+/**
+ * Generate for every request; yields tokens as they are produced (streaming). Requests are checked against
+ * the cache before any GPU work: a prompt + max_new_tokens over the context is a clear error.
+ */
+export async function* generate(engine: Engine, requests: readonly SequenceRequest[], options: GenerationOptions = {}, stats: GenerationStats = newStats()): AsyncGenerator<TokenEvent> {
+  validateSampling(options);
+  const maxNew = options.maxNewTokens ?? 1024;
+  if (!Number.isInteger(maxNew) || maxNew < 1) throw new Error(`[generation] maxNewTokens must be a positive integer, got ${maxNew}`);
+  const eos = new Set(typeof options.eosTokenId === 'number' ? [options.eosTokenId] : (options.eosTokenId ?? [IM_END]));
+  const { cache } = engine;
+  const demand = new Map<number, number>();
+  requests.forEach((r, i) => {
+    const need = r.ids.length + maxNew;
+    if (need > cache.maxSeqLen) {
+      throw new Error(`[generation] request ${i}: prompt of ${r.ids.length} tokens + maxNewTokens ${maxNew} = ${need} exceeds the ${cache.maxSeqLen}-token context this model was created with (EngineOptions.maxContext)`);
+    }
+    demand.set(-1 - i, need);
+  });
+  if (!cache.blocks.canHold(demand)) {
+    throw new Error(`[generation] ${requests.length} sequences need more KV cache blocks than the ${cache.blocks.usage().freeBlocks} free; lower maxNewTokens, batch fewer questions, or raise EngineOptions.cacheTokens`);
+  }
+  const random = seededRandom(options.seed ?? 0);
+  const seqs = requests.map(() => engine.nextSeq++);
+  const generated: number[][] = requests.map(() => []);
+  const pick = (logits: Float32Array, i: number) => sampleToken(logits, options, generated[i]!, random);
+  try {
+    let live: number[] = [];
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i]!;
+      const t0 = performance.now();
+      const { logits } = await prefill(engine.model, cache, seqs[i]!, r.ids, r.imageFeatures ? { imageFeatures: r.imageFeatures } : {});
+      stats.prefillMs += performance.now() - t0;
+      stats.prefillTokens += r.ids.length;
+      const token = pick(logits, i);
+      generated[i]!.push(token);
+      const done = eos.has(token) || maxNew === 1;
+      yield { index: i, token, done };
+      if (!done) live.push(i);
+    }
+    const sampling = !!options.doSample || (options.repetitionPenalty ?? 1) !== 1;
+    while (live.length) {
+      const graph = decodeGraphFor(engine, live.length);
+      const t0 = performance.now();
+      const out = await decode(engine.model, cache, graph, live.map((i) => seqs[i]!), live.map((i) => generated[i]!.at(-1)!), sampling);
+      stats.decodeMs += performance.now() - t0;
+      stats.decodeSteps++;
+      stats.decodeTokens += live.length;
+      stats.hostMsPerStep.push(out.hostMs);
+      const V = engine.model.config.llm_config.vocab_size;
+      const next: number[] = [];
+      for (let b = 0; b < live.length; b++) {
+        const i = live[b]!;
+        const token = sampling ? pick(out.logits!.subarray(b * V, (b + 1) * V), i) : out.tokens[b]!;
+        generated[i]!.push(token);
+        const done = eos.has(token) || generated[i]!.length >= maxNew;
+        yield { index: i, token, done };
+        if (!done) next.push(i);
+      }
+      live = next;
+    }
+  } finally {
+    for (const seq of seqs) cache.blocks.release(seq);
+  }
+}
