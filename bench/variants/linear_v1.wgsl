@@ -1,0 +1,99 @@
+// linear_v1: linear.wgsl with the 4×8 per-thread block written out by hand: named vec4 accumulators,
+// no private arrays and no loops inside the k loop (does lavapipe keep loop-array code in registers?).
+// y[m, y_col + n] = Σ_k x[m, k]·w[n, k] (+ b); K even (PAIRED) only; 8×8 workgroup.
+override HAS_BIAS: bool = false;
+struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<u32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = params.m; let N = params.n; let K = params.k; let K2 = K / 2u;
+  let n0 = wid.x * 64u + lid.x; let m0 = wid.y * 32u + lid.y;
+  let w0 = min(n0 + 0u, N - 1u) * K2;
+  let w1 = min(n0 + 8u, N - 1u) * K2;
+  let w2 = min(n0 + 16u, N - 1u) * K2;
+  let w3 = min(n0 + 24u, N - 1u) * K2;
+  let w4 = min(n0 + 32u, N - 1u) * K2;
+  let w5 = min(n0 + 40u, N - 1u) * K2;
+  let w6 = min(n0 + 48u, N - 1u) * K2;
+  let w7 = min(n0 + 56u, N - 1u) * K2;
+  let x0 = min(m0 + 0u, M - 1u) * K;
+  let x1 = min(m0 + 8u, M - 1u) * K;
+  let x2 = min(m0 + 16u, M - 1u) * K;
+  let x3 = min(m0 + 24u, M - 1u) * K;
+  var a0_0 = vec4<f32>(0.0);
+  var a0_1 = vec4<f32>(0.0);
+  var a1_0 = vec4<f32>(0.0);
+  var a1_1 = vec4<f32>(0.0);
+  var a2_0 = vec4<f32>(0.0);
+  var a2_1 = vec4<f32>(0.0);
+  var a3_0 = vec4<f32>(0.0);
+  var a3_1 = vec4<f32>(0.0);
+  for (var kk = 0u; kk < K2; kk++) {
+    let u0 = vec4<u32>(w[w0 + kk], w[w1 + kk], w[w2 + kk], w[w3 + kk]);
+    let lo0 = bitcast<vec4<f32>>(u0 << vec4<u32>(16u));
+    let hi0 = bitcast<vec4<f32>>(u0 & vec4<u32>(0xffff0000u));
+    let u1 = vec4<u32>(w[w4 + kk], w[w5 + kk], w[w6 + kk], w[w7 + kk]);
+    let lo1 = bitcast<vec4<f32>>(u1 << vec4<u32>(16u));
+    let hi1 = bitcast<vec4<f32>>(u1 & vec4<u32>(0xffff0000u));
+    let p0 = x[x0 + 2u * kk]; let q0 = x[x0 + 2u * kk + 1u];
+    a0_0 += p0 * lo0 + q0 * hi0;
+    a0_1 += p0 * lo1 + q0 * hi1;
+    let p1 = x[x1 + 2u * kk]; let q1 = x[x1 + 2u * kk + 1u];
+    a1_0 += p1 * lo0 + q1 * hi0;
+    a1_1 += p1 * lo1 + q1 * hi1;
+    let p2 = x[x2 + 2u * kk]; let q2 = x[x2 + 2u * kk + 1u];
+    a2_0 += p2 * lo0 + q2 * hi0;
+    a2_1 += p2 * lo1 + q2 * hi1;
+    let p3 = x[x3 + 2u * kk]; let q3 = x[x3 + 2u * kk + 1u];
+    a3_0 += p3 * lo0 + q3 * hi0;
+    a3_1 += p3 * lo1 + q3 * hi1;
+  }
+  let m0 = m0 + 0u;
+  if (m0 < M) {
+    if (n0 + 0u < N) { var v = a0_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m0 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a0_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m0 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a0_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m0 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a0_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m0 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a0_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m0 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a0_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m0 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a0_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m0 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a0_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m0 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  }
+  let m1 = m0 + 8u;
+  if (m1 < M) {
+    if (n0 + 0u < N) { var v = a1_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m1 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a1_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m1 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a1_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m1 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a1_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m1 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a1_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m1 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a1_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m1 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a1_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m1 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a1_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m1 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  }
+  let m2 = m0 + 16u;
+  if (m2 < M) {
+    if (n0 + 0u < N) { var v = a2_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m2 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a2_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m2 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a2_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m2 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a2_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m2 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a2_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m2 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a2_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m2 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a2_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m2 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a2_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m2 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  }
+  let m3 = m0 + 24u;
+  if (m3 < M) {
+    if (n0 + 0u < N) { var v = a3_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m3 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a3_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m3 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a3_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m3 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a3_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m3 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a3_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m3 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a3_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m3 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a3_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m3 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a3_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m3 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  }
+}
