@@ -50,7 +50,10 @@ for (const c of CASES) {
   };
   const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
   const outputs = c.build(g, ctx);
+  gpu.device.pushErrorScope('validation');
   const plan = compilePlan(gpu, g, { keep: outputs, label: c.name });
+  const invalid = await gpu.device.popErrorScope();
+  if (invalid) throw new Error(`[bench] ${label}: ${invalid.message}`);
   setSmartWait(c.smartWait ?? true);
   const { method, ms } = await timePlan(gpu, plan, reps, 2);
   setSmartWait(true);

@@ -3,7 +3,8 @@
 // and image/video files.
 import { numImageToken } from '../loader/config.js';
 import type { ModelFiles } from '../loader/model_files.js';
-import type { Gpu } from '../runtime/device.js';
+import type { DownloadOptions } from '../loader/hub.js';
+import type { Gpu, GpuOptions } from '../runtime/device.js';
 import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
 import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
@@ -11,6 +12,7 @@ import { type Engine, type EngineOptions, type GenerationOptions, type Generatio
 import { loadImagePixels } from './image/normalize.js';
 import type { RgbImage } from './image/rgb_image.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
+import { platform } from './platform.js';
 import { encodeImages } from './vision_pass.js';
 
 /** Preprocessed pixels: f32 [tiles, 3, S, S] (model/image). */
@@ -33,6 +35,8 @@ export interface ChatRequest {
   /** max_num for dynamic tiling (config max_dynamic_patch by default). */
   readonly maxTiles?: number;
   readonly systemMessage?: string;
+  /** Receives the float32 logits of the last prompt position (parity checks, `--logits-out`). */
+  readonly onPrefillLogits?: (logits: Float32Array) => void;
 }
 
 export interface ChatResult {
@@ -54,6 +58,17 @@ export interface BatchChatRequest {
 
 export class InternVL {
   private constructor(readonly model: LoadedModel, readonly engine: Engine) {}
+
+  /**
+   * The card's `AutoModel.from_pretrained(path)`: a hub repo id ('OpenGVLab/InternVL2-1B'), a URL of a model
+   * directory (browser) or a local directory (Node, after importing tools/node/internvl.ts).
+   */
+  static async load(source: string | ModelFiles, options: LoadOptions & EngineOptions & DownloadOptions & { gpu?: Gpu; gpuOptions?: GpuOptions } = {}): Promise<InternVL> {
+    const p = platform();
+    const files = typeof source === 'string' ? await p.resolve(source, options) : source;
+    const gpu = options.gpu ?? (await p.gpu(options.gpuOptions));
+    return InternVL.create(gpu, files, options);
+  }
 
   static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & EngineOptions = {}): Promise<InternVL> {
     const model = await loadModel(gpu, files, options);
@@ -134,7 +149,9 @@ export class InternVL {
     const ids: number[] = [];
     const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
     try {
-      const events = generate(this.engine, [{ ids: promptIds, ...(vision && { imageFeatures: vision.features }) }], { eosTokenId: this.eos, ...request.generation }, stats);
+      const events = generate(this.engine, [{ ids: promptIds, ...(vision && { imageFeatures: vision.features }) }], { eosTokenId: this.eos, ...request.generation }, stats, {
+        ...(request.onPrefillLogits && { onPrefillLogits: (_: number, l: Float32Array) => request.onPrefillLogits!(l) }),
+      });
       for await (const e of events) {
         ids.push(e.token);
         if (e.token === this.eos) break;

@@ -8,6 +8,11 @@ import { type DecodeGraph, buildDecodeGraph, decode, prefill } from './llm_pass.
 import type { LoadedModel } from './load.js';
 import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from './sampler.js';
 
+export interface GenerationHooks {
+  /** Logits at the last prompt position of request `index` (before any sampling changes them). */
+  onPrefillLogits?: (index: number, logits: Float32Array) => void;
+}
+
 export interface GenerationOptions extends SamplingOptions {
   /** HF max_new_tokens; the card uses 1024. */
   readonly maxNewTokens?: number;
@@ -81,7 +86,7 @@ export function newStats(): GenerationStats {
  * Generate for every request; yields tokens as they are produced (streaming). Requests are checked against
  * the cache before any GPU work: a prompt + max_new_tokens over the context is a clear error.
  */
-export async function* generate(engine: Engine, requests: readonly SequenceRequest[], options: GenerationOptions = {}, stats: GenerationStats = newStats()): AsyncGenerator<TokenEvent> {
+export async function* generate(engine: Engine, requests: readonly SequenceRequest[], options: GenerationOptions = {}, stats: GenerationStats = newStats(), hooks: GenerationHooks = {}): AsyncGenerator<TokenEvent> {
   validateSampling(options);
   const maxNew = options.maxNewTokens ?? 1024;
   if (!Number.isInteger(maxNew) || maxNew < 1) throw new Error(`[generation] maxNewTokens must be a positive integer, got ${maxNew}`);
@@ -110,6 +115,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       const { logits } = await prefill(engine.model, cache, seqs[i]!, r.ids, r.imageFeatures ? { imageFeatures: r.imageFeatures } : {});
       stats.prefillMs += performance.now() - t0;
       stats.prefillTokens += r.ids.length;
+      hooks.onPrefillLogits?.(i, logits.slice());
       const token = pick(logits, i);
       generated[i]!.push(token);
       const done = eos.has(token) || maxNew === 1;

@@ -16,4 +16,4 @@ try {
   previous = readFileSync(target, 'utf8');
 } catch {}
 if (previous !== out) writeFileSync(target, out);
-console.log(`embed_shaders: ${names.length} kernels`);
+console.error(`embed_shaders: ${names.length} kernels`);

@@ -76,92 +76,92 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     a7_0 += p7 * lo0 + q7 * hi0;
     a7_1 += p7 * lo1 + q7 * hi1;
   }
-  let m0 = m0 + 0u;
-  if (m0 < M) {
-    if (n0 + 0u < N) { var v = a0_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m0 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a0_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m0 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a0_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m0 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a0_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m0 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a0_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m0 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a0_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m0 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a0_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m0 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a0_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m0 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r0 = m0 + 0u;
+  if (r0 < M) {
+    if (n0 + 0u < N) { var v = a0_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r0 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a0_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r0 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a0_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r0 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a0_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r0 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a0_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r0 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a0_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r0 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a0_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r0 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a0_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r0 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m1 = m0 + 8u;
-  if (m1 < M) {
-    if (n0 + 0u < N) { var v = a1_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m1 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a1_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m1 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a1_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m1 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a1_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m1 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a1_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m1 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a1_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m1 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a1_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m1 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a1_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m1 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r1 = m0 + 8u;
+  if (r1 < M) {
+    if (n0 + 0u < N) { var v = a1_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r1 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a1_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r1 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a1_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r1 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a1_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r1 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a1_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r1 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a1_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r1 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a1_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r1 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a1_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r1 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m2 = m0 + 16u;
-  if (m2 < M) {
-    if (n0 + 0u < N) { var v = a2_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m2 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a2_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m2 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a2_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m2 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a2_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m2 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a2_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m2 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a2_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m2 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a2_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m2 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a2_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m2 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r2 = m0 + 16u;
+  if (r2 < M) {
+    if (n0 + 0u < N) { var v = a2_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r2 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a2_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r2 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a2_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r2 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a2_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r2 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a2_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r2 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a2_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r2 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a2_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r2 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a2_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r2 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m3 = m0 + 24u;
-  if (m3 < M) {
-    if (n0 + 0u < N) { var v = a3_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m3 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a3_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m3 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a3_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m3 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a3_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m3 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a3_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m3 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a3_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m3 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a3_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m3 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a3_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m3 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r3 = m0 + 24u;
+  if (r3 < M) {
+    if (n0 + 0u < N) { var v = a3_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r3 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a3_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r3 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a3_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r3 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a3_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r3 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a3_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r3 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a3_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r3 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a3_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r3 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a3_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r3 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m4 = m0 + 32u;
-  if (m4 < M) {
-    if (n0 + 0u < N) { var v = a4_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m4 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a4_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m4 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a4_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m4 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a4_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m4 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a4_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m4 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a4_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m4 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a4_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m4 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a4_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m4 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r4 = m0 + 32u;
+  if (r4 < M) {
+    if (n0 + 0u < N) { var v = a4_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r4 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a4_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r4 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a4_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r4 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a4_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r4 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a4_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r4 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a4_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r4 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a4_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r4 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a4_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r4 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m5 = m0 + 40u;
-  if (m5 < M) {
-    if (n0 + 0u < N) { var v = a5_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m5 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a5_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m5 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a5_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m5 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a5_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m5 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a5_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m5 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a5_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m5 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a5_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m5 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a5_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m5 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r5 = m0 + 40u;
+  if (r5 < M) {
+    if (n0 + 0u < N) { var v = a5_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r5 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a5_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r5 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a5_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r5 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a5_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r5 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a5_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r5 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a5_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r5 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a5_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r5 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a5_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r5 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m6 = m0 + 48u;
-  if (m6 < M) {
-    if (n0 + 0u < N) { var v = a6_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m6 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a6_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m6 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a6_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m6 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a6_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m6 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a6_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m6 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a6_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m6 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a6_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m6 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a6_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m6 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r6 = m0 + 48u;
+  if (r6 < M) {
+    if (n0 + 0u < N) { var v = a6_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r6 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a6_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r6 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a6_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r6 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a6_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r6 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a6_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r6 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a6_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r6 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a6_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r6 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a6_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r6 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
-  let m7 = m0 + 56u;
-  if (m7 < M) {
-    if (n0 + 0u < N) { var v = a7_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[m7 * params.y_stride + params.y_col + n0 + 0u] = v; }
-    if (n0 + 8u < N) { var v = a7_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[m7 * params.y_stride + params.y_col + n0 + 8u] = v; }
-    if (n0 + 16u < N) { var v = a7_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[m7 * params.y_stride + params.y_col + n0 + 16u] = v; }
-    if (n0 + 24u < N) { var v = a7_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[m7 * params.y_stride + params.y_col + n0 + 24u] = v; }
-    if (n0 + 32u < N) { var v = a7_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[m7 * params.y_stride + params.y_col + n0 + 32u] = v; }
-    if (n0 + 40u < N) { var v = a7_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[m7 * params.y_stride + params.y_col + n0 + 40u] = v; }
-    if (n0 + 48u < N) { var v = a7_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[m7 * params.y_stride + params.y_col + n0 + 48u] = v; }
-    if (n0 + 56u < N) { var v = a7_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[m7 * params.y_stride + params.y_col + n0 + 56u] = v; }
+  let r7 = m0 + 56u;
+  if (r7 < M) {
+    if (n0 + 0u < N) { var v = a7_0.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 0u]; } y[r7 * params.y_stride + params.y_col + n0 + 0u] = v; }
+    if (n0 + 8u < N) { var v = a7_0.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 8u]; } y[r7 * params.y_stride + params.y_col + n0 + 8u] = v; }
+    if (n0 + 16u < N) { var v = a7_0.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 16u]; } y[r7 * params.y_stride + params.y_col + n0 + 16u] = v; }
+    if (n0 + 24u < N) { var v = a7_0.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 24u]; } y[r7 * params.y_stride + params.y_col + n0 + 24u] = v; }
+    if (n0 + 32u < N) { var v = a7_1.x; if (HAS_BIAS) { v += b[params.b_off + n0 + 32u]; } y[r7 * params.y_stride + params.y_col + n0 + 32u] = v; }
+    if (n0 + 40u < N) { var v = a7_1.y; if (HAS_BIAS) { v += b[params.b_off + n0 + 40u]; } y[r7 * params.y_stride + params.y_col + n0 + 40u] = v; }
+    if (n0 + 48u < N) { var v = a7_1.z; if (HAS_BIAS) { v += b[params.b_off + n0 + 48u]; } y[r7 * params.y_stride + params.y_col + n0 + 48u] = v; }
+    if (n0 + 56u < N) { var v = a7_1.w; if (HAS_BIAS) { v += b[params.b_off + n0 + 56u]; } y[r7 * params.y_stride + params.y_col + n0 + 56u] = v; }
   }
 }

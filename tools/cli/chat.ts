@@ -1,0 +1,48 @@
+// `internvl chat`: an interactive REPL with streamed answers and history; images/video attach to every turn
+// (the card re-encodes the whole conversation, pixels included, each round).
+import { createInterface } from 'node:readline/promises';
+import type { Turn } from '../../model/conversation.js';
+import { parseArgs } from './args.js';
+import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel } from './common.js';
+import { firstTurn, loadMedia } from './request.js';
+
+export async function chatCommand(argv: readonly string[]): Promise<void> {
+  const args = parseArgs(argv, MODEL_OPTIONS, 'internvl chat');
+  const model = await openModel(args);
+  const media = await loadMedia(model, mediaOptions(args));
+  for (const line of media.grids) console.error(line);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  let history: Turn[] | undefined;
+  console.error('Type a question (empty line or Ctrl-D to quit; /reset clears the history).');
+  try {
+    for (;;) {
+      let question: string;
+      try {
+        question = (await rl.question('> ')).trim();
+      } catch {
+        break; // stdin closed
+      }
+      if (!question) break;
+      if (question === '/reset') {
+        history = undefined;
+        continue;
+      }
+      const turn = history ? { question, ...(media.pixelValues && { pixelValues: media.pixelValues, numPatchesList: media.numPatchesList! }) } : firstTurn(media, question);
+      try {
+        const stream = model.stream({ ...turn, ...(history && { history }), generation: generationOptions(args) });
+        let step = await stream.next();
+        while (!step.done) {
+          process.stdout.write(step.value);
+          step = await stream.next();
+        }
+        process.stdout.write('\n');
+        history = step.value.history;
+      } catch (e) {
+        console.error(`error: ${(e as Error).message}`); // the session stays usable
+      }
+    }
+  } finally {
+    rl.close();
+    model.destroy();
+  }
+}
