@@ -12,10 +12,12 @@ import { nodeGpu } from '../tools/node/gpu.js';
 import type { BenchCase, BenchContext } from './case.js';
 import { createTensor } from './case.js';
 import { linearCases } from './kernels/linear.js';
+import { elementwiseCases } from './kernels/elementwise.js';
 
 // The registry: one line per op file in bench/kernels/.
 const CASES: BenchCase[] = [
   ...linearCases,
+  ...elementwiseCases,
 ];
 
 const args = process.argv.slice(2);

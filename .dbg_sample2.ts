@@ -1,0 +1,12 @@
+import { rng, TestGraph, getGpu } from './test/harness.js';
+import { packSampleSettings, sample, SAMPLE_NO_ID } from './runtime/ops/sample.js';
+const vocab = 151655;
+const tg = new TestGraph(await getGpu());
+const logits = tg.tensor('logits', [1, vocab], 'f32', rng(99).normal(vocab, 3), 'input');
+const settings = tg.tensor('settings', [1, 8], 'f32', packSampleSettings([{ options: { doSample: true, temperature: 1 }, u: 0.999 }]), 'input');
+const prevIds = tg.tensor('prev_ids', [1, 3], 'u32', [5, 5, SAMPLE_NO_ID], 'input');
+const ids = sample(tg.g, logits, settings, prevIds, 'ids');
+const { got, want } = await tg.run([ids]);
+const g = got.get(ids)![0]!;
+console.log('got', g, 'hex', g.toString(16), 'want', want.get(ids)![0]);
+process.exit(0);

@@ -1,0 +1,25 @@
+// npm run parity -- --model DIR [--image F]... [--separate] [--prompt T] [--max-tiles N] [--max-new-tokens N]
+// Prints the per-layer table (max-abs, relative error) against the PyTorch reference, the first layer that
+// leaves tolerance, and whether the greedy tokens are identical. Exit 1 on any divergence.
+import { parseArgs } from './cli/args.js';
+import { PARITY_REL_TOL, firstDivergence, formatTable } from './parity/compare.js';
+import { runParity } from './parity/run.js';
+
+const args = parseArgs(process.argv.slice(2), { model: { type: 'string' }, image: { type: 'string', repeat: true }, separate: { type: 'boolean' }, prompt: { type: 'string' }, 'max-tiles': { type: 'number' }, 'max-new-tokens': { type: 'number' } }, 'parity');
+if (!args.model) {
+  console.error('usage: npm run parity -- --model DIR [--image F]... [--separate] [--prompt T] [--max-tiles N] [--max-new-tokens N]');
+  process.exit(2);
+}
+const images = (args.image as string[] | undefined) ?? [];
+const report = await runParity({
+  model: args.model as string,
+  samples: [{ question: (args.prompt as string | undefined) ?? (images.length ? 'Please describe the image shortly.' : 'Hello, who are you?'), images, separate: !!args.separate }],
+  ...(args.maxTiles !== undefined && { maxTiles: args.maxTiles as number }),
+  ...(args.maxNewTokens !== undefined && { maxNewTokens: args.maxNewTokens as number }),
+});
+const rows = report.layers[0]!;
+console.log(formatTable(rows));
+const bad = firstDivergence(rows);
+console.log(bad ? `\nFirst divergence: ${bad.name} (relative ${bad.rel.toExponential(2)} > ${PARITY_REL_TOL})` : `\nAll ${rows.length} tensors within relative ${PARITY_REL_TOL}.`);
+console.log(`Greedy tokens ${report.tokensMatch ? 'identical' : 'DIFFER'} (${report.ours[0]!.length} generated)\n  ours: ${report.ours[0]!.join(' ')}\n  ref:  ${report.reference[0]!.join(' ')}`);
+process.exit(bad || !report.tokensMatch ? 1 : 0);

@@ -1,0 +1,57 @@
+// Runs the PyTorch reference (tools/reference/internvl_ref.py, Debian's python3-torch) on the same checkpoint,
+// token ids and pixel values, and reads back its named intermediates (an F32 safetensors file).
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseSafetensorsHeader } from '../../loader/safetensors.js';
+import { fileSource } from '../node/file_source.js';
+
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'reference', 'internvl_ref.py');
+export const PYTHON = process.env.INTERNVL_PYTHON ?? '/usr/bin/python3';
+
+export interface ReferenceSample {
+  readonly ids: readonly number[];
+  readonly tileStart: number;
+  readonly tiles: number;
+}
+
+export interface ReferenceRun {
+  /** One list per sample. */
+  readonly generated: number[][];
+  readonly tensors: Map<string, Float32Array>;
+  readonly timings: Record<string, number>;
+}
+
+export async function runReference(model: string, samples: readonly ReferenceSample[], pixels: Float32Array | undefined, maxNewTokens: number, dump = 'all'): Promise<ReferenceRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'internvl-parity-'));
+  try {
+    const batchFile = join(dir, 'batch.json');
+    await writeFile(batchFile, JSON.stringify(samples.map((s) => ({ input_ids: s.ids, tile_start: s.tileStart, num_tiles: s.tiles }))));
+    const args = [SCRIPT, '--model', model, '--batch', batchFile, '--max-new-tokens', String(maxNewTokens), '--out', join(dir, 'out.safetensors'), '--dump', dump, '--threads', '2'];
+    if (pixels) {
+      await writeFile(join(dir, 'pixels.f32'), new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
+      args.push('--pixel-values', join(dir, 'pixels.f32'));
+    }
+    const { stdout } = await promisify(execFile)(PYTHON, args, { maxBuffer: 64 << 20 }).catch((e: { stderr?: string; message: string }) => {
+      throw new Error(`PyTorch reference failed: ${e.stderr?.trim().split('\n').slice(-5).join('\n') ?? e.message}`);
+    });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { generated_ids: number[][]; timings: Record<string, number> };
+    const source = await fileSource(join(dir, 'out.safetensors'));
+    const tensors = new Map<string, Float32Array>();
+    try {
+      const header = await parseSafetensorsHeader(source);
+      for (const [name, t] of header.tensors) {
+        const bytes = await source.read(t.begin, t.end - t.begin);
+        tensors.set(name, new Float32Array(bytes.slice().buffer));
+      }
+    } finally {
+      await source.close?.();
+    }
+    return { generated: result.generated_ids, tensors, timings: result.timings };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

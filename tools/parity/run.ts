@@ -1,0 +1,111 @@
+// Parity of our WebGPU model with the PyTorch reference on one checkpoint: the same prompt ids and pixel values
+// go through both; every named intermediate (ARCHITECTURE.md) is compared, and the greedy tokens must match.
+// Samples run as one batch on our side (prefill each, decode together through the paged cache).
+import { numImageToken } from '../../loader/config.js';
+import { chatPrompt, type Turn } from '../../model/conversation.js';
+import { createEngine, destroyEngine, generate } from '../../model/generate.js';
+import { loadImagePixels } from '../../model/image/normalize.js';
+import { prefill } from '../../model/llm_pass.js';
+import { type LoadedModel, loadModel } from '../../model/load.js';
+import { encodeImages } from '../../model/vision_pass.js';
+import { makeTensor } from '../../runtime/tensor.js';
+import { decodeImageFile } from '../node/decode_image.js';
+import { dirFiles } from '../node/dir_files.js';
+import { nodeGpu } from '../node/gpu.js';
+import { type LayerDiff, diff } from './compare.js';
+import { runReference } from './reference.js';
+
+export interface ParitySample {
+  readonly question: string;
+  /** Image files; each is its own `<image>` entry when `separate`, else all tiles under one. */
+  readonly images?: readonly string[];
+  readonly separate?: boolean;
+  readonly history?: readonly Turn[];
+}
+
+export interface ParityOptions {
+  readonly model: string;
+  readonly samples: readonly ParitySample[];
+  readonly maxTiles?: number;
+  readonly maxNewTokens?: number;
+}
+
+export interface ParityReport {
+  /** Per sample: intermediates in pipeline order (vision/projector only for sample 0's tiles). */
+  readonly layers: LayerDiff[][];
+  readonly ours: number[][];
+  readonly reference: number[][];
+  readonly promptIds: number[][];
+  readonly tokensMatch: boolean;
+}
+
+const VISION = (layers: number) => ['vision.embeddings', ...Array.from({ length: layers }, (_, i) => `vision.layers.${i}`), 'projector.pixel_shuffle', 'projector.out'];
+const LLM = (layers: number) => ['llm.embeddings', ...Array.from({ length: layers }, (_, i) => `llm.layers.${i}`), 'llm.norm'];
+
+export async function runParity(o: ParityOptions): Promise<ParityReport> {
+  const gpu = await nodeGpu();
+  const model = await loadModel(gpu, dirFiles(o.model));
+  const engine = createEngine(model, { maxContext: 8192 });
+  try {
+    const prepared = await Promise.all(o.samples.map((s) => prepareSample(model, s, o.maxTiles ?? 6)));
+    const pixels = concat(prepared.map((p) => p.pixels));
+    const tilesTotal = prepared.reduce((n, p) => n + p.tiles, 0);
+    const vNames = VISION(model.config.vision_config.num_hidden_layers);
+    const lNames = LLM(model.config.llm_config.num_hidden_layers);
+    const vision = tilesTotal ? await encodeImages(model, pixels, tilesTotal, { capture: vNames }) : undefined;
+    const perTile = numImageToken(model.config) * model.config.llm_config.hidden_size * 4;
+    let tileStart = 0;
+    const requests = prepared.map((p) => {
+      const r = { ids: p.ids, tileStart, tiles: p.tiles };
+      tileStart += p.tiles;
+      return r;
+    });
+    const features = (r: (typeof requests)[number]) =>
+      r.tiles && vision ? makeTensor('image_features.view', [r.tiles * numImageToken(model.config), model.config.llm_config.hidden_size], 'f32', 'state', { buffer: vision.features.storage!.buffer, offset: r.tileStart * perTile, size: r.tiles * perTile }) : undefined;
+
+    const ourCaptures: Map<string, Float32Array>[] = [];
+    for (const r of requests) {
+      const seq = engine.nextSeq++;
+      const f = features(r);
+      const out = await prefill(model, engine.cache, seq, r.ids, { ...(f && { imageFeatures: f }), capture: lNames });
+      engine.cache.blocks.release(seq);
+      out.captures.set('logits', out.logits);
+      ourCaptures.push(out.captures);
+    }
+    const ours: number[][] = requests.map(() => []);
+    const maxNew = o.maxNewTokens ?? 32;
+    const events = generate(engine, requests.map((r) => ({ ids: r.ids, ...(features(r) && { imageFeatures: features(r)! }) })), { maxNewTokens: maxNew });
+    for await (const e of events) ours[e.index]!.push(e.token);
+    vision?.features.storage?.buffer.destroy();
+
+    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew);
+    const layers = requests.map((_, k) => {
+      const rows: LayerDiff[] = [];
+      if (k === 0 && vision) for (const n of vNames) rows.push(diff(n, vision.captures.get(n)!, ref.tensors.get(n) ?? new Float32Array()));
+      for (const n of [...lNames, 'logits']) rows.push(diff(n, ourCaptures[k]!.get(n)!, ref.tensors.get(`sample${k}.${n}`) ?? new Float32Array()));
+      return rows;
+    });
+    const tokensMatch = ours.every((t, k) => t.length === ref.generated[k]!.length && t.every((x, i) => x === ref.generated[k]![i]));
+    return { layers, ours, reference: ref.generated, promptIds: requests.map((r) => [...r.ids]), tokensMatch };
+  } finally {
+    destroyEngine(engine);
+  }
+}
+
+async function prepareSample(model: LoadedModel, s: ParitySample, maxTiles: number) {
+  const parts = await Promise.all((s.images ?? []).map(async (f) => loadImagePixels(await decodeImageFile(f), maxTiles)));
+  const tiles = parts.reduce((n, p) => n + p.numTiles, 0);
+  const numPatchesList = parts.length === 0 ? [] : s.separate ? parts.map((p) => p.numTiles) : [tiles];
+  const { prompt } = chatPrompt({ question: s.question, ...(s.history && { history: s.history }), numPatchesList, numImageToken: numImageToken(model.config) });
+  return { ids: Uint32Array.from(model.tokenizer.encode(prompt)), pixels: concat(parts.map((p) => p.pixelValues)), tiles };
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
