@@ -161,6 +161,7 @@ fn tail_search(row: u32, r: f32, strict: bool, lid: u32) {
     let shift = 28u - 4u * round;
     let prefix = sh_prefix;
     var part: array<f32, 16>;
+    for (var d = 0u; d < 16u; d++) { part[d] = 0.0; } // explicit: lavapipe kept the previous round's values
     for (var i = lid; i < params.vocab; i += WG) {
       let s = score(row, i, pen);
       let k = key_of(s);
@@ -262,7 +263,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   if (workgroupUniformLoad(&sh_phase) == 2u) {
     tail_search(row, workgroupUniformLoad(&sh_r), true, lid);
-    if (lid == 0u) { sh_result = bitcast<u32>(workgroupUniformLoad(&sh_r)); }
+    if (lid == 0u && sh_tidx != NONE) { sh_result = sh_tidx; }
   }
   workgroupBarrier();
   if (lid == 0u) { out[row] = sh_result; }

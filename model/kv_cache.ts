@@ -6,17 +6,18 @@ import type { Qwen2Config } from '../loader/config.js';
 import type { Gpu } from '../runtime/device.js';
 import type { Graph } from '../runtime/graph.js';
 import { attention } from '../runtime/ops/attention.js';
-import { attentionDecode, kvAppend } from '../runtime/ops/kv_cache.js';
+import { attentionDecode } from '../runtime/ops/attention_decode.js';
+import { type KvPool, createKvPool, kvAppend } from '../runtime/ops/kv_cache.js';
 import { ropeInvFreq } from '../runtime/reference/elementwise.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { createTensor, tensorFromValues } from '../runtime/upload.js';
+import { tensorFromValues } from '../runtime/upload.js';
 import { KvBlockManager } from './kv_blocks.js';
 import { type AttentionStep, headDim } from './qwen2.js';
 
 export interface KvCache {
   readonly blocks: KvBlockManager;
-  readonly k: readonly Tensor[];
-  readonly v: readonly Tensor[];
+  /** One K/V pool pair per layer. */
+  readonly pools: readonly KvPool[];
   readonly invFreq: Tensor;
   readonly config: Qwen2Config;
   /** Longest sequence the decode graphs are built for (block-table width · blockSize). */
@@ -37,29 +38,22 @@ export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions)
   const blockSize = options.blockSize ?? 16;
   const numBlocks = Math.ceil(options.capacityTokens / blockSize);
   const dh = headDim(c);
-  const shape = [numBlocks, blockSize, c.num_key_value_heads, dh];
   const bytesPerPool = numBlocks * blockSize * c.num_key_value_heads * dh * 4;
   if (bytesPerPool > gpu.limits.maxStorageBufferBindingSize) {
     throw new Error(`[kv cache] ${options.capacityTokens} tokens need ${bytesPerPool} bytes per layer pool, over maxStorageBufferBindingSize ${gpu.limits.maxStorageBufferBindingSize}`);
   }
-  const k: Tensor[] = [];
-  const v: Tensor[] = [];
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    k.push(createTensor(gpu, `kv.${i}.k`, shape, 'f32', 'state'));
-    v.push(createTensor(gpu, `kv.${i}.v`, shape, 'f32', 'state'));
-  }
+  const pools = Array.from({ length: c.num_hidden_layers }, (_, i) => createKvPool(gpu, `kv.${i}`, { numBlocks, blockSize, kvHeads: c.num_key_value_heads, headDim: dh }));
   const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', ropeInvFreq(dh, c.rope_theta));
   const maxSeqLen = Math.min(options.maxSeqLen ?? numBlocks * blockSize, numBlocks * blockSize);
   return {
     blocks: new KvBlockManager(numBlocks, blockSize),
-    k,
-    v,
+    pools,
     invFreq,
     config: c,
     maxSeqLen,
     bytes: 2 * c.num_hidden_layers * bytesPerPool,
     destroy() {
-      for (const t of [...k, ...v, invFreq]) t.storage?.buffer.destroy();
+      for (const t of [...pools.flatMap((p) => [p.k, p.v]), invFreq]) t.storage?.buffer.destroy();
     },
   };
 }
@@ -75,7 +69,7 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
     positions,
     invFreq: cache.invFreq,
     attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
-      kvAppend(g, k, v, cache.k[layer]!, cache.v[layer]!, slots, `${name}.kv_append`);
+      kvAppend(g, cache.pools[layer]!, k, v, slots, `${name}.kv_append`);
       return attention(g, q, k, v, { ...attnShape(cache.config), causal: true }, name);
     },
   };
@@ -87,8 +81,9 @@ export function decodeStep(cache: KvCache, inputs: { positions: Tensor; slots: T
     positions: inputs.positions,
     invFreq: cache.invFreq,
     attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
-      kvAppend(g, k, v, cache.k[layer]!, cache.v[layer]!, inputs.slots, `${name}.kv_append`);
-      return attentionDecode(g, q, cache.k[layer]!, cache.v[layer]!, inputs.blockTables, inputs.seqLens, { ...attnShape(cache.config), blockSize: cache.blocks.blockSize, maxSeqLen: cache.maxSeqLen }, name);
+      kvAppend(g, cache.pools[layer]!, k, v, inputs.slots, `${name}.kv_append`);
+      const { heads, scale } = attnShape(cache.config);
+      return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen }, name);
     },
   };
 }

@@ -1,4 +1,4 @@
-// A plan turns a recorded graph into GPU objects once: intermediates placed in one arena, every dispatch's
+// A plan turns a recorded graph into GPU objects once: intermediates placed in lifetime-shared buffers, every dispatch's
 // Params packed into one uniform buffer, pipelines and bind groups created. run() then only writes inputs
 // (and symbolic Params such as the decode position), encodes one compute pass and submits: the per-step
 // host cost of a replayed decode graph is the encoding loop and nothing else.
@@ -37,7 +37,8 @@ export interface RunOptions {
 export interface Plan {
   readonly graph: Graph;
   readonly placement: Placement;
-  readonly arena: GPUBuffer | undefined;
+  /** One buffer per placement slot. */
+  readonly buffers: readonly GPUBuffer[];
   readonly dispatchCount: number;
   readonly wait: WaitStats;
   /** Encode + submit + wait; resolves with the bytes of `read` tensors (by tensor name). */
@@ -53,21 +54,16 @@ export interface Plan {
 
 export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): Plan {
   const { device } = gpu;
-  const alignment = Math.max(gpu.limits.minStorageBufferOffsetAlignment, 16);
-  const placement = placeIntermediates(graph.nodes, options.keep ?? [], alignment);
-  if (placement.arenaBytes > gpu.limits.maxBufferSize) {
-    throw new Error(`[plan ${options.label ?? ''}] needs ${placement.arenaBytes} bytes of intermediates, over maxBufferSize ${gpu.limits.maxBufferSize}`);
-  }
-  const arena =
-    placement.arenaBytes > 0
-      ? device.createBuffer({ label: `${options.label ?? 'plan'}.arena`, size: placement.arenaBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST })
-      : undefined;
+  const placement = placeIntermediates(graph.nodes, options.keep ?? []);
+  const buffers = placement.slotBytes.map((size, i) =>
+    device.createBuffer({ label: `${options.label ?? 'plan'}.slot${i}`, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }),
+  );
 
   const rangeOf = (t: Tensor) => {
     if (t.kind === 'intermediate') {
-      const offset = placement.offsets.get(t.id);
-      if (offset === undefined || !arena) throw new Error(`[plan] ${t.name} is not produced or used by this graph`);
-      return { buffer: arena, offset, size: byteLength(t) };
+      const slot = placement.slotOf.get(t.id);
+      if (slot === undefined) throw new Error(`[plan] ${t.name} is not produced or used by this graph`);
+      return { buffer: buffers[slot]!, offset: 0, size: byteLength(t) };
     }
     if (!t.storage) throw new Error(`[plan] ${t.kind} tensor ${t.name} has no GPU storage`);
     return { buffer: t.storage.buffer, offset: t.storage.offset, size: byteLength(t) };
@@ -113,7 +109,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     return { pipeline, bindGroup, grid: foldGrid(d.grid, maxDim, name), node };
   });
 
-  const poison = options.poison && arena ? new Uint32Array(placement.arenaBytes / 4).fill(0x7fc00001) : undefined;
+  const poison = options.poison ? new Uint32Array(Math.max(0, ...placement.slotBytes) / 4).fill(0x7fc00001) : undefined;
   const staging = new Map<number, GPUBuffer>();
   const wait: WaitStats = { expectedMs: 0 };
   let lastEncodeMs = 0;
@@ -129,7 +125,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
       uniforms.setSymbols(run.symbols ?? {});
       device.queue.writeBuffer(uniformBuffer, 0, uniforms.bytes);
     }
-    if (poison && arena) device.queue.writeBuffer(arena, 0, poison);
+    if (poison) for (const b of buffers) device.queue.writeBuffer(b, 0, poison, 0, b.size / 4);
     const encoder = device.createCommandEncoder({ label: options.label });
     const pass = encoder.beginComputePass({ label: options.label });
     let current: GPUComputePipeline | undefined;
@@ -159,7 +155,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
   return {
     graph,
     placement,
-    arena,
+    buffers,
     dispatchCount: encoded.length,
     wait,
     get lastEncodeMs() {
@@ -181,7 +177,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
       return out;
     },
     destroy() {
-      arena?.destroy();
+      for (const b of buffers) b.destroy();
       uniformBuffer.destroy();
       for (const b of staging.values()) b.destroy();
     },

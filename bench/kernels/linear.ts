@@ -25,8 +25,8 @@ function linearCase(s: LinearShape, variant?: LinearVariant, smartWait?: boolean
   };
 }
 
-/** bench/variants/<file>.wgsl: a GEMM with an 8×8 workgroup and a tm×tn block per thread (tile 8·tm × 8·tn). */
-function experimentCase(s: LinearShape, file: string, tm: number, tn: number): BenchCase {
+/** bench/variants/<file>.wgsl: a GEMM with a wg workgroup and a tm×tn block per thread (tile wg[1]·tm × wg[0]·tn). */
+function experimentCase(s: LinearShape, file: string, tm: number, tn: number, wg: readonly [number, number] = [8, 8]): BenchCase {
   const wgsl = readFileSync(new URL(`../variants/${file}.wgsl`, import.meta.url), 'utf8');
   const kernel: Kernel = { name: file, wgsl, iface: parseKernelInterface(file, wgsl) };
   return {
@@ -39,7 +39,7 @@ function experimentCase(s: LinearShape, file: string, tm: number, tn: number): B
       const b = bench.tensor('b', [s.N], 'f32');
       const y = g.tensor('y', [s.M, s.N]);
       const params = { m: s.M, n: s.N, k: s.K, y_stride: s.N, y_col: 0, b_off: 0 };
-      const grid = [Math.ceil(s.N / (8 * tn)), Math.ceil(s.M / (8 * tm)), 1] as const;
+      const grid = [Math.ceil(s.N / (wg[0] * tn)), Math.ceil(s.M / (wg[1] * tm)), 1] as const;
       const dispatches = [{ kernel, constants: { HAS_BIAS: s.bias }, bindings: { x, w, b, y }, params, grid }];
       g.add({ op: 'linear', name: 'y', inputs: [x, w, b], outputs: [y], dispatches, cost: { flops: 2 * s.M * s.N * s.K, bytes: 2 * s.N * s.K + 4 * (s.M * s.K + s.M * s.N) }, reference: () => {} });
       return [y];
@@ -56,6 +56,9 @@ export const linearCases: BenchCase[] = [
   ...gemm.map((v) => linearCase(fc1, v)),
   experimentCase(fc1, 'linear_v1', 4, 8),
   experimentCase(fc1, 'linear_v2', 8, 8),
+  experimentCase(fc1, 'linear_v3', 8, 4, [64, 1]),
+  experimentCase(fc1, 'linear_v4', 16, 2, [64, 1]),
+  experimentCase(fc1, 'linear_v5', 8, 8, [64, 1]),
   linearCase(fc1, undefined, false),
   ...vec.map((v) => linearCase(linearShape('decode.gate_up'), v)),
   ...vec.map((v) => linearCase(linearShape('lm_head'), v)),

@@ -44,14 +44,14 @@ export function attention(q: RefView, k: RefView, v: RefView, p: RefAttentionPar
           let dot = 0;
           for (let d = 0; d < dh; d++) dot += at(q, base + i, h * dh + d) * at(k, base + j, hk * dh + d);
           s[j] = dot * scale;
-          if (s[j]! > max) max = s[j]!;
+          if (dot * scale > max) max = dot * scale;
         }
         let sum = 0;
         for (let j = 0; j < end; j++) sum += s[j] = Math.exp(s[j]! - max);
         const o = (base + i) * heads * dh + h * dh;
         for (let j = 0; j < end; j++) {
           const pj = s[j]! / sum;
-          for (let d = 0; d < dh; d++) out[o + d] += pj * at(v, base + j, hk * dh + d);
+          for (let d = 0; d < dh; d++) out[o + d]! += pj * at(v, base + j, hk * dh + d);
         }
       }
     }
@@ -103,7 +103,7 @@ export function attentionDecode(
         let dot = 0;
         for (let d = 0; d < dh; d++) dot += at(q, b, h * dh + d) * kPool[kb + d]!;
         s[j] = dot * scale;
-        if (s[j]! > max) max = s[j]!;
+        if (dot * scale > max) max = dot * scale;
       }
       let sum = 0;
       for (let j = 0; j < len; j++) sum += s[j] = Math.exp(s[j]! - max);
@@ -111,7 +111,7 @@ export function attentionDecode(
       for (let j = 0; j < len; j++) {
         const vb = (rowOf(j) * kvHeads + hk) * dh;
         const pj = s[j]! / sum;
-        for (let d = 0; d < dh; d++) out[o + d] += pj * vPool[vb + d]!;
+        for (let d = 0; d < dh; d++) out[o + d]! += pj * vPool[vb + d]!;
       }
     }
   }

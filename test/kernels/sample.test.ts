@@ -1,8 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import type { SamplingOptions } from '../../model/sampler.js';
-import { SAMPLE_NO_ID, type SampleRow, packSampleSettings, sample } from '../../runtime/ops/sample.js';
-import { TestGraph, checkGraph, getGpu, rng } from '../harness.js';
-import { TOL } from '../tolerances.js';
+import { type SamplingOptions, applyRepetitionPenalty, sampleToken } from '../../model/sampler.js';
+import { SAMPLE_NO_ID, SAMPLE_TOPK_CAP, type SampleRow, packSampleSettings, sample } from '../../runtime/ops/sample.js';
+import { optionsFromSettings } from '../../runtime/reference/sample.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import { TestGraph, getGpu, rng } from '../harness.js';
+
+// The one float-rounding allowance (documented in kernels/sample_final.wgsl): past the 256 sorted candidates the
+// GPU accumulates the kept mass in f32, and there single weights are often < 1e-6 of the total, so the GPU may
+// pick a near neighbour in sampling order. Such a row passes only if its token is what the CPU sampler picks for
+// some u' within U_TOL of u (the draw is monotone in u). Tokens among the candidates must match exactly.
+const U_TOL = 1e-5;
+
+/** Runs the graph and its reference; every row must match (or be a tail neighbour within U_TOL, see above). */
+async function checkTokens(tg: TestGraph, ids: Tensor, logits: Float64Array, settings: Float32Array, prev: Uint32Array, vocab: number, label: string): Promise<number> {
+  const { got, want } = await tg.run([ids]);
+  const g = got.get(ids)!, w = want.get(ids)!;
+  const P = prev.length / g.length;
+  let neighbours = 0;
+  for (let b = 0; b < g.length; b++) {
+    if (g[b] === w[b]) continue;
+    const row = () => Float32Array.from(logits.subarray(b * vocab, (b + 1) * vocab));
+    const seen = Array.from(prev.subarray(b * P, (b + 1) * P)).filter((id) => id !== SAMPLE_NO_ID);
+    const { options, u } = optionsFromSettings(settings, b);
+    const s = row();
+    applyRepetitionPenalty(s, seen, options.repetitionPenalty ?? 1);
+    const rank = (t: number) => {
+      let n = 0;
+      for (let i = 0; i < vocab; i++) if (s[i]! > s[t]! || (s[i] === s[t] && i < t)) n++;
+      return n;
+    };
+    const lo = rank(sampleToken(row(), options, seen, () => Math.max(0, u - U_TOL)));
+    const hi = rank(sampleToken(row(), options, seen, () => Math.min(1 - 1e-12, u + U_TOL)));
+    const rg = rank(g[b]!), rw = rank(w[b]!);
+    if (!(Math.max(rg, rw) >= SAMPLE_TOPK_CAP && lo <= rg && rg <= hi)) {
+      throw new Error(`${label}: row ${b} got token ${g[b]} (rank ${rg}), want ${w[b]} (rank ${rw}); ranks for u ± ${U_TOL}: ${lo}..${hi}`);
+    }
+    neighbours++;
+  }
+  return neighbours;
+}
 
 // Every setting the CPU sampler has, alone and combined; penalised rows list repeated ids and empty slots.
 const SETTINGS: Record<string, SamplingOptions> = {
@@ -45,7 +81,7 @@ async function runCase(label: string, vocab: number, names: string[], seed: numb
   const settings = tg.tensor('settings', [rows, 8], 'f32', packSampleSettings(settingRows), 'input');
   const prevIds = tg.tensor('prev_ids', [rows, P], 'u32', prev, 'input');
   const ids = sample(tg.g, logits, settings, prevIds, 'ids');
-  await checkGraph(tg, [ids], TOL.exact, `sample ${label} [${rows}, ${vocab}] (${names.join(', ')})`);
+  await checkTokens(tg, ids, tg.env.get(logits.id)!, packSampleSettings(settingRows), prev, vocab, `sample ${label} [${rows}, ${vocab}] (${names.join(', ')})`);
 }
 
 describe('sample: GPU token == CPU sampler token', () => {
@@ -67,9 +103,11 @@ describe('sample: GPU token == CPU sampler token', () => {
       const vocab = 151655;
       const tg = new TestGraph(await getGpu());
       const logits = tg.tensor('logits', [1, vocab], 'f32', rng(99).normal(vocab, 3), 'input');
-      const settings = tg.tensor('settings', [1, 8], 'f32', packSampleSettings([{ options: SETTINGS[n]!, u }]), 'input');
-      const prevIds = tg.tensor('prev_ids', [1, 3], 'u32', [5, 5, SAMPLE_NO_ID], 'input');
-      await checkGraph(tg, [sample(tg.g, logits, settings, prevIds, 'ids')], TOL.exact, `sample tail ${n} u=${u}`);
+      const packed = packSampleSettings([{ options: SETTINGS[n]!, u }]);
+      const settings = tg.tensor('settings', [1, 8], 'f32', packed, 'input');
+      const prev = Uint32Array.from([5, 5, SAMPLE_NO_ID]);
+      const prevIds = tg.tensor('prev_ids', [1, 3], 'u32', prev, 'input');
+      await checkTokens(tg, sample(tg.g, logits, settings, prevIds, 'ids'), tg.env.get(logits.id)!, packed, prev, vocab, `sample tail ${n} u=${u}`);
     }
   });
 });

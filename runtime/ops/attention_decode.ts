@@ -1,0 +1,104 @@
+import { attentionDecodeKernel } from '../../kernels/attention_decode.js';
+import { attentionDecodeCombineKernel } from '../../kernels/attention_decode_combine.js';
+import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
+import { attentionDecode as attentionDecodeRef } from '../reference/attention.js';
+import type { Tensor } from '../tensor.js';
+import { type AttentionInput, resolveView } from './attention.js';
+import { type KvPool, poolShape } from './kv_cache.js';
+import { valueOf } from './values.js';
+
+export interface AttentionDecodeOptions {
+  readonly heads: number;
+  /** Optional cross-checks against the pool's shape [numBlocks, blockSize, kvHeads, headDim]. */
+  readonly kvHeads?: number;
+  readonly headDim?: number;
+  readonly blockSize?: number;
+  readonly scale: number;
+  /** Longest context any sequence may have when this graph runs (≤ maxBlocks·blockSize); fixes the splits. */
+  readonly maxContext: number;
+  /** Split-K partitions of maxContext (1 = no split, no combine pass); default from keysPerSplit. */
+  readonly splits?: number;
+  /** Query heads of one KV group per invocation (register block, ≤ 8); default per device class. */
+  readonly headsPerThread?: number;
+  readonly workgroupSize?: number;
+}
+
+/**
+ * Paged decode attention: one query row per sequence (q [B, ≥ Hq·Dh] view, after RoPE) against keys
+ * 0..seq_lens[b]−1 of its cache, found through block_tables [B, maxBlocksPerSeq] u32; seq_lens [B] u32 (both
+ * inputs the host rewrites each step, so the recorded graph replays unchanged). Returns [B, Hq·Dh] f32.
+ * Split-K: maxContext is cut into `splits` chunks of whole blocks; each (seq, kv head, chunk) writes partial
+ * (max, sum, acc) and attention_decode_combine merges them; chunks past a sequence's length exit at once.
+ */
+export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, blockTables: Tensor, seqLens: Tensor, opts: AttentionDecodeOptions, name: string): Tensor {
+  const op = 'attention_decode';
+  const { blockSize, kvHeads, headDim } = poolShape(op, pool);
+  const { heads, scale, maxContext } = opts;
+  check((opts.kvHeads ?? kvHeads) === kvHeads && (opts.headDim ?? headDim) === headDim && (opts.blockSize ?? blockSize) === blockSize, op, `options (kvHeads ${opts.kvHeads}, headDim ${opts.headDim}, blockSize ${opts.blockSize}) disagree with the pool`, pool.k);
+  check(heads % kvHeads === 0, op, `heads ${heads} must be a multiple of the pool's kvHeads ${kvHeads}`, pool.k);
+  check(headDim <= 128, op, `head dim ${headDim} must be ≤ 128`, pool.k);
+  const qv = resolveView(op, 'q', q, heads * headDim);
+  checkDtype(op, blockTables, ['u32']);
+  checkDtype(op, seqLens, ['u32']);
+  const numSeqs = qv.rows;
+  check(blockTables.shape.length === 2 && blockTables.shape[0] === numSeqs, op, `block_tables must be [B, maxBlocks] with B = ${numSeqs} query rows`, blockTables, qv.tensor);
+  check(seqLens.shape.length === 1 && seqLens.shape[0] === numSeqs, op, `seq_lens must be [B] with B = ${numSeqs}`, seqLens, qv.tensor);
+  const maxBlocks = blockTables.shape[1]!;
+  check(maxContext >= 1 && maxContext <= maxBlocks * blockSize, op, `maxContext ${maxContext} must be 1..${maxBlocks * blockSize} (maxBlocks · blockSize)`, blockTables);
+
+  const group = heads / kvHeads;
+  const gb = Math.min(opts.headsPerThread ?? (g.options.isSoftware ? group : 1), group, 8);
+  const groupBlocks = Math.ceil(group / gb);
+  const keysPerSplit = g.options.isSoftware ? 128 : 256;
+  const wantSplits = Math.max(1, opts.splits ?? Math.ceil(maxContext / keysPerSplit));
+  const chunk = Math.ceil(Math.ceil(maxContext / wantSplits) / blockSize) * blockSize;
+  const splits = Math.ceil(maxContext / chunk);
+  const split = splits > 1;
+  const wg = opts.workgroupSize ?? (g.options.isSoftware ? 8 : 64);
+
+  const out = g.tensor(name, [numSeqs, heads * headDim]);
+  const partial = split ? g.tensor(`${name}.partial`, [numSeqs, heads, splits, headDim]) : out;
+  const ml = g.tensor(`${name}.ml`, split ? [numSeqs, heads, splits, 2] : [2]); // unused placeholder when not split
+  const invocations = numSeqs * kvHeads * splits * groupBlocks;
+  const dispatches: Dispatch[] = [
+    {
+      kernel: attentionDecodeKernel,
+      constants: { HEAD_DIM: headDim, GB: gb, WG: wg, SPLIT: split },
+      bindings: { q: qv.tensor, k_cache: pool.k, v_cache: pool.v, block_tables: blockTables, seq_lens: seqLens, out: partial, ml },
+      params: { numSeqs, heads, kvHeads, group, groupBlocks, maxBlocks, blockSize, chunk, splits, qOffset: qv.offset, qStride: qv.stride, scale },
+      grid: [Math.ceil(invocations / wg), 1, 1],
+    },
+  ];
+  if (split) {
+    dispatches.push({
+      kernel: attentionDecodeCombineKernel,
+      constants: { HEAD_DIM: headDim, WG: 64 },
+      bindings: { acc: partial, ml, seq_lens: seqLens, out },
+      params: { numSeqs, heads, splits, chunk },
+      grid: [Math.ceil((numSeqs * heads * headDim) / 4 / 64), 1, 1],
+    });
+  }
+  g.add({
+    op,
+    name,
+    inputs: [qv.tensor, pool.k, pool.v, blockTables, seqLens],
+    outputs: [out],
+    dispatches,
+    // at maxContext for every sequence
+    cost: { flops: 4 * numSeqs * heads * headDim * maxContext, bytes: 4 * numSeqs * (2 * maxContext * kvHeads * headDim + 2 * heads * headDim) },
+    reference: (env) =>
+      env.set(
+        out.id,
+        attentionDecodeRef({ data: valueOf(env, qv.tensor), offset: qv.offset, stride: qv.stride }, valueOf(env, pool.k), valueOf(env, pool.v), valueOf(env, blockTables), valueOf(env, seqLens), {
+          numSeqs,
+          heads,
+          kvHeads,
+          headDim,
+          blockSize,
+          maxBlocks,
+          scale,
+        }),
+      ),
+  });
+  return out;
+}

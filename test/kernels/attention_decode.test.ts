@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { attention } from '../../runtime/ops/attention.js';
+import { attentionDecode } from '../../runtime/ops/attention_decode.js';
+import { type KvPool, kvAppend, slotsFor } from '../../runtime/ops/kv_cache.js';
+import { TestGraph, checkGraph, expectClose, getGpu, rng } from '../harness.js';
+import { TOL } from '../tolerances.js';
+
+type Rng = ReturnType<typeof rng>;
+
+function shuffled(n: number, r: Rng): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r.next() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** Block tables [B, maxBlocks] drawn from a shuffled pool (non-contiguous); unused entries point at block 0. */
+function blockTables(lens: readonly number[], blockSize: number, maxBlocks: number, numBlocks: number, r: Rng): number[][] {
+  const free = shuffled(numBlocks, r);
+  return lens.map((len) => {
+    const row = new Array<number>(maxBlocks).fill(0);
+    for (let i = 0; i < Math.ceil(len / blockSize); i++) row[i] = free.pop()!;
+    return row;
+  });
+}
+
+function pool(tg: TestGraph, numBlocks: number, blockSize: number, kvHeads: number, dh: number, fill: (n: number) => ArrayLike<number>): KvPool {
+  const shape = [numBlocks, blockSize, kvHeads, dh];
+  const n = numBlocks * blockSize * kvHeads * dh;
+  return { k: tg.tensor('k_cache', shape, 'f32', fill(n), 'state'), v: tg.tensor('v_cache', shape, 'f32', fill(n), 'state') };
+}
+
+describe('kv_append', () => {
+  for (const [T, fused] of [[1, false], [5, true], [37, false]] as const) {
+    it(`${T} rows into a 12 × 4 pool, 2 kv heads × 16, ${fused ? 'fused qkv view' : 'separate k/v'}`, async () => {
+      const r = rng(T);
+      const tg = new TestGraph(await getGpu());
+      const [numBlocks, blockSize, kvHeads, dh] = [12, 4, 2, 16];
+      const p = pool(tg, numBlocks, blockSize, kvHeads, dh, (n) => r.normal(n));
+      const slots = tg.tensor('slots', [T], 'u32', shuffled(numBlocks * blockSize, r).slice(0, T), 'input');
+      const w = kvHeads * dh;
+      if (fused) {
+        const stride = 3 * w + 4;
+        const qkv = tg.tensor('qkv', [T, stride], 'f32', r.normal(T * stride));
+        kvAppend(tg.g, p, { tensor: qkv, offset: w, stride }, { tensor: qkv, offset: 2 * w + 4, stride }, slots, 'append');
+      } else {
+        kvAppend(tg.g, p, tg.tensor('k', [T, w], 'f32', r.normal(T * w)), tg.tensor('v', [T, w], 'f32', r.normal(T * w)), slots, 'append');
+      }
+      await checkGraph(tg, [p.k, p.v], TOL.exact, `kv_append T ${T}`);
+    });
+  }
+});
+
+interface DecodeCase {
+  readonly lens: readonly number[];
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly dh: number;
+  readonly blockSize: number;
+  readonly splits?: number;
+  readonly headsPerThread?: number;
+}
+
+const decodeLabel = (c: DecodeCase) =>
+  `lens [${c.lens.join(', ')}], ${c.heads}/${c.kvHeads} heads × ${c.dh}, block ${c.blockSize}, splits ${c.splits ?? 'auto'}${c.headsPerThread ? `, ${c.headsPerThread} heads/thread` : ''}`;
+
+async function runDecode(c: DecodeCase, seed: number): Promise<void> {
+  const r = rng(seed);
+  const tg = new TestGraph(await getGpu());
+  const B = c.lens.length;
+  const maxContext = Math.max(...c.lens);
+  const maxBlocks = Math.ceil(maxContext / c.blockSize) + 1;
+  const numBlocks = c.lens.reduce((n, l) => n + Math.ceil(l / c.blockSize), 0) + 3;
+  const p = pool(tg, numBlocks, c.blockSize, c.kvHeads, c.dh, (n) => r.normal(n, 1.5));
+  const bt = tg.tensor('block_tables', [B, maxBlocks], 'u32', blockTables(c.lens, c.blockSize, maxBlocks, numBlocks, r).flat(), 'input');
+  const sl = tg.tensor('seq_lens', [B], 'u32', c.lens, 'input');
+  const q = tg.tensor('q', [B, c.heads * c.dh], 'f32', r.normal(B * c.heads * c.dh, 1.5));
+  const out = attentionDecode(tg.g, q, p, bt, sl, { heads: c.heads, scale: c.dh ** -0.5, maxContext, splits: c.splits, headsPerThread: c.headsPerThread }, 'out');
+  await checkGraph(tg, [out], TOL.attention, `attention_decode ${decodeLabel(c)}`);
+}
+
+const DECODE: DecodeCase[] = [
+  { lens: [1], heads: 4, kvHeads: 4, dh: 16, blockSize: 4 },
+  { lens: [2, 7, 1], heads: 14, kvHeads: 2, dh: 16, blockSize: 4, splits: 1 },
+  { lens: [2, 7, 1], heads: 14, kvHeads: 2, dh: 16, blockSize: 4, splits: 2 },
+  { lens: [33, 65, 5], heads: 6, kvHeads: 2, dh: 16, blockSize: 8, splits: 5 },
+  { lens: [33, 65, 5], heads: 6, kvHeads: 2, dh: 16, blockSize: 8, splits: 3, headsPerThread: 2 },
+  { lens: [33, 65, 5], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 2, headsPerThread: 3 },
+  { lens: [13, 40], heads: 4, kvHeads: 1, dh: 64, blockSize: 4, splits: 1, headsPerThread: 1 },
+  // real: Qwen2 decode, 3 sequences sharing the pool, blockSize 16, shuffled block tables, split-K off and on
+  { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 1 },
+  { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 4 },
+  { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16 },
+];
+
+describe('attention_decode (paged)', () => {
+  DECODE.forEach((c, i) => it(decodeLabel(c), () => runDecode(c, 500 + i)));
+});
+
+describe('kv_append → attention_decode == causal prefill', () => {
+  for (const splits of [1, 3]) {
+    it(`3 sequences of 5, 16, 41 tokens, 14/2 heads × 64, block 16, splits ${splits}`, async () => {
+      const r = rng(77 + splits);
+      const tg = new TestGraph(await getGpu());
+      const [heads, kvHeads, dh, blockSize] = [14, 2, 64, 16];
+      const lens = [5, 16, 41];
+      const maxContext = Math.max(...lens);
+      const maxBlocks = Math.ceil(maxContext / blockSize);
+      const numBlocks = lens.reduce((n, l) => n + Math.ceil(l / blockSize), 0) + 2;
+      // a NaN-filled pool: reading any slot that kv_append did not write poisons the result
+      const p = pool(tg, numBlocks, blockSize, kvHeads, dh, (n) => new Float64Array(n).fill(NaN));
+      const tables = blockTables(lens, blockSize, maxBlocks, numBlocks, r);
+      const scale = dh ** -0.5;
+      const prefill = [];
+      const qLast: number[] = [];
+      for (const [b, len] of lens.entries()) {
+        const qv = r.normal(len * heads * dh);
+        const q = tg.tensor(`q${b}`, [len, heads * dh], 'f32', qv);
+        const k = tg.tensor(`k${b}`, [len, kvHeads * dh], 'f32', r.normal(len * kvHeads * dh));
+        const v = tg.tensor(`v${b}`, [len, kvHeads * dh], 'f32', r.normal(len * kvHeads * dh));
+        const slots = tg.tensor(`slots${b}`, [len], 'u32', slotsFor(tables[b]!, blockSize, 0, len), 'input');
+        kvAppend(tg.g, p, k, v, slots, `append${b}`);
+        prefill.push(attention(tg.g, q, k, v, { heads, kvHeads, headDim: dh, causal: true, scale }, `prefill${b}`));
+        qLast.push(...Array.from(qv.subarray((len - 1) * heads * dh)).map(Math.fround));
+      }
+      const bt = tg.tensor('block_tables', [lens.length, maxBlocks], 'u32', tables.flat(), 'input');
+      const sl = tg.tensor('seq_lens', [lens.length], 'u32', lens, 'input');
+      const qd = tg.tensor('q_decode', [lens.length, heads * dh], 'f32', qLast);
+      const out = attentionDecode(tg.g, qd, p, bt, sl, { heads, scale, maxContext, splits }, 'decode');
+      const { got, want } = await tg.run([out, ...prefill]);
+      const dec = got.get(out)!;
+      const row = heads * dh;
+      for (const [b, len] of lens.entries()) {
+        const pre = got.get(prefill[b]!)!.subarray((len - 1) * row, len * row);
+        expectClose(`decode row ${b} vs prefill last row (len ${len})`, dec.subarray(b * row, (b + 1) * row), pre, TOL.attention);
+        expectClose(`prefill${b} vs reference`, got.get(prefill[b]!)!, want.get(prefill[b]!)!, TOL.attention);
+      }
+      expectClose('decode vs reference', dec, want.get(out)!, TOL.attention);
+      expect(dec.every(Number.isFinite)).toBe(true);
+    });
+  }
+});
