@@ -5,7 +5,7 @@
 // must never be compared.
 import { Graph } from '../runtime/graph.js';
 import { compilePlan } from '../runtime/plan.js';
-import { copyBandwidth, median, timePlan } from '../runtime/profile.js';
+import { copyBandwidth, createTimer, median } from '../runtime/profile.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { setSmartWait } from '../runtime/wait.js';
 import { nodeGpu } from '../tools/node/gpu.js';
@@ -13,11 +13,13 @@ import type { BenchCase, BenchContext } from './case.js';
 import { createTensor } from './case.js';
 import { linearCases } from './kernels/linear.js';
 import { elementwiseCases } from './kernels/elementwise.js';
+import { sampleCases } from './kernels/sample.js';
 
 // The registry: one line per op file in bench/kernels/.
 const CASES: BenchCase[] = [
   ...linearCases,
   ...elementwiseCases,
+  ...sampleCases,
 ];
 
 const args = process.argv.slice(2);
@@ -35,9 +37,12 @@ const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), timing:
 if (json) console.log(JSON.stringify({ type: 'adapter', ...header }));
 else {
   console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s; timing: ${header.timing}; median of ${reps}\n`);
-  console.log('| op | case | variant | wait | ms | GFLOP/s | GB/s | % copy bw |\n|---|---|---|---|---|---|---|---|');
+  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw |\n|---|---|---|---|---|---|---|---|');
 }
 
+// Plans are built first and timed round-robin (one rep of every case per round), so a drift in machine load
+// (the 2-core box is shared) hits every case alike instead of whichever ran last.
+const runs = [];
 for (const c of CASES) {
   const label = `${c.op} ${c.name} ${c.variant ?? ''}`;
   if (filter && !label.includes(filter)) continue;
@@ -56,20 +61,31 @@ for (const c of CASES) {
   const plan = compilePlan(gpu, g, { keep: outputs, label: c.name });
   const invalid = await gpu.device.popErrorScope();
   if (invalid) throw new Error(`[bench] ${label}: ${invalid.message}`);
-  setSmartWait(c.smartWait ?? true);
-  const { method, ms } = await timePlan(gpu, plan, reps, 2);
-  setSmartWait(true);
+  const timer = createTimer(gpu, plan.wait);
+  const time = async () => {
+    setSmartWait(c.smartWait ?? true);
+    const t = await timer.time(() => plan.submit());
+    setSmartWait(true);
+    return t;
+  };
+  for (let i = 0; i < 2; i++) await time(); // warm-up: pipeline first use, wait-time estimate
+  runs.push({ c, g, plan, timer, owned, time, ms: [] as number[] });
+}
+for (let rep = 0; rep < reps; rep++) for (const r of runs) r.ms.push(await r.time());
+
+for (const { c, g, plan, timer, owned, ms } of runs) {
   plan.destroy();
+  timer.destroy();
   for (const t of owned) t.storage!.buffer.destroy();
   const t = median(ms);
   const flops = g.nodes.reduce((n, node) => n + node.cost.flops, 0);
   const bytes = g.nodes.reduce((n, node) => n + node.cost.bytes, 0);
   const row = {
-    type: 'kernel', op: c.op, case: c.name, variant: c.variant ?? '', smartWait: c.smartWait ?? true, method,
+    type: 'kernel', op: c.op, case: c.name, variant: c.variant ?? '', smartWait: c.smartWait ?? true, method: timer.method,
     ms: +t.toFixed(3), min: +Math.min(...ms).toFixed(3), max: +Math.max(...ms).toFixed(3),
     gflops: +(flops / t / 1e6).toFixed(2), gbs: +(bytes / t / 1e6).toFixed(2), pctCopy: +((100 * bytes) / t / 1e6 / copyGBs).toFixed(1), adapter: gpu.adapterName,
   };
   if (json) console.log(JSON.stringify(row));
-  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} | ${row.gflops} | ${row.gbs} | ${row.pctCopy} |`);
+  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} (${row.min}–${row.max}) | ${row.gflops} | ${row.gbs} | ${row.pctCopy} |`);
 }
 process.exit(0);

@@ -11,7 +11,6 @@ import { valueOf } from './values.js';
 /** Largest top_k the GPU sampler honours exactly (the candidate list per row). */
 export const SAMPLE_TOPK_CAP = 256;
 const CHUNK = 1024;
-const WG = 256;
 
 export { SAMPLE_NO_ID, SAMPLE_SETTINGS };
 
