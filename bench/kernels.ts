@@ -11,15 +11,18 @@ import { setSmartWait } from '../runtime/wait.js';
 import { nodeGpu } from '../tools/node/gpu.js';
 import type { BenchCase, BenchContext } from './case.js';
 import { createTensor } from './case.js';
+import { lavapipeCpuMs } from './cpu_time.js';
 import { linearCases } from './kernels/linear.js';
 import { elementwiseCases } from './kernels/elementwise.js';
 import { sampleCases } from './kernels/sample.js';
+import { attentionCases } from './kernels/attention.js';
 
 // The registry: one line per op file in bench/kernels/.
 const CASES: BenchCase[] = [
   ...linearCases,
   ...elementwiseCases,
   ...sampleCases,
+  ...attentionCases,
 ];
 
 const args = process.argv.slice(2);
@@ -37,7 +40,7 @@ const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), timing:
 if (json) console.log(JSON.stringify({ type: 'adapter', ...header }));
 else {
   console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s; timing: ${header.timing}; median of ${reps}\n`);
-  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw |\n|---|---|---|---|---|---|---|---|');
+  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw | lavapipe cpu-ms | GFLOP/cpu-s |\n|---|---|---|---|---|---|---|---|---|---|');
 }
 
 // Plans are built first and timed round-robin (one rep of every case per round), so a drift in machine load
@@ -62,18 +65,23 @@ for (const c of CASES) {
   const invalid = await gpu.device.popErrorScope();
   if (invalid) throw new Error(`[bench] ${label}: ${invalid.message}`);
   const timer = createTimer(gpu, plan.wait);
+  const cpu: number[] = [];
   const time = async () => {
     setSmartWait(c.smartWait ?? true);
+    const c0 = lavapipeCpuMs();
     const t = await timer.time(() => plan.submit());
+    const c1 = lavapipeCpuMs();
+    if (c0 !== undefined && c1 !== undefined) cpu.push(c1 - c0);
     setSmartWait(true);
     return t;
   };
   for (let i = 0; i < 2; i++) await time(); // warm-up: pipeline first use, wait-time estimate
-  runs.push({ c, g, plan, timer, owned, time, ms: [] as number[] });
+  cpu.length = 0;
+  runs.push({ c, g, plan, timer, owned, time, cpu, ms: [] as number[] });
 }
 for (let rep = 0; rep < reps; rep++) for (const r of runs) r.ms.push(await r.time());
 
-for (const { c, g, plan, timer, owned, ms } of runs) {
+for (const { c, g, plan, timer, owned, ms, cpu } of runs) {
   plan.destroy();
   timer.destroy();
   for (const t of owned) t.storage!.buffer.destroy();
@@ -83,9 +91,10 @@ for (const { c, g, plan, timer, owned, ms } of runs) {
   const row = {
     type: 'kernel', op: c.op, case: c.name, variant: c.variant ?? '', smartWait: c.smartWait ?? true, method: timer.method,
     ms: +t.toFixed(3), min: +Math.min(...ms).toFixed(3), max: +Math.max(...ms).toFixed(3),
+    cpuMs: cpu.length ? median(cpu) : null, gflopsPerCpuS: cpu.length && median(cpu) > 0 ? +(flops / median(cpu) / 1e6).toFixed(2) : null,
     gflops: +(flops / t / 1e6).toFixed(2), gbs: +(bytes / t / 1e6).toFixed(2), pctCopy: +((100 * bytes) / t / 1e6 / copyGBs).toFixed(1), adapter: gpu.adapterName,
   };
   if (json) console.log(JSON.stringify(row));
-  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} (${row.min}–${row.max}) | ${row.gflops} | ${row.gbs} | ${row.pctCopy} |`);
+  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} (${row.min}–${row.max}) | ${row.gflops} | ${row.gbs} | ${row.pctCopy} | ${row.cpuMs ?? '–'} | ${row.gflopsPerCpuS ?? '–'} |`);
 }
 process.exit(0);

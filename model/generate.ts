@@ -4,7 +4,8 @@
 import type { Tensor } from '../runtime/tensor.js';
 import { IM_END } from '../tokenizer/special_tokens.js';
 import { type KvCache, createKvCache } from './kv_cache.js';
-import { type DecodeGraph, buildDecodeGraph, decode, prefill } from './llm_pass.js';
+import { SAMPLE_TOPK_CAP, packSampleSettings } from '../runtime/ops/sample.js';
+import { type DecodeGraph, type TokenPicker, buildDecodeGraph, decode, prefill } from './llm_pass.js';
 import type { LoadedModel } from './load.js';
 import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from './sampler.js';
 
@@ -48,8 +49,9 @@ export interface GenerationStats {
 export interface Engine {
   readonly model: LoadedModel;
   readonly cache: KvCache;
-  readonly decodeGraphs: Map<number, DecodeGraph>;
+  readonly decodeGraphs: Map<string, DecodeGraph>;
   nextSeq: number;
+  readonly sampleOn?: 'gpu' | 'host';
 }
 
 export interface EngineOptions {
@@ -58,12 +60,14 @@ export interface EngineOptions {
   /** Tokens the cache holds over all live sequences (batch chat). Default 2 · maxContext. */
   readonly cacheTokens?: number;
   readonly blockSize?: number;
+  /** Where sampled tokens are drawn (default: GPU on real GPUs, host on CPU adapters; see tokenPicker). */
+  readonly sampleOn?: 'gpu' | 'host';
 }
 
 export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
   const maxContext = Math.min(options.maxContext ?? 4096, model.config.llm_config.max_position_embeddings);
   const cache = createKvCache(model.gpu, model.config.llm_config, { capacityTokens: options.cacheTokens ?? 2 * maxContext, maxSeqLen: maxContext, ...(options.blockSize ? { blockSize: options.blockSize } : {}) });
-  return { model, cache, decodeGraphs: new Map(), nextSeq: 1 };
+  return { model, cache, decodeGraphs: new Map(), nextSeq: 1, ...(options.sampleOn && { sampleOn: options.sampleOn }) };
 }
 
 export function destroyEngine(engine: Engine): void {
@@ -72,10 +76,22 @@ export function destroyEngine(engine: Engine): void {
   engine.cache.destroy();
 }
 
-function decodeGraphFor(engine: Engine, batch: number): DecodeGraph {
-  let graph = engine.decodeGraphs.get(batch);
-  if (!graph) engine.decodeGraphs.set(batch, (graph = buildDecodeGraph(engine.model, engine.cache, batch)));
+function decodeGraphFor(engine: Engine, batch: number, picker: TokenPicker): DecodeGraph {
+  const key = `${batch}:${picker}`;
+  let graph = engine.decodeGraphs.get(key);
+  if (!graph) engine.decodeGraphs.set(key, (graph = buildDecodeGraph(engine.model, engine.cache, batch, picker)));
   return graph;
+}
+
+/**
+ * Greedy → GPU argmax. Sampling → the GPU sampler on real GPUs (4 bytes back per token instead of 600 KB), the
+ * host sampler on CPU adapters (lavapipe sorts slower than it copies) and when top_k exceeds the GPU cap.
+ */
+export function tokenPicker(engine: Engine, o: SamplingOptions): TokenPicker {
+  const sampling = !!o.doSample || (o.repetitionPenalty ?? 1) !== 1;
+  if (!sampling) return 'argmax';
+  if ((o.topK ?? 0) > SAMPLE_TOPK_CAP) return 'host';
+  return (engine.sampleOn ?? (engine.model.gpu.isSoftware ? 'host' : 'gpu')) === 'host' ? 'host' : 'sample';
 }
 
 export function newStats(): GenerationStats {
@@ -122,11 +138,15 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       yield { index: i, token, done };
       if (!done) live.push(i);
     }
-    const sampling = !!options.doSample || (options.repetitionPenalty ?? 1) !== 1;
+    const picker = tokenPicker(engine, options);
     while (live.length) {
-      const graph = decodeGraphFor(engine, live.length);
+      const graph = decodeGraphFor(engine, live.length, picker);
       const t0 = performance.now();
-      const out = await decode(engine.model, cache, graph, live.map((i) => seqs[i]!), live.map((i) => generated[i]!.at(-1)!), sampling);
+      const sampleInputs =
+        picker === 'sample'
+          ? { settings: packSampleSettings(live.map(() => ({ options, u: options.doSample ? random() : 0 }))), previous: live.map((i) => generated[i]!) }
+          : undefined;
+      const out = await decode(engine.model, cache, graph, live.map((i) => seqs[i]!), live.map((i) => generated[i]!.at(-1)!), sampleInputs);
       stats.decodeMs += performance.now() - t0;
       stats.decodeSteps++;
       stats.decodeTokens += live.length;
@@ -135,7 +155,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       const next: number[] = [];
       for (let b = 0; b < live.length; b++) {
         const i = live[b]!;
-        const token = sampling ? pick(out.logits!.subarray(b * V, (b + 1) * V), i) : out.tokens[b]!;
+        const token = picker === 'host' ? pick(out.logits!.subarray(b * V, (b + 1) * V), i) : out.tokens[b]!;
         generated[i]!.push(token);
         const done = eos.has(token) || generated[i]!.length >= maxNew;
         yield { index: i, token, done };

@@ -6,6 +6,7 @@ import { Graph } from '../runtime/graph.js';
 import { argmax } from '../runtime/ops/argmax.js';
 import { sliceRows } from '../runtime/ops/cast_copy.js';
 import { embedding } from '../runtime/ops/embedding.js';
+import { SAMPLE_NO_ID, SAMPLE_SETTINGS, sample } from '../runtime/ops/sample.js';
 import { scatterRows } from '../runtime/ops/scatter_rows.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -75,20 +76,29 @@ export function imageContextRows(ids: ArrayLike<number>): Uint32Array {
   return Uint32Array.from(rows);
 }
 
+/**
+ * How a decode step picks its tokens: 'argmax' on the GPU (greedy), 'sample' on the GPU (runtime/ops/sample.ts:
+ * temperature, top-k ≤ 256, top-p, repetition penalty), or 'host' (logits read back, model/sampler.ts).
+ * The GPU paths read back 4 bytes per sequence; 'host' reads V floats, which is cheaper on lavapipe, where
+ * the GPU sampler's sorts cost more than the copy.
+ */
+export type TokenPicker = 'argmax' | 'sample' | 'host';
+
 /** A recorded decode step for B sequences. */
 export interface DecodeGraph {
   readonly batch: number;
+  readonly picker: TokenPicker;
   readonly plan: Plan;
-  readonly inputs: { ids: Tensor; positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor };
+  readonly inputs: { ids: Tensor; positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor; settings?: Tensor; prevIds?: Tensor };
   /** f32 [B, V] */
   readonly logits: Tensor;
-  /** u32 [B]: greedy choice, computed on the GPU so only 4 bytes per sequence come back. */
-  readonly argmax: Tensor;
+  /** u32 [B]: the chosen tokens ('argmax' and 'sample'), so only 4 bytes per sequence come back. */
+  readonly next?: Tensor;
   readonly tableWidth: number;
   destroy(): void;
 }
 
-export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number): DecodeGraph {
+export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker = 'argmax'): DecodeGraph {
   const { gpu, config, weights } = m;
   const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
   const inputs = {
@@ -97,41 +107,53 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number):
     slots: createTensor(gpu, 'decode.slots', [batch], 'u32', 'input'),
     blockTables: createTensor(gpu, 'decode.block_tables', [batch, tableWidth], 'u32', 'input'),
     seqLens: createTensor(gpu, 'decode.seq_lens', [batch], 'u32', 'input'),
+    ...(picker === 'sample' && {
+      settings: createTensor(gpu, 'decode.sample_settings', [batch, SAMPLE_SETTINGS], 'f32', 'input'),
+      prevIds: createTensor(gpu, 'decode.prev_ids', [batch, cache.maxSeqLen], 'u32', 'input'),
+    }),
   };
   const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
   const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, 'llm.embeddings');
   const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs));
   const logits = lmHead(g, weights.language_model, h);
-  const best = argmax(g, logits, 'next_token');
-  const plan = compilePlan(gpu, g, { keep: [logits, best], label: `decode[${batch}]` });
+  const next =
+    picker === 'argmax' ? argmax(g, logits, 'next_token') : picker === 'sample' ? sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token') : undefined;
+  const plan = compilePlan(gpu, g, { keep: next ? [logits, next] : [logits], label: `decode[${batch}, ${picker}]` });
   return {
     batch,
+    picker,
     plan,
     inputs,
     logits,
-    argmax: best,
+    ...(next && { next }),
     tableWidth,
     destroy() {
       plan.destroy();
-      for (const t of Object.values(inputs)) t.storage?.buffer.destroy();
+      for (const t of Object.values(inputs)) t?.storage?.buffer.destroy();
     },
   };
 }
 
 export interface DecodeResult {
-  /** Greedy token per sequence (GPU argmax). */
+  /** The GPU's choice per sequence ('argmax'/'sample' graphs); empty for 'host'. */
   readonly tokens: Uint32Array;
-  /** f32 [B, V] when requested (sampling on the host). */
+  /** f32 [B, V] for 'host' graphs. */
   readonly logits?: Float32Array;
   readonly gpuMs: number;
   readonly hostMs: number;
+}
+
+/** Per-step sampling inputs of a 'sample' graph: packed settings and each sequence's generated ids so far. */
+export interface SampleInputs {
+  readonly settings: Float32Array;
+  readonly previous: readonly (readonly number[])[];
 }
 
 /**
  * One decode step: `tokens[i]` is appended to sequence `seqs[i]` at its next position; returns the next token
  * of every sequence. The cache gets one slot per sequence first (fails cleanly when the pool is full).
  */
-export async function decode(m: LoadedModel, cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens: readonly number[], wantLogits = false): Promise<DecodeResult> {
+export async function decode(m: LoadedModel, cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens: readonly number[], sampling?: SampleInputs): Promise<DecodeResult> {
   const t0 = performance.now();
   const B = graph.batch;
   if (seqs.length !== B || tokens.length !== B) throw new Error(`[decode] graph is for ${B} sequences, got ${seqs.length}`);
@@ -149,16 +171,21 @@ export async function decode(m: LoadedModel, cache: KvCache, graph: DecodeGraph,
     tables.set(cache.blocks.blockTable(seq, graph.tableWidth), i * graph.tableWidth);
   }
   const { inputs } = graph;
-  const read = [graph.argmax, ...(wantLogits ? [graph.logits] : [])];
-  const run = graph.plan.run({
-    inputs: [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots], [inputs.blockTables, tables], [inputs.seqLens, seqLens]],
-    read,
-  });
+  const data: [Tensor, ArrayBufferView][] = [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots], [inputs.blockTables, tables], [inputs.seqLens, seqLens]];
+  if (graph.picker === 'sample') {
+    if (!sampling) throw new Error('[decode] a sampling graph needs sampling inputs');
+    const width = inputs.prevIds!.shape[1]!;
+    const prev = new Uint32Array(B * width).fill(SAMPLE_NO_ID);
+    sampling.previous.forEach((ids, b) => prev.set(ids.slice(-width), b * width));
+    data.push([inputs.settings!, sampling.settings], [inputs.prevIds!, prev]);
+  }
+  const read = graph.next ? [graph.next] : [graph.logits];
+  const run = graph.plan.run({ inputs: data, read });
   const hostMs = performance.now() - t0; // host prep + encode + submit (run() encodes synchronously)
   const out = await run;
   return {
-    tokens: new Uint32Array(out.get(graph.argmax.name)!),
-    ...(wantLogits ? { logits: new Float32Array(out.get(graph.logits.name)!) } : {}),
+    tokens: graph.next ? new Uint32Array(out.get(graph.next.name)!) : new Uint32Array(0),
+    ...(!graph.next && { logits: new Float32Array(out.get(graph.logits.name)!) }),
     gpuMs: performance.now() - t0,
     hostMs,
   };

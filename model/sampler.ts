@@ -59,22 +59,63 @@ export function applyRepetitionPenalty(logits: Float32Array, previous: Iterable<
   }
 }
 
+/**
+ * Tokens whose weight exp((l − max)/T) is below e^−50 (≈ 2e−22 of the top token, < 3e−17 of the total even for all
+ * 151,655 of them) cannot move a float64 cumulative sum or be hit by a 32-bit uniform, so they are never sorted.
+ */
+const NEGLIGIBLE_LOGIT_GAP = 50;
+
+/** Indices of the k largest values (all ties with the k-th included), by a size-k min-heap: O(V log k). */
+function topKIndices(logits: Float32Array, k: number): number[] {
+  const heap: number[] = []; // min-heap of indices by (value, −index)
+  const less = (a: number, b: number) => logits[a]! < logits[b]! || (logits[a] === logits[b] && a > b);
+  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j]!, heap[i]!]);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  for (let i = 0; i < logits.length; i++) {
+    if (!(logits[i]! > -Infinity)) continue;
+    if (heap.length < k) {
+      heap.push(i);
+      for (let j = heap.length - 1; j > 0 && less(heap[j]!, heap[(j - 1) >> 1]!); j = (j - 1) >> 1) swap(j, (j - 1) >> 1);
+    } else if (less(heap[0]!, i)) {
+      heap[0] = i;
+      down(0);
+    }
+  }
+  const kth = heap.length ? logits[heap[0]!]! : -Infinity;
+  const out = heap.slice();
+  // HF TopK keeps every token whose score ties the k-th.
+  for (let i = 0; i < logits.length; i++) if (logits[i] === kth && !out.includes(i)) out.push(i);
+  return out;
+}
+
 /** Sample one token id. `logits` is modified in place (penalty, temperature). */
 export function sampleToken(logits: Float32Array, options: SamplingOptions, previous: Iterable<number>, random: () => number): number {
   applyRepetitionPenalty(logits, previous, options.repetitionPenalty ?? 1);
   if (!options.doSample) return argmax(logits);
   const temperature = options.temperature ?? 1;
-  // Candidates sorted by score, descending (ties by index, so the order is deterministic).
-  let candidates = Array.from(logits.keys()).filter((i) => logits[i]! > -Infinity);
   const topK = options.topK ?? 0;
-  candidates.sort((a, b) => logits[b]! - logits[a]! || a - b);
-  if (topK > 0 && topK < candidates.length) {
-    // HF TopK keeps every token whose score ties the k-th.
-    const kth = logits[candidates[topK - 1]!]!;
-    candidates = candidates.filter((i, rank) => rank < topK || logits[i] === kth);
+  const max = logits[argmax(logits)]!;
+  let candidates: number[];
+  if (topK > 0 && topK < logits.length) candidates = topKIndices(logits, topK);
+  else {
+    candidates = [];
+    const floor = max - NEGLIGIBLE_LOGIT_GAP * temperature;
+    for (let i = 0; i < logits.length; i++) if (logits[i]! >= floor) candidates.push(i);
   }
-  const max = logits[candidates[0]!]! / temperature;
-  const weights = candidates.map((i) => Math.exp(logits[i]! / temperature - max));
+  // Candidates by score, descending (ties by index, so the order is deterministic).
+  candidates.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const top = logits[candidates[0]!]! / temperature;
+  const weights = candidates.map((i) => Math.exp(logits[i]! / temperature - top));
   const total = weights.reduce((a, b) => a + b, 0);
   let keep = candidates.length;
   const topP = options.topP ?? 1;

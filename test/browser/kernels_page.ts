@@ -1,0 +1,44 @@
+// The kernel test files of test/kernels/ (unchanged) running inside the page against their float64 references,
+// on the page's WebGPU adapter. Driven by test/browser/browser.test.ts through window.kernelTests.
+/// <reference types="vite/client" />
+import { nodeGpu } from './gpu_shim.js';
+import { type TestResult, runCollected, takeCollected } from './vitest_shim.js';
+
+const files = import.meta.glob('../kernels/*.test.ts');
+
+export interface KernelTestApi {
+  files(): string[];
+  adapter(): Promise<{ name: string; f16: boolean; featureLevel: string; invocations: number; storageBuffers: number }>;
+  run(file: string, pattern?: string): Promise<TestResult[]>;
+}
+
+const api: KernelTestApi = {
+  files: () => Object.keys(files).map((f) => f.replace(/^.*\//, '').replace(/\.test\.ts$/, '')),
+  async adapter() {
+    const gpu = await nodeGpu();
+    return {
+      name: gpu.adapterName,
+      f16: gpu.features.f16,
+      featureLevel: new URLSearchParams(location.search).get('adapter') === 'compat' ? 'compatibility' : 'core',
+      invocations: gpu.limits.maxComputeInvocationsPerWorkgroup,
+      storageBuffers: gpu.limits.maxStorageBuffersPerShaderStage,
+    };
+  },
+  async run(file, pattern) {
+    const load = files[`../kernels/${file}.test.ts`];
+    if (!load) throw new Error(`no kernel test file ${file}`);
+    takeCollected();
+    await load();
+    const tests = takeCollected();
+    const gpu = await nodeGpu();
+    const errors: string[] = [];
+    gpu.device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
+    const re = pattern ? new RegExp(pattern) : undefined;
+    const results = await runCollected(tests, re && ((n) => re.test(n)));
+    if (errors.length) results.push({ name: `${file}: uncaptured WebGPU errors`, ok: false, ms: 0, error: errors.slice(0, 3).join(' | ') });
+    document.getElementById('out')!.textContent += `\n${file}: ${results.filter((r) => r.ok).length}/${results.length}`;
+    return results;
+  },
+};
+(window as unknown as { kernelTests: KernelTestApi }).kernelTests = api;
+document.getElementById('out')!.textContent = 'ready';
