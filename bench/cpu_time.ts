@@ -1,11 +1,12 @@
-// CPU time of lavapipe's rasteriser threads (llvmpipe-N), from /proc/self/task (Linux). On the shared 2-core
+// CPU time of every thread but the main one (lavapipe's compute thread pool and Dawn's queue threads; the main
+// thread only encodes and waits), from /proc/self/task (Linux). On the shared 2-core
 // dev box wall time swings with other workers' load; the CPU seconds the kernel itself burns do not, so the
 // bench also reports throughput per CPU-second to compare variants. Undefined where /proc or lavapipe is absent.
 import { readFileSync, readdirSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux
 
-export function lavapipeCpuMs(): number | undefined {
+export function workerCpuMs(): number | undefined {
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
@@ -16,7 +17,7 @@ export function lavapipeCpuMs(): number | undefined {
   let found = false;
   for (const t of tasks) {
     try {
-      if (!readFileSync(`/proc/self/task/${t}/comm`, 'utf8').startsWith('llvmpipe')) continue;
+      if (t === String(process.pid)) continue;
       const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
       ticks += Number(fields[11]) + Number(fields[12]); // utime (#14) + stime (#15)

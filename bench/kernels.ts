@@ -11,7 +11,7 @@ import { setSmartWait } from '../runtime/wait.js';
 import { nodeGpu } from '../tools/node/gpu.js';
 import type { BenchCase, BenchContext } from './case.js';
 import { createTensor } from './case.js';
-import { lavapipeCpuMs } from './cpu_time.js';
+import { workerCpuMs } from './cpu_time.js';
 import { linearCases } from './kernels/linear.js';
 import { elementwiseCases } from './kernels/elementwise.js';
 import { sampleCases } from './kernels/sample.js';
@@ -40,7 +40,7 @@ const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), timing:
 if (json) console.log(JSON.stringify({ type: 'adapter', ...header }));
 else {
   console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s; timing: ${header.timing}; median of ${reps}\n`);
-  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw | lavapipe cpu-ms | GFLOP/cpu-s |\n|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw | worker cpu-ms | GFLOP/cpu-s |\n|---|---|---|---|---|---|---|---|---|---|');
 }
 
 // Plans are built first and timed round-robin (one rep of every case per round), so a drift in machine load
@@ -68,9 +68,9 @@ for (const c of CASES) {
   const cpu: number[] = [];
   const time = async () => {
     setSmartWait(c.smartWait ?? true);
-    const c0 = lavapipeCpuMs();
+    const c0 = workerCpuMs();
     const t = await timer.time(() => plan.submit());
-    const c1 = lavapipeCpuMs();
+    const c1 = workerCpuMs();
     if (c0 !== undefined && c1 !== undefined) cpu.push(c1 - c0);
     setSmartWait(true);
     return t;

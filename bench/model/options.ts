@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** Smart wait on/off comparison (decode and ViT). */
   smartWaitCompare: boolean;
   question: string;
+  /** Write the workload (token ids etc.) that the PyTorch side runs to this file (bench/gpu/run.sh). */
+  workloadOut?: string;
 }
 
 export const DEFAULTS: BenchOptions = {
@@ -86,6 +88,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--no-write': o.write = false; break;
       case '--out-dir': o.outDir = next(); break;
       case '--question': o.question = next(); break;
+      case '--workload-out': o.workloadOut = next(); break;
       case '--full': break;
       case '--help': case '-h': throw new Error(USAGE);
       default: throw new Error(`unknown option ${a}\n${USAGE}`);

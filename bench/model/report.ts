@@ -32,7 +32,8 @@ export function speedup(m: Metric, ref: 'f32' | 'bf16'): number | null {
 export function markdownSection(r: BenchResult): string {
   const x = r.run;
   const w = x.workload;
-  const torch = x.torch ? `PyTorch ${x.torch.version}, ${x.torch.threads} threads, ${x.torch.blas}` : 'PyTorch not run (--no-torch)';
+  const torch = x.torch ? `PyTorch ${x.torch.version} on ${x.torch.device ?? 'cpu'}, ${x.torch.threads} threads${x.torch.blas ? `, ${x.torch.blas}` : ''}` : 'PyTorch not run (--no-torch)';
+  const labels = x.torch?.labels ?? { f32: 'PyTorch f32', bf16: 'PyTorch bf16' };
   const lines = [
     `## ${x.date.slice(0, 16).replace('T', ' ')} UTC — ${x.adapter}`,
     '',
@@ -40,7 +41,7 @@ export function markdownSection(r: BenchResult): string {
     `Model: \`${x.model}\`. Workloads: TTFT at ${w.tiles.join(', ')} tile(s) with “${w.question}” (${Object.entries(w.ttftPromptTokens).map(([t, n]) => `${t} → ${n} tokens`).join(', ')}), ` +
       `ViT batches ${w.vitBatches.join(' and ')}, pp${w.promptTokens}, tg${w.newTokens}; mean ± sd of ${w.reps} after ${w.warmup} warm-up (TTFT: no separate warm-up; pipelines already compiled). Whole run ${(x.wallS / 60).toFixed(1)} min.`,
     '',
-    '| figure | unit | ours | PyTorch f32 | PyTorch bf16 | ours / f32 | ours / bf16 |',
+    `| figure | unit | ours | ${labels.f32} | ${labels.bf16} | ours / ${labels.f32.replace(/^PyTorch /, '')} | ours / ${labels.bf16.replace(/^PyTorch /, '')} |`,
     '|---|---|---|---|---|---|---|',
     ...r.metrics.map((m) => `| ${m.label}${m.note ? ` (${m.note})` : ''} | ${m.unit === 'bytes' ? 'MiB' : m.unit} | ${cell(m, m.ours)} | ${cell(m, m.torch_f32)} | ${cell(m, m.torch_bf16)} | ${ratioCell(m.ratio_f32)} | ${ratioCell(m.ratio_bf16)} |`),
     '',
@@ -92,9 +93,10 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Horizontal bars on a log scale: how many times as fast as PyTorch f32 / bf16 each figure is (1 = parity). */
 export function ratiosSvg(r: BenchResult): string {
   const rows = r.metrics.filter((m) => m.unit !== 'bytes' && !m.name.startsWith('load') && (m.ratio_f32 !== null || m.ratio_bf16 !== null));
+  const labels = r.run.torch?.labels ?? { f32: 'PyTorch f32', bf16: 'PyTorch bf16' };
   const series = [
-    { key: 'f32' as const, color: '#4c78a8', label: 'vs PyTorch float32' },
-    { key: 'bf16' as const, color: '#f58518', label: 'vs PyTorch bfloat16' },
+    { key: 'f32' as const, color: '#4c78a8', label: `vs ${labels.f32}` },
+    { key: 'bf16' as const, color: '#f58518', label: `vs ${labels.bf16}` },
   ];
   const values = rows.flatMap((m) => series.map((s) => speedup(m, s.key)).filter((v): v is number => v !== null && v > 0));
   const lo = Math.floor(Math.log10(Math.min(0.1, ...values)));
@@ -113,7 +115,7 @@ export function ratiosSvg(r: BenchResult): string {
   out.push(`<text x="10" y="18" font-size="14" font-weight="bold">InternVL2-1B: ours ÷ PyTorch speed (log scale; 1 = parity, &lt;1 = slower)</text>`);
   out.push(`<text x="10" y="34" fill="#555">${esc(`${r.run.date.slice(0, 10)} · ${r.run.adapter.slice(0, 70)} · ${r.run.dawn} · ${r.run.torch ? `torch ${r.run.torch.version}, ${r.run.torch.threads} threads` : 'no torch'}`)}</text>`);
   series.forEach((s, i) => {
-    out.push(`<rect x="${labelW + i * 170}" y="42" width="10" height="10" fill="${s.color}"/><text x="${labelW + 14 + i * 170}" y="51">${s.label}</text>`);
+    out.push(`<rect x="${labelW + i * 230}" y="42" width="10" height="10" fill="${s.color}"/><text x="${labelW + 14 + i * 230}" y="51">${esc(s.label)}</text>`);
   });
   for (let e = lo; e <= hi; e++) {
     const x = xOf(10 ** e);
@@ -136,4 +138,16 @@ export function ratiosSvg(r: BenchResult): string {
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** The last run in a results.jsonl text (its 'run' line and the metric lines after it). */
+export function readLastRun(text: string): BenchResult {
+  const lines = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { type: string });
+  const at = lines.map((l) => l.type).lastIndexOf('run');
+  if (at < 0) throw new Error('[bench] no run record in the JSON lines');
+  const metrics = lines.slice(at + 1).filter((l) => l.type === 'metric').map((l) => {
+    const { type: _t, date: _d, adapter: _a, node: _n, dawn: _w, torch_threads: _th, ...m } = l as unknown as Record<string, unknown>;
+    return m as unknown as Metric;
+  });
+  return { run: lines[at] as unknown as BenchResult['run'], metrics };
 }

@@ -15,7 +15,8 @@ import { trackGpuMemory } from './gpu_memory.js';
 import { type Log, decodeBench, decodeGraphOf, decodeGpuMs, imagePromptIds, prefillBench, projectorBench, randomTokens, ttftBench, vitBench } from './measure.js';
 import type { BenchOptions } from './options.js';
 import { type Stats, stats } from './stats.js';
-import { type TorchReport, runTorch } from './torch.js';
+import { type TorchReport, type TorchWorkload, runTorch } from './torch.js';
+import { writeFile } from 'node:fs/promises';
 
 export interface Conditions {
   date: string;
@@ -61,8 +62,74 @@ export interface RunRecord extends Conditions {
   smartWait: { vitMsPerTileOn: Stats | null; vitMsPerTileOff: Stats | null; vitGain: number | null; decodeTokPerSOn: Stats | null; decodeTokPerSOff: Stats | null; decodeGain: number | null };
   decode: { hostMsPerStep: Stats; waitMsPerStep: Stats; wallMsPerStep: Stats; gpuMsPerStep: Stats | null; gpuTiming: string };
   vitGroup: number;
-  torch: null | { version: string; threads: number; blas: string; loadMs: number; rssPeakBytes: number; dtypes: string[]; loadavg: number[] };
+  torch: null | TorchInfo;
   wallS: number;
+}
+
+export interface TorchInfo {
+  version: string;
+  threads: number;
+  blas: string;
+  device: string;
+  loadMs: number;
+  rssPeakBytes: number;
+  dtypes: string[];
+  /** Column titles, e.g. "PyTorch f32" or "PyTorch CUDA bf16 (SDPA)". */
+  labels: { f32: string; bf16: string };
+  loadavg: number[];
+}
+
+export function torchInfo(t: TorchReport): TorchInfo {
+  const cuda = (t.device ?? 'cpu').startsWith('cuda');
+  const suffix = t.attention ? ` (${t.attention})` : '';
+  return {
+    version: t.torch,
+    threads: t.threads,
+    blas: t.blas,
+    device: t.device ?? 'cpu',
+    loadMs: t.load_ms,
+    rssPeakBytes: t.maxrss_bytes,
+    dtypes: (['f32', 'bf16'] as const).filter((d) => t[d]),
+    labels: { f32: `PyTorch${cuda ? ' CUDA' : ''} f32${suffix}`, bf16: `PyTorch${cuda ? ' CUDA' : ''} bf16${suffix}` },
+    loadavg: t.loadavg_end,
+  };
+}
+
+/** The PyTorch samples of the same figure, by metric name. */
+function torchSamples(name: string, t: TorchReport, d: 'f32' | 'bf16'): number[] | undefined {
+  const r = t[d];
+  if (!r) return undefined;
+  let k: RegExpMatchArray | null;
+  if ((k = name.match(/^vit_ms_per_tile_b(\d+)$/))) return r.vit_ms_per_tile[k[1]!];
+  if ((k = name.match(/^ttft_ms_t(\d+)$/))) return r.ttft_ms[k[1]!];
+  if (/^pp\d+$/.test(name)) return r.pp_tokens_per_s;
+  if (/^tg\d+$/.test(name)) return r.tg_tokens_per_s;
+  if (name === 'projector_ms_per_tile') return r.projector_ms_per_tile;
+  if (name === 'decode_ms_per_step') return r.decode_ms_per_step;
+  // Whole-process figures go in the first dtype's column.
+  const first = t.f32 ? 'f32' : 'bf16';
+  if (d !== first) return undefined;
+  if (name === 'load_ms') return [t.load_ms];
+  if (name === 'rss_peak_bytes') return [t.maxrss_bytes];
+  if (name === 'gpu_peak_bytes' && t.gpu_peak_bytes) return [t.gpu_peak_bytes];
+  return undefined;
+}
+
+/** Fill the PyTorch columns and the ratios of `metrics` from a PyTorch report (CPU here or CUDA on a GPU box). */
+export function attachTorch(metrics: Metric[], t: TorchReport): void {
+  for (const m of metrics) {
+    for (const d of ['f32', 'bf16'] as const) {
+      const xs = torchSamples(m.name, t, d);
+      const s = xs?.length ? stats(xs) : null;
+      if (d === 'f32') {
+        m.torch_f32 = s;
+        m.ratio_f32 = ratio(m.ours, s);
+      } else {
+        m.torch_bf16 = s;
+        m.ratio_bf16 = ratio(m.ours, s);
+      }
+    }
+  }
 }
 
 export interface BenchResult {
@@ -113,6 +180,17 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   const ttftIds = Object.fromEntries(o.tiles.map((T) => [String(T), imagePromptIds(m, T, o.question)]));
   const ppIds = randomTokens(o.promptTokens, 200 + o.warmup);
   const tgIds = randomTokens(1, 100 + o.warmup);
+  const workload: TorchWorkload = {
+    tiles: o.tiles,
+    vit_batches: vitBatches,
+    ttft_ids: Object.fromEntries(Object.entries(ttftIds).map(([k, v]) => [k, [...v]])),
+    pp_ids: [...ppIds],
+    tg_prompt_ids: [...tgIds],
+    new_tokens: o.newTokens,
+    reps: o.reps,
+    warmup: o.warmup,
+  };
+  if (o.workloadOut) await writeFile(o.workloadOut, JSON.stringify(workload));
 
   // 1. decode (tg) — builds the decode graph and compiles the LLM pipelines in its warm-up.
   const tg = await decodeBench(engine, o.newTokens, o.reps, o.warmup, o.smartWaitCompare, log);
@@ -148,56 +226,40 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   let torch: TorchReport | null = null;
   if (o.torch) {
     log(`PyTorch reference (${o.torchDtypes.join(', ')}, ${o.torchThreads} threads) on the same workloads …`);
-    torch = await runTorch(
-      model,
-      {
-        tiles: o.tiles,
-        vit_batches: vitBatches,
-        ttft_ids: Object.fromEntries(Object.entries(ttftIds).map(([k, v]) => [k, [...v]])),
-        pp_ids: [...ppIds],
-        tg_prompt_ids: [...tgIds],
-        new_tokens: o.newTokens,
-        reps: o.reps,
-        warmup: o.warmup,
-      },
-      o.torchDtypes,
-      o.torchThreads,
-      log,
-    );
+    torch = await runTorch(model, workload, o.torchDtypes, o.torchThreads, log);
   }
-  const t = (pick: (r: NonNullable<TorchReport['f32']>) => number[] | undefined) => ({
-    torch_f32: torch?.f32 && pick(torch.f32)?.length ? stats(pick(torch.f32)!) : null,
-    torch_bf16: torch?.bf16 && pick(torch.bf16)?.length ? stats(pick(torch.bf16)!) : null,
-  });
-  const metric = (name: string, label: string, unit: string, better: Metric['better'], ours: Stats | null, ref: { torch_f32: Stats | null; torch_bf16: Stats | null }, note?: string): Metric => ({
+  const metric = (name: string, label: string, unit: string, better: Metric['better'], ours: Stats | null, note?: string): Metric => ({
     name,
     label,
     unit,
     better,
     ours,
-    ...ref,
-    ratio_f32: ratio(ours, ref.torch_f32),
-    ratio_bf16: ratio(ours, ref.torch_bf16),
+    torch_f32: null,
+    torch_bf16: null,
+    ratio_f32: null,
+    ratio_bf16: null,
     ...(note && { note }),
   });
 
   const metrics: Metric[] = [];
   for (const B of vitBatches) {
     const v = vit.get(B)!;
-    metrics.push(metric(`vit_ms_per_tile_b${B}`, `InternViT, batch of ${B} tile${B > 1 ? 's' : ''}`, 'ms/tile', 'lower', stats(v.on), t((r) => r.vit_ms_per_tile[String(B)]), v.passes > 1 ? `${v.passes} passes of ≤${v.group} tiles (binding limit)` : undefined));
+    metrics.push(metric(`vit_ms_per_tile_b${B}`, `InternViT, batch of ${B} tile${B > 1 ? 's' : ''}`, 'ms/tile', 'lower', stats(v.on), v.passes > 1 ? `${v.passes} passes of ≤${v.group} tiles (binding limit)` : undefined));
   }
-  metrics.push(metric('projector_ms_per_tile', 'projector (pixel shuffle + mlp1), 1 tile', 'ms/tile', 'lower', stats(proj), t((r) => r.projector_ms_per_tile)));
+  metrics.push(metric('projector_ms_per_tile', 'projector (pixel shuffle + mlp1), 1 tile', 'ms/tile', 'lower', stats(proj)));
   for (const T of o.tiles) {
     const s = ttft.get(T)!;
-    metrics.push(metric(`ttft_ms_t${T}`, `TTFT, 1 image of ${T} tile${T > 1 ? 's' : ''} (${s[0]!.promptTokens}-token prompt)`, 'ms', 'lower', stats(s.map((x) => x.ms)), t((r) => r.ttft_ms[String(T)])));
+    metrics.push(metric(`ttft_ms_t${T}`, `TTFT, 1 image of ${T} tile${T > 1 ? 's' : ''} (${s[0]!.promptTokens}-token prompt)`, 'ms', 'lower', stats(s.map((x) => x.ms))));
   }
-  metrics.push(metric(`pp${o.promptTokens}`, `prefill pp${o.promptTokens}`, 'tok/s', 'higher', stats(pp), t((r) => r.pp_tokens_per_s)));
-  metrics.push(metric(`tg${o.newTokens}`, `decode tg${o.newTokens}`, 'tok/s', 'higher', stats(tg.on.tokensPerS), t((r) => r.tg_tokens_per_s)));
-  metrics.push(metric('decode_ms_per_step', 'decode step, wall', 'ms', 'lower', stats(tg.on.wallMsPerStep), t((r) => r.decode_ms_per_step)));
-  metrics.push(metric('decode_host_ms_per_step', 'decode step, host JS (prep + encode + submit)', 'ms', 'lower', stats(tg.on.hostMsPerStep), { torch_f32: null, torch_bf16: null }));
-  metrics.push(metric('decode_gpu_ms_per_step', `decode step, GPU (${gpuStep ? 'timestamps' : 'wall − host'})`, 'ms', 'lower', gpuStep ? stats(gpuStep.ms) : stats(tg.on.waitMsPerStep), { torch_f32: null, torch_bf16: null }));
-  metrics.push(metric('load_ms', 'load (read + upload + prepare)', 'ms', 'lower', stats([m.timings.totalMs]), torch ? { torch_f32: stats([torch.load_ms]), torch_bf16: null } : { torch_f32: null, torch_bf16: null }, 'PyTorch: safetensors → float32 tensors'));
-  metrics.push(metric('rss_peak_bytes', 'peak RSS', 'bytes', 'lower', stats([rss]), torch ? { torch_f32: stats([torch.maxrss_bytes]), torch_bf16: null } : { torch_f32: null, torch_bf16: null }, 'PyTorch: one process running f32 then bf16'));
+  metrics.push(metric(`pp${o.promptTokens}`, `prefill pp${o.promptTokens}`, 'tok/s', 'higher', stats(pp)));
+  metrics.push(metric(`tg${o.newTokens}`, `decode tg${o.newTokens}`, 'tok/s', 'higher', stats(tg.on.tokensPerS)));
+  metrics.push(metric('decode_ms_per_step', 'decode step, wall', 'ms', 'lower', stats(tg.on.wallMsPerStep)));
+  metrics.push(metric('decode_host_ms_per_step', 'decode step, host JS (prep + encode + submit)', 'ms', 'lower', stats(tg.on.hostMsPerStep)));
+  metrics.push(metric('decode_gpu_ms_per_step', `decode step, GPU (${gpuStep ? 'timestamps' : 'wall − host'})`, 'ms', 'lower', gpuStep ? stats(gpuStep.ms) : stats(tg.on.waitMsPerStep)));
+  metrics.push(metric('load_ms', 'load (read + upload + prepare)', 'ms', 'lower', stats([m.timings.totalMs]), 'PyTorch: safetensors → tensors'));
+  metrics.push(metric('gpu_peak_bytes', 'peak GPU memory (weights + KV + largest plan)', 'bytes', 'lower', stats([memory.gpuPeakBytes]), 'PyTorch CUDA: max_memory_allocated'));
+  metrics.push(metric('rss_peak_bytes', 'peak RSS', 'bytes', 'lower', stats([rss]), 'PyTorch: one process for every dtype'));
+  if (torch) attachTorch(metrics, torch);
 
   const gain = (on: number[], off: number[], better: 'lower' | 'higher') => {
     if (!on.length || !off.length) return null;
@@ -238,9 +300,7 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
       gpuTiming: gpuStep ? 'timestamp-query around a replayed decode step' : 'wall − host',
     },
     vitGroup: vit1.group,
-    torch: torch
-      ? { version: torch.torch, threads: torch.threads, blas: torch.blas, loadMs: torch.load_ms, rssPeakBytes: torch.maxrss_bytes, dtypes: o.torchDtypes, loadavg: torch.loadavg_end }
-      : null,
+    torch: torch ? torchInfo(torch) : null,
     wallS: +((performance.now() - wall0) / 1e3).toFixed(1),
   };
   return { run, metrics };

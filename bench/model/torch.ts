@@ -29,6 +29,10 @@ export interface TorchDtypeReport {
 
 export interface TorchReport {
   torch: string;
+  /** 'cpu' (bench/model/torch_bench.py) or 'cuda:<name>' (bench/gpu/torch_cuda_bench.py). */
+  device?: string;
+  attention?: string;
+  gpu_peak_bytes?: number;
   threads: number;
   load_ms: number;
   blas: string;
