@@ -21,6 +21,17 @@ export interface PixelValues {
   readonly tiles: number;
 }
 
+/** Tiles of several images (or frames) in order, as the card's torch.cat(pixel_values_list). */
+export function concatPixelValues(parts: readonly PixelValues[]): PixelValues {
+  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p.data, offset);
+    offset += p.data.length;
+  }
+  return { data, tiles: parts.reduce((n, p) => n + p.tiles, 0) };
+}
+
 export interface ChatRequest {
   readonly question: string;
   /** Decoded images; each is tiled (maxTiles, thumbnail) and their tiles concatenated in order. */
@@ -169,15 +180,7 @@ export class InternVL {
 
   private imagesToPixels(images: readonly RgbImage[], maxTiles?: number): PixelValues | undefined {
     if (!images.length) return undefined;
-    const parts = images.map((img) => this.preprocess(img, maxTiles));
-    const tiles = parts.reduce((n, p) => n + p.tiles, 0);
-    const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      data.set(p.data, o);
-      o += p.data.length;
-    }
-    return { data, tiles };
+    return concatPixelValues(images.map((img) => this.preprocess(img, maxTiles)));
   }
 }
 

@@ -9,7 +9,8 @@ const files = import.meta.glob('../kernels/*.test.ts');
 export interface KernelTestApi {
   files(): string[];
   adapter(): Promise<{ name: string; f16: boolean; featureLevel: string; invocations: number; storageBuffers: number }>;
-  run(file: string, pattern?: string): Promise<TestResult[]>;
+  /** Runs one test file; `skip` and `only` are RegExp sources matched against 'describe > it' names. */
+  run(file: string, filter?: { skip?: readonly string[]; only?: readonly string[] | null }): Promise<TestResult[]>;
 }
 
 const api: KernelTestApi = {
@@ -24,7 +25,7 @@ const api: KernelTestApi = {
       storageBuffers: gpu.limits.maxStorageBuffersPerShaderStage,
     };
   },
-  async run(file, pattern) {
+  async run(file, filter = {}) {
     const load = files[`../kernels/${file}.test.ts`];
     if (!load) throw new Error(`no kernel test file ${file}`);
     takeCollected();
@@ -33,8 +34,9 @@ const api: KernelTestApi = {
     const gpu = await nodeGpu();
     const errors: string[] = [];
     gpu.device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
-    const re = pattern ? new RegExp(pattern) : undefined;
-    const results = await runCollected(tests, re && ((n) => re.test(n)));
+    const skip = (filter.skip ?? []).map((r) => new RegExp(r));
+    const only = filter.only?.map((r) => new RegExp(r));
+    const results = await runCollected(tests, (n) => !skip.some((r) => r.test(n)) && (!only || only.some((r) => r.test(n))));
     if (errors.length) results.push({ name: `${file}: uncaptured WebGPU errors`, ok: false, ms: 0, error: errors.slice(0, 3).join(' | ') });
     document.getElementById('out')!.textContent += `\n${file}: ${results.filter((r) => r.ok).length}/${results.length}`;
     return results;

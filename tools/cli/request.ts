@@ -1,7 +1,7 @@
 // Turns the CLI's image/video options into a ChatRequest the way the model card builds its prompts:
 // one image → `<image>\n` prefix; repeated --image → `Image-1: <image>\n…` with one num_patches_list entry each
 // (or all tiles under one `<image>` with --combine-images); --video → `Frame1: <image>\n…`, one tile per frame.
-import type { ChatRequest, InternVL, PixelValues } from '../../model/chat.js';
+import { type ChatRequest, type InternVL, type PixelValues, concatPixelValues } from '../../model/chat.js';
 import { multiImagePrefix } from '../../model/conversation.js';
 import { loadImage, loadVideo } from '../node/internvl.js';
 
@@ -43,15 +43,9 @@ export async function loadMedia(model: InternVL, o: MediaOptions): Promise<Media
     grids.push(`${o.video}: frames ${v.frameIndices.join(', ')}`);
   }
   if (!parts.length) return { prefix: '', grids };
-  const tiles = parts.reduce((n, p) => n + p.tiles, 0);
-  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p.data, offset);
-    offset += p.data.length;
-  }
+  const pixelValues = concatPixelValues(parts);
   const combined = o.combineImages && !o.video;
-  return { prefix, pixelValues: { data, tiles }, numPatchesList: combined ? [tiles] : numPatchesList, grids };
+  return { prefix, pixelValues, numPatchesList: combined ? [pixelValues.tiles] : numPatchesList, grids };
 }
 
 /** The first turn's request: media prefix + question. */

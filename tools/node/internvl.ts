@@ -1,6 +1,6 @@
 // Node entry point: importing it makes InternVL.load use Dawn and the Hugging Face cache on disk, and adds
 // file helpers for images and videos. `import { InternVL, loadImage } from 'internvl-webgpu/node'`.
-import { InternVL, type PixelValues } from '../../model/chat.js';
+import { InternVL, type PixelValues, concatPixelValues } from '../../model/chat.js';
 import { videoPrefix } from '../../model/conversation.js';
 import type { RgbImage } from '../../model/image/rgb_image.js';
 import { videoPixels } from '../../model/image/video.js';
@@ -32,5 +32,5 @@ export async function loadVideo(path: string, numSegments = 8, bound: [number, n
   return { pixelValues: { data: pixelValues, tiles: frames.length }, numPatchesList, prefix: videoPrefix(frames.length), frameIndices: indices };
 }
 
-export { InternVL };
+export { InternVL, concatPixelValues };
 export type { RgbImage };
