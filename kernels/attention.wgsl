@@ -88,23 +88,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let kv = k[kb + d];
       for (var r = 0u; r < ROWS; r++) { s[r] = fma(qr[r * DH4 + d], kv, s[r]); }
     }
-    // lazy rescale: the accumulator is rescaled only when a row's running max grows (rare after the first keys)
-    var p = array<f32, MAX_ROWS>();
+    var p: array<f32, MAX_ROWS>;
+    var corr: array<f32, MAX_ROWS>;
     for (var r = 0u; r < ROWS; r++) {
       var sr = s[r].x + s[r].y + s[r].z + s[r].w;
       if (CAUSAL && j > row0 + r) { sr = NEG; }
-      if (sr > m[r]) {
-        let corr = exp2(m[r] - sr);
-        l[r] *= corr;
-        for (var d = 0u; d < DH4; d++) { acc[r * DH4 + d] *= corr; }
-        m[r] = sr;
-      }
-      p[r] = exp2(sr - m[r]);
-      l[r] += p[r];
+      let mNew = max(m[r], sr);
+      corr[r] = exp2(m[r] - mNew);
+      p[r] = exp2(sr - mNew);
+      l[r] = l[r] * corr[r] + p[r];
+      m[r] = mNew;
     }
     for (var d = 0u; d < DH4; d++) {
       let vv = v[vb + d];
-      for (var r = 0u; r < ROWS; r++) { acc[r * DH4 + d] = fma(vec4<f32>(p[r]), vv, acc[r * DH4 + d]); }
+      for (var r = 0u; r < ROWS; r++) { acc[r * DH4 + d] = fma(vec4<f32>(p[r]), vv, acc[r * DH4 + d] * corr[r]); }
     }
     kb += kStride4;
     vb += vStride4;

@@ -46,7 +46,7 @@ xz -T0 -6 -c "$NODE_BIN" > "$OUT_DIR/node.xz"
 "$NODE_BIN" --version > "$OUT_DIR/node.version"
 
 echo "[pack] Vulkan loader"
-lib=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ {print $NF; exit}')
+lib=$( (ldconfig -p 2>/dev/null || true) | awk '/libvulkan\.so\.1 .*x86-64/ {print $NF}' | head -n1 || true)
 [ -n "$lib" ] || lib=/usr/lib/x86_64-linux-gnu/libvulkan.so.1
 cp -L "$lib" "$OUT_DIR/vulkan/libvulkan.so.1"
 

@@ -3,10 +3,10 @@
 import { blobSource } from '../../loader/byte_source.js';
 import type { ModelFiles } from '../../loader/model_files.js';
 
-export function fileListFiles(list: Iterable<File>): ModelFiles {
+export function fileListFiles(list: ArrayLike<File>): ModelFiles {
   const byPath = new Map<string, File>();
   let folder = '';
-  for (const file of list) {
+  for (const file of Array.from(list)) {
     const rel = (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
     const parts = rel.split('/');
     if (parts.length > 1) folder = parts[0]!;
