@@ -35,12 +35,16 @@ const filter = flag('--filter');
 const reps = Number(flag('--reps') ?? 5);
 
 const gpu = await nodeGpu();
+const copyCpu0 = workerCpuMs();
 const copyGBs = (await copyBandwidth(gpu)) / 1e9;
-const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), timing: gpu.features.timestamps ? 'timestamp' : 'wall' };
+const copyCpu1 = workerCpuMs();
+// copyBandwidth runs 6 copies of 256 MiB (1 warm-up + 5): bytes per worker-CPU-second, comparable under load
+const copyGBsPerCpuS = copyCpu0 !== undefined && copyCpu1 !== undefined && copyCpu1 > copyCpu0 ? (6 * 256 * 2 ** 20) / (copyCpu1 - copyCpu0) / 1e6 : undefined;
+const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), copyGBsPerCpuS: copyGBsPerCpuS && +copyGBsPerCpuS.toFixed(2), timing: gpu.features.timestamps ? 'timestamp' : 'wall' };
 if (json) console.log(JSON.stringify({ type: 'adapter', ...header }));
 else {
-  console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s; timing: ${header.timing}; median of ${reps}\n`);
-  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw | worker cpu-ms | GFLOP/cpu-s |\n|---|---|---|---|---|---|---|---|---|---|');
+  console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s (${header.copyGBsPerCpuS ?? '–'} GB per worker-CPU-s); timing: ${header.timing}; median of ${reps}\n`);
+  console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw | worker cpu-ms | GFLOP/cpu-s | GB/cpu-s |\n|---|---|---|---|---|---|---|---|---|---|---|');
 }
 
 // Plans are built first and timed round-robin (one rep of every case per round), so a drift in machine load
@@ -91,10 +95,11 @@ for (const { c, g, plan, timer, owned, ms, cpu } of runs) {
   const row = {
     type: 'kernel', op: c.op, case: c.name, variant: c.variant ?? '', smartWait: c.smartWait ?? true, method: timer.method,
     ms: +t.toFixed(3), min: +Math.min(...ms).toFixed(3), max: +Math.max(...ms).toFixed(3),
-    cpuMs: cpu.length ? median(cpu) : null, gflopsPerCpuS: cpu.length && median(cpu) > 0 ? +(flops / median(cpu) / 1e6).toFixed(2) : null,
+    cpuMs: cpu.length ? median(cpu) : null,
+    gbsPerCpuS: cpu.length && median(cpu) > 0 ? +(bytes / median(cpu) / 1e6).toFixed(2) : null, gflopsPerCpuS: cpu.length && median(cpu) > 0 ? +(flops / median(cpu) / 1e6).toFixed(2) : null,
     gflops: +(flops / t / 1e6).toFixed(2), gbs: +(bytes / t / 1e6).toFixed(2), pctCopy: +((100 * bytes) / t / 1e6 / copyGBs).toFixed(1), adapter: gpu.adapterName,
   };
   if (json) console.log(JSON.stringify(row));
-  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} (${row.min}–${row.max}) | ${row.gflops} | ${row.gbs} | ${row.pctCopy} | ${row.cpuMs ?? '–'} | ${row.gflopsPerCpuS ?? '–'} |`);
+  else console.log(`| ${row.op} | ${row.case} | ${row.variant} | ${row.smartWait ? 'smart' : 'naive'} | ${row.ms} (${row.min}–${row.max}) | ${row.gflops} | ${row.gbs} | ${row.pctCopy} | ${row.cpuMs ?? '–'} | ${row.gflopsPerCpuS ?? '–'} | ${row.gbsPerCpuS ?? '–'} |`);
 }
 process.exit(0);

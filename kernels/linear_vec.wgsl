@@ -6,7 +6,7 @@
 // inner step is two dot products per (m, r). Each weight word is loaded once; x is re-read per invocation
 // from cache (it is at most 8·K floats).
 // Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
-// Limits: K % 8 == 0 (the op falls back to kernels/linear.wgsl otherwise); XM ≤ 8; R ≤ 4; the weight
+// Limits: K % 8 == 0 (the op falls back to kernels/linear.wgsl otherwise); XM ≤ 8; R ≤ 8; the weight
 // binding starts 16-byte aligned; N ≤ 65535²·WG·R (the runtime folds the grid into y).
 override WG: u32 = 64;
 override R: u32 = 4;
@@ -28,14 +28,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = (wid.y * nwg.x + wid.x) * WG * R + lid;
   if (base - lid >= N) { return; }
 
-  var wrow: array<u32, 4>;
+  var wrow: array<u32, 8>;
   for (var r = 0u; r < R; r++) { wrow[r] = min(base + WG * r, N - 1u) * K8; }
-  var acc: array<array<f32, 4>, 8>;
+  var acc: array<array<f32, 8>, 8>;
   for (var m = 0u; m < XM; m++) { for (var r = 0u; r < R; r++) { acc[m][r] = 0.0; } }
 
   for (var k8 = 0u; k8 < K8; k8++) {
-    var lo: array<vec4<f32>, 4>;
-    var hi: array<vec4<f32>, 4>;
+    var lo: array<vec4<f32>, 8>;
+    var hi: array<vec4<f32>, 8>;
     for (var r = 0u; r < R; r++) {
       let wv = w[wrow[r] + k8];
       lo[r] = bitcast<vec4<f32>>(wv << vec4<u32>(16u));

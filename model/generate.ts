@@ -12,6 +12,9 @@ import { type SamplingOptions, sampleToken, seededRandom, validateSampling } fro
 export interface GenerationHooks {
   /** Logits at the last prompt position of request `index` (before any sampling changes them). */
   onPrefillLogits?: (index: number, logits: Float32Array) => void;
+  /** Named prefill intermediates to read back (parity), delivered per request. */
+  capture?: readonly string[];
+  onPrefillCaptures?: (index: number, captures: Map<string, Float32Array>) => void;
 }
 
 export interface GenerationOptions extends SamplingOptions {
@@ -128,7 +131,11 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
     for (let i = 0; i < requests.length; i++) {
       const r = requests[i]!;
       const t0 = performance.now();
-      const { logits } = await prefill(engine.model, cache, seqs[i]!, r.ids, r.imageFeatures ? { imageFeatures: r.imageFeatures } : {});
+      const { logits, captures } = await prefill(engine.model, cache, seqs[i]!, r.ids, {
+        ...(r.imageFeatures && { imageFeatures: r.imageFeatures }),
+        ...(hooks.capture && { capture: hooks.capture }),
+      });
+      if (hooks.capture) hooks.onPrefillCaptures?.(i, captures);
       stats.prefillMs += performance.now() - t0;
       stats.prefillTokens += r.ids.length;
       hooks.onPrefillLogits?.(i, logits.slice());

@@ -7,7 +7,8 @@ import type { Gpu } from '../runtime/device.js';
 import type { Graph } from '../runtime/graph.js';
 import { attention } from '../runtime/ops/attention.js';
 import { attentionDecode } from '../runtime/ops/attention_decode.js';
-import { type KvPool, createKvPool, kvAppend } from '../runtime/ops/kv_cache.js';
+import { type KvPool, createKvPool } from '../runtime/ops/kv_cache.js';
+import { ropeAppend } from '../runtime/ops/rope_append.js';
 import { ropeInvFreq } from '../runtime/reference/elementwise.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { tensorFromValues } from '../runtime/upload.js';
@@ -63,27 +64,28 @@ function attnShape(c: Qwen2Config) {
   return { heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: dh, scale: dh ** -0.5 };
 }
 
-/** Prompt pass of one sequence: keys/values go to their cache slots and causal flash attention runs on them. */
+/** Prompt pass of one sequence: RoPE, keys/values to their cache slots (one rope_append), causal flash attention on them. */
 export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): AttentionStep {
   return {
     positions,
     invFreq: cache.invFreq,
     attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
-      kvAppend(g, cache.pools[layer]!, k, v, slots, `${name}.kv_append`);
-      return attention(g, q, k, v, { ...attnShape(cache.config), causal: true }, name);
+      const shape = attnShape(cache.config);
+      const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
+      return attention(g, r.q, r.k!, v, { ...shape, causal: true }, name);
     },
   };
 }
 
-/** One new token per sequence (batch B): append to the cache, attend over each sequence's cached keys. */
+/** One new token per sequence (batch B): RoPE + append to the cache (one rope_append), attend over each sequence's cached keys. */
 export function decodeStep(cache: KvCache, inputs: { positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor }): AttentionStep {
   return {
     positions: inputs.positions,
     invFreq: cache.invFreq,
     attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
-      kvAppend(g, cache.pools[layer]!, k, v, inputs.slots, `${name}.kv_append`);
       const { heads, scale } = attnShape(cache.config);
-      return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen }, name);
+      const r = ropeAppend(g, q, k, v, inputs.positions, cache.invFreq, cache.pools[layer]!, inputs.slots, { heads }, `${name}.rope_append`);
+      return attentionDecode(g, r.q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen }, name);
     },
   };
 }

@@ -9,7 +9,7 @@ import { embedding } from '../runtime/ops/embedding.js';
 import { SAMPLE_NO_ID, SAMPLE_SETTINGS, sample } from '../runtime/ops/sample.js';
 import { scatterRows } from '../runtime/ops/scatter_rows.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
-import type { Tensor } from '../runtime/tensor.js';
+import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
 import { IMG_CONTEXT } from '../tokenizer/special_tokens.js';
 import { type KvCache, decodeStep, prefillStep } from './kv_cache.js';
@@ -95,18 +95,36 @@ export interface DecodeGraph {
   /** u32 [B]: the chosen tokens ('argmax' and 'sample'), so only 4 bytes per sequence come back. */
   readonly next?: Tensor;
   readonly tableWidth: number;
+  /**
+   * ids, positions, slots, block tables and seq lens live in one buffer (each at an aligned offset) behind this u32
+   * tensor, so a step writes them with one writeBuffer from `staging` (reused every step).
+   */
+  readonly packed: { readonly tensor: Tensor; readonly staging: Uint32Array; readonly words: { ids: number; positions: number; slots: number; blockTables: number; seqLens: number } };
   destroy(): void;
 }
 
 export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker = 'argmax'): DecodeGraph {
   const { gpu, config, weights } = m;
   const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
+  // The per-step u32 inputs share one buffer: one writeBuffer per step instead of five.
+  const align = gpu.limits.minStorageBufferOffsetAlignment;
+  const layout = { ids: [batch], positions: [batch], slots: [batch], blockTables: [batch, tableWidth], seqLens: [batch] } as const;
+  const words = { ids: 0, positions: 0, slots: 0, blockTables: 0, seqLens: 0 };
+  let bytes = 0;
+  for (const key of Object.keys(layout) as (keyof typeof layout)[]) {
+    words[key] = bytes / 4;
+    bytes += Math.ceil((4 * layout[key].reduce((a, b) => a * b, 1)) / align) * align;
+  }
+  const packedBuffer = gpu.device.createBuffer({ label: 'decode.inputs', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  const view = (name: string, key: keyof typeof layout) =>
+    makeTensor(name, layout[key], 'u32', 'input', { buffer: packedBuffer, offset: 4 * words[key], size: 4 * layout[key].reduce((a, b) => a * b, 1) });
+  const packed = { tensor: makeTensor('decode.inputs', [bytes / 4], 'u32', 'input', { buffer: packedBuffer, offset: 0, size: bytes }), staging: new Uint32Array(bytes / 4), words };
   const inputs = {
-    ids: createTensor(gpu, 'decode.ids', [batch], 'u32', 'input'),
-    positions: createTensor(gpu, 'decode.positions', [batch], 'u32', 'input'),
-    slots: createTensor(gpu, 'decode.slots', [batch], 'u32', 'input'),
-    blockTables: createTensor(gpu, 'decode.block_tables', [batch, tableWidth], 'u32', 'input'),
-    seqLens: createTensor(gpu, 'decode.seq_lens', [batch], 'u32', 'input'),
+    ids: view('decode.ids', 'ids'),
+    positions: view('decode.positions', 'positions'),
+    slots: view('decode.slots', 'slots'),
+    blockTables: view('decode.block_tables', 'blockTables'),
+    seqLens: view('decode.seq_lens', 'seqLens'),
     ...(picker === 'sample' && {
       settings: createTensor(gpu, 'decode.sample_settings', [batch, SAMPLE_SETTINGS], 'f32', 'input'),
       prevIds: createTensor(gpu, 'decode.prev_ids', [batch, cache.maxSeqLen], 'u32', 'input'),
@@ -127,9 +145,10 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
     logits,
     ...(next && { next }),
     tableWidth,
+    packed,
     destroy() {
       plan.destroy();
-      for (const t of Object.values(inputs)) t?.storage?.buffer.destroy();
+      for (const t of Object.values(inputs)) t?.storage?.buffer.destroy(); // the packed buffer more than once: harmless
     },
   };
 }
@@ -157,26 +176,25 @@ export async function decode(m: LoadedModel, cache: KvCache, graph: DecodeGraph,
   const t0 = performance.now();
   const B = graph.batch;
   if (seqs.length !== B || tokens.length !== B) throw new Error(`[decode] graph is for ${B} sequences, got ${seqs.length}`);
-  const ids = Uint32Array.from(tokens);
-  const positions = new Uint32Array(B);
-  const slots = new Uint32Array(B);
-  const seqLens = new Uint32Array(B);
-  const tables = new Uint32Array(B * graph.tableWidth);
+  const { inputs, packed } = graph;
+  const { staging: st, words: w } = packed;
+  const width = graph.tableWidth;
   for (let i = 0; i < B; i++) {
     const seq = seqs[i]!;
-    positions[i] = cache.blocks.length(seq);
-    if (positions[i]! + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
-    slots[i] = cache.blocks.append(seq, 1)[0]!;
-    seqLens[i] = positions[i]! + 1;
-    tables.set(cache.blocks.blockTable(seq, graph.tableWidth), i * graph.tableWidth);
+    const pos = cache.blocks.length(seq);
+    if (pos + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
+    st[w.ids + i] = tokens[i]!;
+    st[w.positions + i] = pos;
+    st[w.slots + i] = cache.blocks.append(seq, 1)[0]!;
+    st[w.seqLens + i] = pos + 1;
+    st.set(cache.blocks.blockTable(seq, width), w.blockTables + i * width);
   }
-  const { inputs } = graph;
-  const data: [Tensor, ArrayBufferView][] = [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots], [inputs.blockTables, tables], [inputs.seqLens, seqLens]];
+  const data: [Tensor, ArrayBufferView][] = [[packed.tensor, st]];
   if (graph.picker === 'sample') {
     if (!sampling) throw new Error('[decode] a sampling graph needs sampling inputs');
-    const width = inputs.prevIds!.shape[1]!;
-    const prev = new Uint32Array(B * width).fill(SAMPLE_NO_ID);
-    sampling.previous.forEach((ids, b) => prev.set(ids.slice(-width), b * width));
+    const prevWidth = inputs.prevIds!.shape[1]!;
+    const prev = new Uint32Array(B * prevWidth).fill(SAMPLE_NO_ID);
+    sampling.previous.forEach((ids, b) => prev.set(ids.slice(-prevWidth), b * prevWidth));
     data.push([inputs.settings!, sampling.settings], [inputs.prevIds!, prev]);
   }
   const read = graph.next ? [graph.next] : [graph.logits];

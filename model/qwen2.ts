@@ -6,9 +6,8 @@
 import type { Qwen2Config } from '../loader/config.js';
 import type { Graph } from '../runtime/graph.js';
 import { linear } from '../runtime/ops/linear.js';
-import { residual } from '../runtime/ops/residual.js';
+import { addRmsNorm } from '../runtime/ops/add_rms_norm.js';
 import { rmsNorm } from '../runtime/ops/rms_norm.js';
-import { rope } from '../runtime/ops/rope.js';
 import { siluMul } from '../runtime/ops/silu_mul.js';
 import type { Tensor } from '../runtime/tensor.js';
 import type { LanguageModelWeights, Qwen2Layer } from './weights.js';
@@ -18,7 +17,10 @@ export interface AttentionStep {
   readonly positions: Tensor;
   /** f32 [Dh/2]: HF's float32 inv_freq. */
   readonly invFreq: Tensor;
-  /** Store this layer's k, v (after RoPE) in the cache and return softmax(q·kᵀ·scale + mask)·v, [T, Hq·Dh]. */
+  /**
+   * q [T, Hq·Dh], k, v [T, Hkv·Dh] straight from the projections (before RoPE): rotate q and k, store this layer's
+   * k (rotated) and v in the cache, and return softmax(q·kᵀ·scale + mask)·v, [T, Hq·Dh].
+   */
   attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string): Tensor;
 }
 
@@ -26,13 +28,12 @@ export function headDim(c: Qwen2Config): number {
   return c.hidden_size / c.num_attention_heads;
 }
 
-/** Qwen2Attention.forward: q/k/v projections with bias, RoPE on q and k, attention, o_proj without bias. */
+/** Qwen2Attention.forward: q/k/v projections with bias, RoPE on q and k (in the step's attend), attention, o_proj without bias. */
 function selfAttn(g: Graph, w: Qwen2Layer['self_attn'], x: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
   const q = linear(g, x, w.q_proj.weight, w.q_proj.bias, `${name}.q_proj`); // [T, Hq·Dh]
   const k = linear(g, x, w.k_proj.weight, w.k_proj.bias, `${name}.k_proj`); // [T, Hkv·Dh]
   const v = linear(g, x, w.v_proj.weight, w.v_proj.bias, `${name}.v_proj`); // [T, Hkv·Dh]
-  const r = rope(g, q, k, step.positions, step.invFreq, `${name}.rope`);
-  const o = step.attend(g, layer, r.q, r.k, v, `${name}.core`); // [T, Hq·Dh]
+  const o = step.attend(g, layer, q, k, v, `${name}.core`); // [T, Hq·Dh]
   return linear(g, o, w.o_proj.weight, undefined, `${name}.o_proj`);
 }
 
@@ -43,21 +44,29 @@ function mlp(g: Graph, w: Qwen2Layer['mlp'], x: Tensor, name: string): Tensor {
   return linear(g, siluMul(g, gate, up, `${name}.act`), w.down_proj.weight, undefined, `${name}.down_proj`);
 }
 
-/** Qwen2DecoderLayer.forward (pre-norm residual blocks). h [T, H] → [T, H] named `llm.layers.{i}`. */
-export function decoderLayer(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
-  const a = selfAttn(g, w.self_attn, rmsNorm(g, h, w.input_layernorm.weight, c.rms_norm_eps, `${name}.input_layernorm`), step, layer, `${name}.self_attn`);
-  h = residual(g, h, a, undefined, `${name}.res1`);
-  const m = mlp(g, w.mlp, rmsNorm(g, h, w.post_attention_layernorm.weight, c.rms_norm_eps, `${name}.post_attention_layernorm`), `${name}.mlp`);
-  return residual(g, h, m, undefined, name);
+/**
+ * Qwen2DecoderLayer.forward (pre-norm residual blocks) for layer i, with each residual add fused with the norm that
+ * follows it (runtime/ops/add_rms_norm.ts): takes the residual stream h and x = input_layernorm(h), returns the new
+ * stream `llm.layers.{i}` and `nextNorm` applied to it (the next layer's input_layernorm, or the final norm).
+ */
+export function decoderLayer(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, x: Tensor, nextNorm: { weight: Tensor; name: string }, step: AttentionStep, layer: number, name: string): { h: Tensor; x: Tensor } {
+  const a = selfAttn(g, w.self_attn, x, step, layer, `${name}.self_attn`);
+  const r1 = addRmsNorm(g, h, a, w.post_attention_layernorm.weight, c.rms_norm_eps, `${name}.res1`, `${name}.post_attention_layernorm`);
+  const m = mlp(g, w.mlp, r1.y, `${name}.mlp`);
+  const r2 = addRmsNorm(g, r1.h, m, nextNorm.weight, c.rms_norm_eps, name, nextNorm.name);
+  return { h: r2.h, x: r2.y };
 }
 
 /** Qwen2Model.forward from input embeddings: all layers, then the final norm (`llm.norm`). */
 export function qwen2Model(g: Graph, w: LanguageModelWeights, c: Qwen2Config, embeds: Tensor, step: AttentionStep): Tensor {
+  const layers = w.model.layers;
   let h = embeds;
-  w.model.layers.forEach((layer, i) => {
-    h = decoderLayer(g, layer, c, h, step, i, `llm.layers.${i}`);
+  let x = rmsNorm(g, h, layers[0]!.input_layernorm.weight, c.rms_norm_eps, 'llm.layers.0.input_layernorm');
+  layers.forEach((layer, i) => {
+    const next = i + 1 < layers.length ? { weight: layers[i + 1]!.input_layernorm.weight, name: `llm.layers.${i + 1}.input_layernorm` } : { weight: w.model.norm.weight, name: 'llm.norm' };
+    ({ h, x } = decoderLayer(g, layer, c, h, x, next, step, i, `llm.layers.${i}`));
   });
-  return rmsNorm(g, h, w.model.norm.weight, c.rms_norm_eps, 'llm.norm');
+  return x;
 }
 
 /** lm_head (untied, no bias): [R, H] → logits [R, V]. */

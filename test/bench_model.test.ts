@@ -1,5 +1,7 @@
 // The model benchmark's code path (bench/model.ts) on the tiny checkpoint with minimal repetitions and no
 // PyTorch: every field of the JSON result is present, the Markdown/JSONL/SVG outputs are written.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +53,9 @@ describe('npm run bench (model)', () => {
     expect(run.torch).toBeNull();
 
     const names = metrics.map((m) => m.name);
-    expect(names).toEqual(['vit_ms_per_tile_b1', 'projector_ms_per_tile', 'ttft_ms_t1', 'pp8', 'tg3', 'decode_ms_per_step', 'decode_host_ms_per_step', 'decode_gpu_ms_per_step', 'load_ms', 'rss_peak_bytes']);
+    expect(names).toEqual(['vit_ms_per_tile_b1', 'projector_ms_per_tile', 'ttft_ms_t1', 'pp8', 'tg3', 'decode_ms_per_step', 'decode_host_ms_per_step', 'decode_gpu_ms_per_step', 'load_ms', 'gpu_peak_bytes', 'rss_peak_bytes']);
+    expect(run.workload.tiles).toEqual([1]);
+    expect(run.workload.vitLayers).toBeGreaterThan(0);
     for (const m of metrics) {
       for (const key of ['name', 'label', 'unit', 'better', 'ours', 'torch_f32', 'torch_bf16', 'ratio_f32', 'ratio_bf16']) expect(m, `${m.name}.${key}`).toHaveProperty(key);
       expect(Object.keys(m.ours!)).toEqual(STATS);
@@ -87,5 +91,12 @@ describe('npm run bench (model)', () => {
     const svg = ratiosSvg({ run, metrics: [slowMs, fastRate] });
     expect(svg).toContain('&lt;adapter&gt;');
     expect(svg.match(/<rect /g)!.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.skipIf(existsSync('/dev/nvidia0'))('bench/gpu/run.sh says clearly that there is no NVIDIA GPU', () => {
+    const r = spawnSync('bash', ['bench/gpu/run.sh'], { encoding: 'utf8', env: { ...process.env, PATH: '/usr/bin:/bin' } });
+    if (r.stderr.includes('GPU:')) return; // an nvidia-smi on PATH that lists a GPU: not this machine's case
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no NVIDIA GPU/);
   });
 });

@@ -16,6 +16,7 @@ const report = await runParity({
   samples: [{ question: (args.prompt as string | undefined) ?? (images.length ? 'Please describe the image shortly.' : 'Hello, who are you?'), images, separate: !!args.separate }],
   ...(args.maxTiles !== undefined && { maxTiles: args.maxTiles as number }),
   ...(args.maxNewTokens !== undefined && { maxNewTokens: args.maxNewTokens as number }),
+  log: (m) => console.error(m),
 });
 const rows = report.layers[0]!;
 console.log(formatTable(rows));

@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 . /etc/os-release
 if [[ "${ID:-}" != debian ]]; then
   echo "setup-system: not Debian ($PRETTY_NAME). Install by hand: Mesa >= 24 with lavapipe (mesa-vulkan-drivers), libvulkan1," >&2
-  echo "  python3 with torch and Pillow, ffmpeg. On a machine with a real GPU driver only Vulkan is needed." >&2
+  echo "  python3 with torch and Pillow, ffmpeg, Chromium (browser tests). On a machine with a real GPU driver only Vulkan is needed." >&2
   exit 1
 fi
 if [[ $(id -u) != 0 ]]; then echo "setup-system: run as root (apt-get)" >&2; exit 1; fi

@@ -59,6 +59,7 @@ export const linearCases: BenchCase[] = [
   experimentCase(fc1, 'linear_v3', 8, 4, [64, 1]),
   experimentCase(fc1, 'linear_v4', 16, 2, [64, 1]),
   experimentCase(fc1, 'linear_v5', 8, 8, [64, 1]),
+  experimentCase(fc1, 'linear_v6', 8, 16),
   linearCase(fc1, undefined, false),
   ...vec.map((v) => linearCase(linearShape('decode.gate_up'), v)),
   ...vec.map((v) => linearCase(linearShape('lm_head'), v)),

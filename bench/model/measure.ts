@@ -144,12 +144,14 @@ export interface VisionPlan {
   destroy(): void;
 }
 
-export function buildVisionPlan(m: LoadedModel, B: number, withProjector: boolean): VisionPlan {
+export function buildVisionPlan(m: LoadedModel, B: number, withProjector: boolean, layers?: number): VisionPlan {
   const { gpu, config, weights } = m;
   const S = config.force_image_size;
   const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
   const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
-  let out = visionModel(g, weights.vision_model, config.vision_config, input, S);
+  const all = weights.vision_model.encoder.layers;
+  const vw = layers && layers < all.length ? { ...weights.vision_model, encoder: { layers: all.slice(0, layers) } } : weights.vision_model;
+  let out = visionModel(g, vw, config.vision_config, input, S);
   if (withProjector) out = projector(g, weights.mlp1, out, B, patchGrid(config));
   const plan = compilePlan(gpu, g, { keep: [out], label: `bench.vision[${B}]${withProjector ? '+projector' : ''}` });
   return {
@@ -197,10 +199,13 @@ export function buildProjectorPlan(m: LoadedModel, B: number): VisionPlan {
  * ViT ms per tile for `tiles` tiles, run in groups of tilesPerPass (as encodeImages does), with and without
  * the smart wait. Returns samples per tile (all groups of one repetition summed, divided by tiles).
  */
-export async function vitBench(m: LoadedModel, tiles: number, reps: number, warmup: number, compareSmart: boolean, log: Log, onPlan?: (p: Plan) => void) {
+export async function vitBench(m: LoadedModel, tiles: number, reps: number, warmup: number, compareSmart: boolean, log: Log, onPlan?: (p: Plan) => void, layers?: number) {
   const group = tilesPerPass(m.gpu, m);
+  const total = m.weights.vision_model.encoder.layers.length;
+  const run = Math.min(layers ?? total, total);
+  const scale = total / run;
   const plans: VisionPlan[] = [];
-  for (let start = 0; start < tiles; start += group) plans.push(buildVisionPlan(m, Math.min(group, tiles - start), false));
+  for (let start = 0; start < tiles; start += group) plans.push(buildVisionPlan(m, Math.min(group, tiles - start), false, run));
   for (const p of plans) onPlan?.(p.plan);
   const pixels = randomPixels(m, Math.min(group, tiles));
   const on: number[] = [];
@@ -213,7 +218,8 @@ export async function vitBench(m: LoadedModel, tiles: number, reps: number, warm
         let ms = 0;
         const S3 = 3 * m.config.force_image_size ** 2;
         for (const p of plans) ms += await p.run(pixels.subarray(0, p.tiles * S3));
-        log(`ViT ${tiles} tile(s) in ${plans.length} pass(es) of ≤${group} ${i < warmup ? 'warm-up' : `rep ${i - warmup + 1}`} smart wait ${smart ? 'on' : 'off'}: ${(ms / tiles).toFixed(0)} ms/tile`);
+        ms *= scale;
+        log(`ViT ${tiles} tile(s) in ${plans.length} pass(es) of ≤${group}${run < total ? `, ${run} of ${total} layers run, scaled` : ''} ${i < warmup ? 'warm-up' : `rep ${i - warmup + 1}`} smart wait ${smart ? 'on' : 'off'}: ${(ms / tiles).toFixed(0)} ms/tile`);
         if (i >= warmup) (smart ? on : off).push(ms / tiles);
       }
     }
@@ -221,7 +227,7 @@ export async function vitBench(m: LoadedModel, tiles: number, reps: number, warm
     setSmartWait(was);
     for (const p of plans) p.destroy();
   }
-  return { on, off, passes: plans.length, group };
+  return { on, off, passes: plans.length, group, layersRun: run, layersTotal: total };
 }
 
 export async function projectorBench(m: LoadedModel, reps: number, warmup: number, log: Log, onPlan?: (p: Plan) => void): Promise<number[]> {

@@ -24,9 +24,19 @@ export interface BenchOptions {
   /** Smart wait on/off comparison (decode and ViT). */
   smartWaitCompare: boolean;
   question: string;
+  /**
+   * ViT layers actually run for the per-tile figures (ms/tile is then scaled to all layers; every layer costs the
+   * same). Undefined → all layers on a hardware adapter, 2 on a software one (lavapipe: one full tile
+   * takes minutes). TTFT is then skipped unless --tiles is given explicitly (it always runs the whole model).
+   */
+  vitLayers?: number;
+  /** --tiles was given explicitly. */
+  tilesGiven?: boolean;
   /** Write the workload (token ids etc.) that the PyTorch side runs to this file (bench/gpu/run.sh). */
   workloadOut?: string;
 }
+
+export const SOFTWARE_VIT_LAYERS = 2;
 
 export const DEFAULTS: BenchOptions = {
   tiles: [1],
@@ -44,7 +54,7 @@ export const DEFAULTS: BenchOptions = {
 };
 
 /** llama-bench's pp512 / tg128 and the 1, 7, 13-tile TTFTs; about an hour on lavapipe, minutes on a GPU. */
-export const FULL: Partial<BenchOptions> = { tiles: [1, 7, 13], promptTokens: 512, newTokens: 128, reps: 5 };
+export const FULL: Partial<BenchOptions> = { tiles: [1, 7, 13], tilesGiven: true, promptTokens: 512, newTokens: 128, reps: 5, vitLayers: 24 };
 
 export const USAGE = `npm run bench -- [--model DIR] [--tiles 1,7,13] [--prompt-tokens N] [--new-tokens N] [--reps N]
                     [--full] [--json] [--no-torch] [--torch-dtypes f32,bf16] [--torch-threads N]
@@ -54,7 +64,9 @@ export const USAGE = `npm run bench -- [--model DIR] [--tiles 1,7,13] [--prompt-
   --prompt-tokens N  pp<N> prefill of N tokens (default ${DEFAULTS.promptTokens})
   --new-tokens N     tg<N> decode steps (default ${DEFAULTS.newTokens})
   --reps N           timed repetitions after ${DEFAULTS.warmup} warm-up (default ${DEFAULTS.reps})
-  --full             --tiles 1,7,13 --prompt-tokens 512 --new-tokens 128 --reps 5
+  --vit-layers N     ViT layers run for the ms/tile figures, scaled to all (default: all; 2 on a software
+                     adapter, where TTFT then runs only if --tiles is given: one 1-tile TTFT takes minutes there)
+  --full             --tiles 1,7,13 --prompt-tokens 512 --new-tokens 128 --reps 5 --vit-layers 24
   --json             JSON lines on stdout (always appended to bench/results.jsonl unless --no-write)
   --no-torch         skip the PyTorch reference`;
 
@@ -75,7 +87,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     };
     switch (a) {
       case '--model': o.model = next(); break;
-      case '--tiles': o.tiles = [...new Set(next().split(',').map((t) => int('--tiles', t)))].sort((x, y) => x - y); break;
+      case '--tiles': o.tiles = [...new Set(next().split(',').map((t) => int('--tiles', t)))].sort((x, y) => x - y); o.tilesGiven = true; break;
+      case '--vit-layers': o.vitLayers = int(a, next()); break;
       case '--prompt-tokens': o.promptTokens = int(a, next()); break;
       case '--new-tokens': o.newTokens = int(a, next()); break;
       case '--reps': o.reps = int(a, next()); break;

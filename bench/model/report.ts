@@ -1,7 +1,7 @@
 // Output of a model benchmark: JSON lines (every line carries the adapter and the Node/Dawn versions), a
 // dated Markdown section for bench/RESULTS.md, and a hand-written SVG bar chart of the ratios.
 import { existsSync } from 'node:fs';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchResult, Metric } from './run.js';
 import { type Stats, fmt } from './stats.js';
@@ -34,16 +34,23 @@ export function markdownSection(r: BenchResult): string {
   const w = x.workload;
   const torch = x.torch ? `PyTorch ${x.torch.version} on ${x.torch.device ?? 'cpu'}, ${x.torch.threads} threads${x.torch.blas ? `, ${x.torch.blas}` : ''}` : 'PyTorch not run (--no-torch)';
   const labels = x.torch?.labels ?? { f32: 'PyTorch f32', bf16: 'PyTorch bf16' };
+  // Columns of the dtypes PyTorch ran (both when it did not run, so the layout stays the same).
+  const cols = (['f32', 'bf16'] as const).filter((d) => !x.torch || r.metrics.some((m) => (d === 'f32' ? m.torch_f32 : m.torch_bf16)));
   const lines = [
     `## ${x.date.slice(0, 16).replace('T', ' ')} UTC — ${x.adapter}`,
     '',
     `Node ${x.node}, ${x.dawn}; ${torch}; CPU ${x.cpus}; load average at start ${x.loadavg.join(' / ')}.`,
-    `Model: \`${x.model}\`. Workloads: TTFT at ${w.tiles.join(', ')} tile(s) with “${w.question}” (${Object.entries(w.ttftPromptTokens).map(([t, n]) => `${t} → ${n} tokens`).join(', ')}), ` +
-      `ViT batches ${w.vitBatches.join(' and ')}, pp${w.promptTokens}, tg${w.newTokens}; mean ± sd of ${w.reps} after ${w.warmup} warm-up (TTFT: no separate warm-up; pipelines already compiled). Whole run ${(x.wallS / 60).toFixed(1)} min.`,
+    `Model: \`${x.model}\`. Workloads: ${w.tiles.length ? `TTFT at ${w.tiles.join(', ')} tile(s) with “${w.question}” (${Object.entries(w.ttftPromptTokens).map(([t, n]) => `${t} → ${n} tokens`).join(', ')})` : 'TTFT not run (software adapter default; --tiles runs it)'}, ` +
+      `ViT batches ${w.vitBatches.join(' and ')}${w.vitLayers !== undefined ? ` (${w.vitLayers} layers run, ms/tile scaled to all)` : ''}, pp${w.promptTokens}, tg${w.newTokens}; mean ± sd of ${w.reps} after ${w.warmup} warm-up (TTFT: no separate warm-up; pipelines already compiled). Whole run ${(x.wallS / 60).toFixed(1)} min.`,
     '',
-    `| figure | unit | ours | ${labels.f32} | ${labels.bf16} | ours / ${labels.f32.replace(/^PyTorch /, '')} | ours / ${labels.bf16.replace(/^PyTorch /, '')} |`,
-    '|---|---|---|---|---|---|---|',
-    ...r.metrics.map((m) => `| ${m.label}${m.note ? ` (${m.note})` : ''} | ${m.unit === 'bytes' ? 'MiB' : m.unit} | ${cell(m, m.ours)} | ${cell(m, m.torch_f32)} | ${cell(m, m.torch_bf16)} | ${ratioCell(m.ratio_f32)} | ${ratioCell(m.ratio_bf16)} |`),
+    `| figure | unit | ours |${cols.map((d) => ` ${labels[d]} |`).join('')}${cols.map((d) => ` ours / ${labels[d].replace(/^PyTorch /, '')} |`).join('')}`,
+    `|---|---|---|${cols.map(() => '---|---|').join('')}`,
+    ...r.metrics.map(
+      (m) =>
+        `| ${m.label}${m.note ? ` (${m.note})` : ''} | ${m.unit === 'bytes' ? 'MiB' : m.unit} | ${cell(m, m.ours)} |` +
+        cols.map((d) => ` ${cell(m, d === 'f32' ? m.torch_f32 : m.torch_bf16)} |`).join('') +
+        cols.map((d) => ` ${ratioCell(d === 'f32' ? m.ratio_f32 : m.ratio_bf16)} |`).join(''),
+    ),
     '',
     `- **Load:** file read ${x.load.readMs.toFixed(0)} ms, GPU upload ${x.load.uploadMs.toFixed(0)} ms, total ${x.load.totalMs.toFixed(0)} ms; pipeline compilation ${x.load.compileMs.toFixed(0)} ms over every graph the bench built (${x.load.compileMsAtLoad.toFixed(0)} ms during load itself: pipelines compile when a graph is first planned).`,
     `- **GPU memory (tracked):** weights ${mib(x.memory.weightsBytes)} + KV cache ${mib(x.memory.kvCacheBytes)} (${x.memory.kvCacheTokens} tokens) + largest plan ${x.memory.largestPlan} ${mib(x.memory.largestPlanSlotBytes)} = **${mib(x.memory.gpuPeakBytes)}**; peak of all tracked buffers ${mib(x.memory.trackedPeakBytes)}; peak RSS ${mib(x.memory.rssPeakBytes)}${x.torch ? ` (PyTorch process ${mib(x.torch.rssPeakBytes)})` : ''}.`,
@@ -79,6 +86,7 @@ export async function writeResults(r: BenchResult, dir: string): Promise<{ jsonl
   const jsonl = join(dir, 'results.jsonl');
   const md = join(dir, 'RESULTS.md');
   const svg = join(dir, 'ratios.svg');
+  await mkdir(dir, { recursive: true });
   await appendFile(jsonl, jsonLines(r).join('\n') + '\n');
   if (!existsSync(md)) await writeFile(md, RESULTS_HEADER);
   await appendFile(md, `\n${MODEL_MARK}\n${markdownSection(r)}`);

@@ -13,7 +13,7 @@ import { dirFiles } from '../../tools/node/dir_files.js';
 import { nodeGpu } from '../../tools/node/gpu.js';
 import { trackGpuMemory } from './gpu_memory.js';
 import { type Log, decodeBench, decodeGraphOf, decodeGpuMs, imagePromptIds, prefillBench, projectorBench, randomTokens, ttftBench, vitBench } from './measure.js';
-import type { BenchOptions } from './options.js';
+import { type BenchOptions, SOFTWARE_VIT_LAYERS } from './options.js';
 import { type Stats, stats } from './stats.js';
 import { type TorchReport, type TorchWorkload, runTorch } from './torch.js';
 import { writeFile } from 'node:fs/promises';
@@ -45,7 +45,7 @@ export interface Metric {
 export interface RunRecord extends Conditions {
   type: 'run';
   model: string;
-  workload: { tiles: number[]; vitBatches: number[]; promptTokens: number; newTokens: number; reps: number; warmup: number; question: string; ttftPromptTokens: Record<string, number> };
+  workload: { tiles: number[]; vitBatches: number[]; vitLayers: number; promptTokens: number; newTokens: number; reps: number; warmup: number; question: string; ttftPromptTokens: Record<string, number> };
   load: { readMs: number; uploadMs: number; compileMs: number; totalMs: number; compileMsAtLoad: number };
   memory: {
     weightsBytes: number;
@@ -175,14 +175,18 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
     if (p.placement.arenaBytes > largest.bytes) largest = { bytes: p.placement.arenaBytes, label };
   };
 
-  const maxTiles = Math.max(...o.tiles);
+  const vitLayers = o.vitLayers ?? (gpu.isSoftware ? SOFTWARE_VIT_LAYERS : undefined);
+  const tiles = gpu.isSoftware && vitLayers !== undefined && vitLayers < m.config.vision_config.num_hidden_layers && !o.tilesGiven ? [] : o.tiles;
+  if (tiles.length < o.tiles.length) log(`software adapter: ViT figures from ${vitLayers} of ${m.config.vision_config.num_hidden_layers} layers (scaled); TTFT skipped (give --tiles to run it: minutes per tile)`);
+  const maxTiles = Math.max(1, ...tiles);
   const vitBatches = [...new Set([1, maxTiles])];
-  const ttftIds = Object.fromEntries(o.tiles.map((T) => [String(T), imagePromptIds(m, T, o.question)]));
+  const ttftIds = Object.fromEntries(tiles.map((T) => [String(T), imagePromptIds(m, T, o.question)]));
   const ppIds = randomTokens(o.promptTokens, 200 + o.warmup);
   const tgIds = randomTokens(1, 100 + o.warmup);
   const workload: TorchWorkload = {
-    tiles: o.tiles,
+    tiles,
     vit_batches: vitBatches,
+    vit_layers: vitLayers ?? m.config.vision_config.num_hidden_layers,
     ttft_ids: Object.fromEntries(Object.entries(ttftIds).map(([k, v]) => [k, [...v]])),
     pp_ids: [...ppIds],
     tg_prompt_ids: [...tgIds],
@@ -201,12 +205,12 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   const pp = await prefillBench(engine, o.promptTokens, o.reps, o.warmup, log);
   // 3. ViT per tile (batch 1 with smart wait on/off; the biggest batch with it on)
   const vit = new Map<number, Awaited<ReturnType<typeof vitBench>>>();
-  for (const B of vitBatches) vit.set(B, await vitBench(m, B, o.reps, o.warmup, o.smartWaitCompare && B === 1, log, (p) => seePlan(p, `vision[${Math.min(B, tilesPerPass(gpu, m))}]`)));
+  for (const B of vitBatches) vit.set(B, await vitBench(m, B, o.reps, o.warmup, o.smartWaitCompare && B === 1, log, (p) => seePlan(p, `vision[${Math.min(B, tilesPerPass(gpu, m))}]`), vitLayers));
   // 4. projector
   const proj = await projectorBench(m, o.reps, o.warmup, log, (p) => seePlan(p, 'projector[1]'));
   // 5. TTFT (pipelines compiled by now; vision + prefill plans rebuilt per request as chat() does)
   const ttft = new Map<number, Awaited<ReturnType<typeof ttftBench>>>();
-  for (const T of o.tiles) ttft.set(T, await ttftBench(engine, T, o.question, o.reps, log));
+  for (const T of tiles) ttft.set(T, await ttftBench(engine, T, o.question, o.reps, log));
   const compileMs = pipelineCompileMs(gpu.device);
 
   const rss = process.resourceUsage().maxRSS * 1024;
@@ -244,10 +248,11 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   const metrics: Metric[] = [];
   for (const B of vitBatches) {
     const v = vit.get(B)!;
-    metrics.push(metric(`vit_ms_per_tile_b${B}`, `InternViT, batch of ${B} tile${B > 1 ? 's' : ''}`, 'ms/tile', 'lower', stats(v.on), v.passes > 1 ? `${v.passes} passes of ≤${v.group} tiles (binding limit)` : undefined));
+    const notes = [v.passes > 1 ? `${v.passes} passes of ≤${v.group} tiles (binding limit)` : '', v.layersRun < v.layersTotal ? `${v.layersRun} of ${v.layersTotal} layers run, scaled ×${v.layersTotal / v.layersRun}` : ''].filter(Boolean);
+    metrics.push(metric(`vit_ms_per_tile_b${B}`, `InternViT, batch of ${B} tile${B > 1 ? 's' : ''}`, 'ms/tile', 'lower', stats(v.on), notes.join('; ') || undefined));
   }
   metrics.push(metric('projector_ms_per_tile', 'projector (pixel shuffle + mlp1), 1 tile', 'ms/tile', 'lower', stats(proj)));
-  for (const T of o.tiles) {
+  for (const T of tiles) {
     const s = ttft.get(T)!;
     metrics.push(metric(`ttft_ms_t${T}`, `TTFT, 1 image of ${T} tile${T > 1 ? 's' : ''} (${s[0]!.promptTokens}-token prompt)`, 'ms', 'lower', stats(s.map((x) => x.ms))));
   }
@@ -273,8 +278,9 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
     ...conditions,
     model,
     workload: {
-      tiles: o.tiles,
+      tiles,
       vitBatches,
+      vitLayers: vitLayers ?? m.config.vision_config.num_hidden_layers,
       promptTokens: o.promptTokens,
       newTokens: o.newTokens,
       reps: o.reps,

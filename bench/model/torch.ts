@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export interface TorchWorkload {
   tiles: number[];
   vit_batches: number[];
+  /** ViT layers run for the per-tile figures (scaled to all layers), as on our side. */
+  vit_layers: number;
   ttft_ids: Record<string, number[]>;
   pp_ids: number[];
   tg_prompt_ids: number[];

@@ -75,10 +75,17 @@ def main():
         m = InternVLRef(cfg, w)
         r = {"vit_ms_per_tile": {}, "ttft_ms": {}}
         with torch.no_grad():
-            for B in wl["vit_batches"]:
-                ms = timed(lambda: m.vision(pixels[:B]), reps, warmup)
-                r["vit_ms_per_tile"][str(B)] = [x / B for x in ms]
-                log(f"{dname} vit batch {B}: {[round(x / B) for x in ms]} ms/tile")
+            # per-tile figures from vit_layers of the layers, scaled (as our side does on a software adapter)
+            run_layers = min(wl.get("vit_layers", cfg.v_layers), cfg.v_layers)
+            full_layers, scale = cfg.v_layers, cfg.v_layers / run_layers
+            cfg.v_layers = run_layers
+            try:
+                for B in wl["vit_batches"]:
+                    ms = timed(lambda: m.vision(pixels[:B]), reps, warmup)
+                    r["vit_ms_per_tile"][str(B)] = [x * scale / B for x in ms]
+                    log(f"{dname} vit batch {B} ({run_layers} of {full_layers} layers, scaled): {[round(x * scale / B) for x in ms]} ms/tile")
+            finally:
+                cfg.v_layers = full_layers
             feats = m.vision(pixels[:1])
             r["projector_ms_per_tile"] = timed(lambda: m.project(feats), reps, warmup)
 

@@ -3,8 +3,9 @@
 //    'none' (PIL ignores embedded ICC profiles and gamma), premultiplyAlpha 'none';
 //  - drawn 1:1 onto an OffscreenCanvas and read back; alpha is dropped, not composited.
 // A 2D canvas keeps premultiplied pixels, so where alpha < 255 its read-back loses the colour (0 at alpha 0).
-// Such images are read once more through WebGL2 with UNPACK_PREMULTIPLY_ALPHA false, which returns the stored
-// values exactly. The resize and tiling after decoding are the core's PIL-exact code, as in Node.
+// Such images are read once more, exactly: through WebGL2 with UNPACK_PREMULTIPLY_ALPHA false, or where there is
+// no WebGL2 (Chromium with --use-webgpu-adapter=opengles) through WebGPU's copyExternalImageToTexture with
+// premultipliedAlpha false. Only if both are missing does the canvas read-back stand (with a console warning). The resize and tiling after decoding are the core's PIL-exact code, as in Node.
 // Known differences from PIL: 16-bit PNGs (browsers round 16→8 bits, PIL truncates) and CMYK JPEGs.
 import { type ImageDecoder, type RgbImage, rgbImage } from './rgb_image.js';
 
@@ -28,7 +29,10 @@ export async function decodeImageBlob(blob: Blob, name = '<image>'): Promise<Rgb
     }
     const rgba = readCanvas2d(bitmap);
     const translucent = hasTranslucency(rgba);
-    return rgbFromRgba(width, height, translucent ? readWebgl(bitmap) ?? rgba : rgba);
+    if (!translucent) return rgbFromRgba(width, height, rgba);
+    const exact = readWebgl(bitmap) ?? (await readWebgpu(bitmap));
+    if (!exact) console.warn(`decodeImage: ${name} has transparency and neither WebGL2 nor WebGPU can read it unpremultiplied: colours under alpha < 255 are approximate`);
+    return rgbFromRgba(width, height, exact ?? rgba);
   } finally {
     bitmap.close();
   }
@@ -71,6 +75,40 @@ function readWebgl(bitmap: ImageBitmap): Uint8Array | undefined {
     return out; // texture row 0 is the image's first row: readPixels returns it first
   } finally {
     gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+}
+
+let webgpuDevice: Promise<GPUDevice | undefined> | undefined;
+
+/** Unpremultiplied RGBA through a small WebGPU device of its own, or undefined without WebGPU. */
+async function readWebgpu(bitmap: ImageBitmap): Promise<Uint8Array | undefined> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) return undefined;
+  webgpuDevice ??= (async () => {
+    const adapter = (await gpu.requestAdapter()) ?? (await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
+    return adapter ? adapter.requestDevice() : undefined;
+  })().catch(() => undefined);
+  const device = await webgpuDevice;
+  if (!device) return undefined;
+  const { width, height } = bitmap;
+  const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+  const texture = device.createTexture({ size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.COPY_SRC | GPUTextureUsage.RENDER_ATTACHMENT });
+  const buffer = device.createBuffer({ size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  try {
+    device.queue.copyExternalImageToTexture({ source: bitmap }, { texture, premultipliedAlpha: false }, [width, height]);
+    const encoder = device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow }, [width, height]);
+    device.queue.submit([encoder.finish()]);
+    await buffer.mapAsync(GPUMapMode.READ);
+    const padded = new Uint8Array(buffer.getMappedRange());
+    const out = new Uint8Array(width * height * 4);
+    for (let y = 0; y < height; y++) out.set(padded.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
+    return out;
+  } catch {
+    return undefined;
+  } finally {
+    buffer.destroy();
+    texture.destroy();
   }
 }
 

@@ -10,7 +10,7 @@ import { valueOf } from './values.js';
  * (register-blocked, measured fastest on lavapipe). `vec_r<R>`: kernels/linear_vec.wgsl, R weight rows per
  * invocation, for M ≤ 8 and K % 8 == 0; outside that it falls back to the GEMM.
  */
-export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'gemm4x4', 'vec_r4', 'vec_r2'] as const;
+export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'vec_r8', 'vec_r4', 'vec_r2'] as const;
 export type LinearVariant = (typeof LINEAR_VARIANTS)[number];
 
 export interface LinearOptions {
@@ -18,16 +18,25 @@ export interface LinearOptions {
   readonly variant?: LinearVariant;
 }
 
-const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8], gemm4x4: [4, 4] };
-const VEC_ROWS: Record<string, number> = { vec_r4: 4, vec_r2: 2 };
+const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8] };
+const VEC_ROWS: Record<string, number> = { vec_r8: 8, vec_r4: 4, vec_r2: 2 };
 const VEC_MAX_M = 8;
 const VEC_WG = 64;
 const GEMM_WG = 8;
 
-/** The variant `linear` uses for M rows of length K on this graph's adapter. */
+/**
+ * The variant `linear` uses for M rows of length K on this graph's adapter. lavapipe: 8×8 per thread, the
+ * fastest measured (bench/kernels/linear.ts). Hardware GPUs: 4×8 (half the registers per thread) until a
+ * workgroup-memory tiled kernel is written and measured there.
+ */
 export function defaultLinearVariant(g: Graph, M: number, K: number): LinearVariant {
-  if (M <= VEC_MAX_M && K % 8 === 0) return g.options.isSoftware ? 'vec_r4' : 'vec_r4';
+  if (M <= VEC_MAX_M && K % 8 === 0) return 'vec_r4';
   return g.options.isSoftware ? 'gemm8x8' : 'gemm4x8';
+}
+
+/** The variant that actually runs: the GEMV variants need M ≤ 8 and K % 8 == 0, else the GEMM runs. */
+export function resolveLinearVariant(variant: LinearVariant, M: number, K: number): LinearVariant {
+  return variant in VEC_ROWS && (M > VEC_MAX_M || K % 8 !== 0) ? 'gemm4x8' : variant;
 }
 
 /**
@@ -52,8 +61,7 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   check(M >= 1, op, 'x has no rows', x);
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
 
-  let variant = opts.variant ?? defaultLinearVariant(g, M, K);
-  if (variant in VEC_ROWS && (M > VEC_MAX_M || K % 8 !== 0)) variant = K % 2 === 0 ? 'gemm4x8' : 'gemm4x4';
+  const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K), M, K);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
   const dispatches: Dispatch[] = chunks.map((c) => {

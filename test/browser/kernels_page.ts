@@ -36,7 +36,9 @@ const api: KernelTestApi = {
     gpu.device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
     const skip = (filter.skip ?? []).map((r) => new RegExp(r));
     const only = filter.only?.map((r) => new RegExp(r));
-    const results = await runCollected(tests, (n) => !skip.some((r) => r.test(n)) && (!only || only.some((r) => r.test(n))));
+    // `only` lists representative cases; a file none of them names (a new kernel) runs its first case.
+    const listed = (n: string) => !only || only.some((r) => r.test(n)) || (!tests.some((t) => only.some((r) => r.test(t.name))) && n === tests[0]?.name);
+    const results = await runCollected(tests, (n) => !skip.some((r) => r.test(n)) && listed(n));
     if (errors.length) results.push({ name: `${file}: uncaptured WebGPU errors`, ok: false, ms: 0, error: errors.slice(0, 3).join(' | ') });
     document.getElementById('out')!.textContent += `\n${file}: ${results.filter((r) => r.ok).length}/${results.length}`;
     return results;

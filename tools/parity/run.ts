@@ -5,7 +5,6 @@ import { numImageToken } from '../../loader/config.js';
 import { chatPrompt, type Turn } from '../../model/conversation.js';
 import { createEngine, destroyEngine, generate } from '../../model/generate.js';
 import { loadImagePixels } from '../../model/image/normalize.js';
-import { prefill } from '../../model/llm_pass.js';
 import { type LoadedModel, loadModel } from '../../model/load.js';
 import { encodeImages } from '../../model/vision_pass.js';
 import { makeTensor } from '../../runtime/tensor.js';
@@ -28,6 +27,8 @@ export interface ParityOptions {
   readonly samples: readonly ParitySample[];
   readonly maxTiles?: number;
   readonly maxNewTokens?: number;
+  /** Stage timings as they happen (the CLI prints them to stderr). */
+  readonly log?: (message: string) => void;
 }
 
 export interface ParityReport {
@@ -43,8 +44,11 @@ const VISION = (layers: number) => ['vision.embeddings', ...Array.from({ length:
 const LLM = (layers: number) => ['llm.embeddings', ...Array.from({ length: layers }, (_, i) => `llm.layers.${i}`), 'llm.norm'];
 
 export async function runParity(o: ParityOptions): Promise<ParityReport> {
+  const t0 = performance.now();
+  const log = (stage: string) => o.log?.(`[parity] ${stage} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const gpu = await nodeGpu();
   const model = await loadModel(gpu, dirFiles(o.model));
+  log('model loaded');
   const engine = createEngine(model, { maxContext: 8192 });
   try {
     const prepared = await Promise.all(o.samples.map((s) => prepareSample(model, s, o.maxTiles ?? 6)));
@@ -53,6 +57,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
     const vNames = VISION(model.config.vision_config.num_hidden_layers);
     const lNames = LLM(model.config.llm_config.num_hidden_layers);
     const vision = tilesTotal ? await encodeImages(model, pixels, tilesTotal, { capture: vNames }) : undefined;
+    log(`vision (${tilesTotal} tiles) done`);
     const perTile = numImageToken(model.config) * model.config.llm_config.hidden_size * 4;
     let tileStart = 0;
     const requests = prepared.map((p) => {
@@ -64,21 +69,19 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
       r.tiles && vision ? makeTensor('image_features.view', [r.tiles * numImageToken(model.config), model.config.llm_config.hidden_size], 'f32', 'state', { buffer: vision.features.storage!.buffer, offset: r.tileStart * perTile, size: r.tiles * perTile }) : undefined;
 
     const ourCaptures: Map<string, Float32Array>[] = [];
-    for (const r of requests) {
-      const seq = engine.nextSeq++;
-      const f = features(r);
-      const out = await prefill(model, engine.cache, seq, r.ids, { ...(f && { imageFeatures: f }), capture: lNames });
-      engine.cache.blocks.release(seq);
-      out.captures.set('logits', out.logits);
-      ourCaptures.push(out.captures);
-    }
     const ours: number[][] = requests.map(() => []);
     const maxNew = o.maxNewTokens ?? 32;
-    const events = generate(engine, requests.map((r) => ({ ids: r.ids, ...(features(r) && { imageFeatures: features(r)! }) })), { maxNewTokens: maxNew });
+    const events = generate(engine, requests.map((r) => ({ ids: r.ids, ...(features(r) && { imageFeatures: features(r)! }) })), { maxNewTokens: maxNew }, undefined, {
+      capture: lNames,
+      onPrefillCaptures: (k, c) => (ourCaptures[k] = c),
+      onPrefillLogits: (k, l) => void (ourCaptures[k] ??= new Map()).set('logits', l),
+    });
     for await (const e of events) ours[e.index]!.push(e.token);
     vision?.features.storage?.buffer.destroy();
+    log('greedy generation done');
 
     const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew);
+    log('PyTorch reference done');
     const layers = requests.map((_, k) => {
       const rows: LayerDiff[] = [];
       if (k === 0 && vision) for (const n of vNames) rows.push(diff(n, vision.captures.get(n)!, ref.tensors.get(n) ?? new Float32Array()));

@@ -3,7 +3,7 @@
 // (read with Range requests), or a local folder (File objects). Images are decoded as PIL does
 // (model/image/browser_decode.ts) and tiled by the same code as in Node; videos are sampled as the card does.
 import type { ModelFiles } from '../../loader/model_files.js';
-import { InternVL } from '../../model/chat.js';
+import { InternVL, concatPixelValues } from '../../model/chat.js';
 import { type Turn, multiImagePrefix, videoPrefix, withImagePlaceholder } from '../../model/conversation.js';
 import type { GenerationOptions } from '../../model/generate.js';
 import { decodeImageBlob } from '../../model/image/browser_decode.js';
@@ -158,10 +158,7 @@ function attachmentInputs(): { pixelValues?: { data: Float32Array; tiles: number
   }
   const images = attachments.flatMap((a) => (a.kind === 'image' ? [loadImagePixels(a.image, num('max-tiles'))] : []));
   if (!images.length) return { prefix: '' };
-  const data = new Float32Array(images.reduce((n, p) => n + p.pixelValues.length, 0));
-  let o = 0;
-  for (const p of images) data.set(p.pixelValues, (o += p.pixelValues.length) - p.pixelValues.length);
-  return { pixelValues: { data, tiles: images.reduce((n, p) => n + p.numTiles, 0) }, numPatchesList: images.map((p) => p.numTiles), prefix: images.length > 1 ? multiImagePrefix(images.length) : '' };
+  return { pixelValues: concatPixelValues(images.map((p) => ({ data: p.pixelValues, tiles: p.numTiles }))), numPatchesList: images.map((p) => p.numTiles), prefix: images.length > 1 ? multiImagePrefix(images.length) : '' };
 }
 
 // ---- chat ------------------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+import { ropeAppendKernel } from '../../kernels/rope_append.js';
+import { type Graph, check, checkDtype } from '../graph.js';
+import { kvAppend as kvAppendRef } from '../reference/attention.js';
+import { rope as ropeRef } from '../reference/elementwise.js';
+import type { Tensor } from '../tensor.js';
+import { type AttentionInput, type AttentionView, resolveView } from './attention.js';
+import { type KvPool, poolShape } from './kv_cache.js';
+import { valueOf } from './values.js';
+
+const WG = 256; // kernels/rope_append.wgsl default
+
+export interface RopeAppendOptions {
+  /** Query heads Hq (q is a [T, ≥ Hq·Dh] view). */
+  readonly heads: number;
+  /** Also return the rotated k as a tensor `${name}.k` [T, Hkv·Dh] (prefill attends over the prompt's own keys). */
+  readonly writeK?: boolean;
+}
+
+/**
+ * Qwen2 half-split RoPE on q and k, and the paged KV-cache append of the rotated k and of v, in one dispatch:
+ * rope() followed by kvAppend(), bit for bit. q [T, ≥ Hq·Dh], k, v [T, ≥ Hkv·Dh] f32 views (before RoPE) at
+ * positions [T] u32, invFreq [Dh/2] f32 (HF's float32 inv_freq), slots [T] u32 (pool rows, see kv_cache.ts).
+ * Returns the rotated q `${name}.q` [T, Hq·Dh] (and the rotated k with `writeK`); the pools are updated in place
+ * and are this node's outputs so later readers are ordered after it.
+ */
+export function ropeAppend(
+  g: Graph,
+  q: AttentionInput,
+  k: AttentionInput,
+  v: AttentionInput,
+  positions: Tensor,
+  invFreq: Tensor,
+  pool: KvPool,
+  slots: Tensor,
+  opts: RopeAppendOptions,
+  name: string,
+): { q: Tensor; k?: Tensor } {
+  const op = 'rope_append';
+  const { kvHeads, headDim } = poolShape(op, pool);
+  const { heads } = opts;
+  const half = invFreq.shape[0] ?? 0;
+  check(invFreq.shape.length === 1 && 2 * half === headDim, op, `invFreq must be [Dh/2] with Dh = ${headDim} (the pool's head dim)`, invFreq, pool.k);
+  checkDtype(op, invFreq, ['f32']);
+  checkDtype(op, positions, ['u32']);
+  checkDtype(op, slots, ['u32']);
+  check(Number.isInteger(heads) && heads > 0, op, `heads ${heads} must be a positive integer`);
+  const qv = resolveView(op, 'q', q, heads * headDim);
+  const kv = resolveView(op, 'k', k, kvHeads * headDim);
+  const vv = resolveView(op, 'v', v, kvHeads * headDim);
+  const rows = qv.rows;
+  check(kv.rows === rows && vv.rows === rows, op, `q, k, v must have the same rows (${qv.rows}, ${kv.rows}, ${vv.rows})`, qv.tensor, kv.tensor, vv.tensor);
+  check(positions.shape.length === 1 && positions.shape[0] === rows, op, `positions must be [T] with T = ${rows}`, positions);
+  check(slots.shape.length === 1 && slots.shape[0] === rows, op, `slots must be [T] with T = ${rows}`, slots);
+  const qr = g.tensor(`${name}.q`, [rows, heads * headDim]);
+  const kr = opts.writeK ? g.tensor(`${name}.k`, [rows, kvHeads * headDim]) : undefined;
+  // Without writeK the k_out slot still needs a writable binding of its own (binding q_out twice does not work on
+  // every driver): a one-element dummy that is never written.
+  const kOut = kr ?? g.tensor(`${name}.k_unused`, [1]);
+  const threads = rows * (heads + 2 * kvHeads) * half;
+  const kvRow = kvHeads * headDim;
+  g.add({
+    op,
+    name,
+    inputs: [qv.tensor, kv.tensor, vv.tensor, positions, invFreq, slots],
+    outputs: [qr, kOut, pool.k, pool.v],
+    dispatches:
+      threads > 0
+        ? [
+            {
+              kernel: ropeAppendKernel,
+              constants: { WRITE_K: !!kr },
+              bindings: { q: qv.tensor, k: kv.tensor, v: vv.tensor, pos: positions, inv_freq: invFreq, slots, q_out: qr, k_out: kOut, k_cache: pool.k, v_cache: pool.v },
+              params: { rows, qHeads: heads, kvHeads, half, zero: 0, qOffset: qv.offset, qStride: qv.stride, kOffset: kv.offset, kStride: kv.stride, vOffset: vv.offset, vStride: vv.stride },
+              grid: [Math.ceil(threads / WG), 1, 1],
+            },
+          ]
+        : [],
+    cost: { flops: 30 * rows * (heads + kvHeads) * half, bytes: 4 * (rows * (2 * heads + 4 * kvHeads + (kr ? kvHeads : 0)) * headDim + 2 * rows + half) },
+    reference: (env) => {
+      const pos = valueOf(env, positions), f = valueOf(env, invFreq), s = valueOf(env, slots);
+      const rows64 = (view: AttentionView, width: number) => {
+        const data = valueOf(env, view.tensor);
+        const out = new Float64Array(rows * width);
+        for (let t = 0; t < rows; t++) for (let c = 0; c < width; c++) out[t * width + c] = data[t * view.stride + view.offset + c]!;
+        return out;
+      };
+      env.set(qr.id, ropeRef(rows64(qv, heads * headDim), pos, f, rows, heads));
+      const krot = ropeRef(rows64(kv, kvRow), pos, f, rows, kvHeads);
+      if (kr) env.set(kr.id, krot);
+      env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: krot, offset: 0, stride: kvRow }, s, kvRow));
+      env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: valueOf(env, vv.tensor), offset: vv.offset, stride: vv.stride }, s, kvRow));
+    },
+  });
+  return kr ? { q: qr, k: kr } : { q: qr };
+}
