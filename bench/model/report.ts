@@ -1,7 +1,7 @@
 // Output of a model benchmark: JSON lines (every line carries the adapter and the Node/Dawn versions), a
 // dated Markdown section for bench/RESULTS.md, and a hand-written SVG bar chart of the ratios.
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchResult, Metric } from './run.js';
 import { type Stats, fmt } from './stats.js';
@@ -61,7 +61,10 @@ export function markdownSection(r: BenchResult): string {
   return lines.join('\n');
 }
 
+export const CONDITIONS_MARK = '<!-- bench/model.ts: conditions -->';
+
 export const RESULTS_HEADER = `# Benchmarks
+${CONDITIONS_MARK}
 
 \`npm run bench:kernels\` times every kernel; \`npm run bench\` (bench/model.ts) times the whole InternVL2-1B model and
 runs the same workloads through the PyTorch reference (tools/reference/modeling.py) in float32 and bfloat16 in the
@@ -89,6 +92,7 @@ export async function writeResults(r: BenchResult, dir: string): Promise<{ jsonl
   await mkdir(dir, { recursive: true });
   await appendFile(jsonl, jsonLines(r).join('\n') + '\n');
   if (!existsSync(md)) await writeFile(md, RESULTS_HEADER);
+  else if (!(await readFile(md, 'utf8')).includes(CONDITIONS_MARK)) await appendFile(md, `\n${CONDITIONS_MARK}\n${RESULTS_HEADER.replace(/^# Benchmarks/, '## Model benchmarks (npm run bench)')}`);
   await appendFile(md, `\n${MODEL_MARK}\n${markdownSection(r)}`);
   await writeFile(svg, ratiosSvg(r));
   return { jsonl, md, svg };

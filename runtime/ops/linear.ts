@@ -25,12 +25,14 @@ const VEC_WG = 64;
 const GEMM_WG = 8;
 
 /**
- * The variant `linear` uses for M rows of length K on this graph's adapter. lavapipe: 8×8 per thread, the
- * fastest measured (bench/kernels/linear.ts). Hardware GPUs: 4×8 (half the registers per thread) until a
+ * The variant `linear` uses for M rows of length K on this graph's adapter. GEMV: 8 weight rows per invocation
+ * for one x row (fewest x loads per weight; measured best at lm_head and decode.gate_up), 4 for up to 8 rows
+ * (accumulators and unpacked weights stay fewer). GEMM on lavapipe: 8×8 per thread, within a few % of the
+ * fastest variant measured (bench/kernels/linear.ts). Hardware GPUs: 4×8 (half the registers per thread) until a
  * workgroup-memory tiled kernel is written and measured there.
  */
 export function defaultLinearVariant(g: Graph, M: number, K: number): LinearVariant {
-  if (M <= VEC_MAX_M && K % 8 === 0) return 'vec_r4';
+  if (M <= VEC_MAX_M && K % 8 === 0) return M === 1 ? 'vec_r8' : 'vec_r4';
   return g.options.isSoftware ? 'gemm8x8' : 'gemm4x8';
 }
 

@@ -5,7 +5,7 @@
 //      (outputs poisoned with NaN), a subset on the slow adapters, everything with INTERNVL_BROWSER_FULL=1;
 //  (b) the tiny synthetic checkpoint loaded from a loopback URL: the same decoded pixels, prompt ids, last-position
 //      logits (relative 1e-4) and greedy tokens as the Node run of the same code in this process;
-//  (c) the page (tools/web): load the model from a URL, attach an image, ask, a streamed answer appears
+//  (c) the page (tools/web): load the model from a URL (SwiftShader) or a local folder (compat), attach an image, ask, a streamed answer appears
 //      (screenshots in test/.output/), then a video: the card's get_index frames appear as a strip.
 // Set INTERNVL_BROWSER_TESTS=0 to skip everything (machines without /usr/bin/chromium: tools/setup-system.sh).
 import { execFileSync } from 'node:child_process';
@@ -190,14 +190,18 @@ for (const kind of ['swiftshader', 'compat'] as const) {
       expect(got.pieces.join('').trim()).toBe(want.result.response.trim());
     }, 300_000);
 
-    it('the page: load the model from a URL, attach an image, ask, a streamed answer appears', async () => {
+    it(`the page: load the model from ${kind === 'swiftshader' ? 'a URL' : 'a local folder'}, attach an image, ask, a streamed answer appears`, async () => {
       const want = await nodeRun();
       const { page } = browser;
       await page.goto(`${server.url}/tools/web/?${adapterQuery(kind)}`);
-      await page.fill('#model-source', `${server.url}/files/tiny/`);
       await page.click('#settings summary');
       await page.fill('#max-new-tokens', String(MAX_NEW));
-      await page.click('#load');
+      if (kind === 'swiftshader') {
+        await page.fill('#model-source', `${server.url}/files/tiny/`);
+        await page.click('#load');
+      } else {
+        await page.setInputFiles('#folder-input', modelDir); // the local-folder picker (ModelFiles over File objects)
+      }
       await page.waitForSelector('body[data-state="ready"]', { timeout: 240_000 });
       await page.setInputFiles('#image-input', join(fixtures, 'example.png'));
       await page.waitForSelector('#tiles canvas', { timeout: 30_000 });
