@@ -16,6 +16,7 @@ import { linearCases } from './kernels/linear.js';
 import { elementwiseCases } from './kernels/elementwise.js';
 import { sampleCases } from './kernels/sample.js';
 import { attentionCases } from './kernels/attention.js';
+import { fusedCases } from './kernels/fused.js';
 
 // The registry: one line per op file in bench/kernels/.
 const CASES: BenchCase[] = [
@@ -23,6 +24,7 @@ const CASES: BenchCase[] = [
   ...elementwiseCases,
   ...sampleCases,
   ...attentionCases,
+  ...fusedCases,
 ];
 
 const args = process.argv.slice(2);
