@@ -34,6 +34,14 @@ export interface RunOptions {
   readonly read?: readonly Tensor[];
 }
 
+export interface OpTiming {
+  readonly name: string;
+  readonly op: string;
+  readonly ms: number;
+  readonly gflops: number;
+  readonly gbs: number;
+}
+
 export interface Plan {
   readonly graph: Graph;
   readonly placement: Placement;
@@ -45,6 +53,11 @@ export interface Plan {
   run(options?: RunOptions): Promise<Map<string, ArrayBuffer>>;
   /** Encode + submit without waiting (for pipelining host work with the GPU). */
   submit(options?: RunOptions): void;
+  /**
+   * Run once with one timestamped compute pass per dispatch (needs `timestamp-query`) and return GPU ms per op
+   * node, in graph order. Separate passes add a little per-dispatch overhead; use it to find where time goes.
+   */
+  profile(options?: RunOptions): Promise<OpTiming[]>;
   /** Host ms spent in the last encode (JS only). */
   readonly lastEncodeMs: number;
   /** Where a tensor of this graph lives (weights/inputs: their own range; intermediates: the arena). */
@@ -175,6 +188,44 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
         buf.unmap();
       }
       return out;
+    },
+    async profile(run = {}) {
+      if (!gpu.features.timestamps) throw new Error('[profile] this adapter has no timestamp-query');
+      const count = 2 * encoded.length;
+      const querySet = device.createQuerySet({ type: 'timestamp', count });
+      const resolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const readback = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      for (const [t, data] of run.inputs ?? []) {
+        const r = rangeOf(t);
+        device.queue.writeBuffer(r.buffer, r.offset, data.buffer, data.byteOffset, data.byteLength);
+      }
+      if (hasSymbols) {
+        uniforms.setSymbols(run.symbols ?? {});
+        device.queue.writeBuffer(uniformBuffer, 0, uniforms.bytes);
+      }
+      const encoder = device.createCommandEncoder({ label: `${options.label ?? 'plan'}.profile` });
+      encoded.forEach((e, i) => {
+        const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        pass.setPipeline(e.pipeline);
+        pass.setBindGroup(0, e.bindGroup);
+        pass.dispatchWorkgroups(e.grid[0], e.grid[1], e.grid[2]);
+        pass.end();
+      });
+      encoder.resolveQuerySet(querySet, 0, count, resolve, 0);
+      encoder.copyBufferToBuffer(resolve, 0, readback, 0, count * 8);
+      device.queue.submit([encoder.finish()]);
+      await waitForGpu(device, { expectedMs: 0 });
+      await readback.mapAsync(GPUMapMode.READ);
+      const stamps = new BigUint64Array(readback.getMappedRange().slice(0));
+      readback.unmap();
+      for (const b of [readback, resolve]) b.destroy();
+      querySet.destroy();
+      const perNode = new Map<number, number>();
+      encoded.forEach((e, i) => perNode.set(e.node, (perNode.get(e.node) ?? 0) + Number(stamps[2 * i + 1]! - stamps[2 * i]!) / 1e6));
+      return [...perNode].map(([i, ms]) => {
+        const node = graph.nodes[i]!;
+        return { name: node.name, op: node.op, ms, gflops: ms > 0 ? node.cost.flops / ms / 1e6 : 0, gbs: ms > 0 ? node.cost.bytes / ms / 1e6 : 0 };
+      });
     },
     destroy() {
       for (const b of buffers) b.destroy();
