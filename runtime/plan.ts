@@ -214,7 +214,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
       encoder.resolveQuerySet(querySet, 0, count, resolve, 0);
       encoder.copyBufferToBuffer(resolve, 0, readback, 0, count * 8);
       device.queue.submit([encoder.finish()]);
-      await waitForGpu(device, { expectedMs: 0 });
+      await waitForGpu(device, { expectedMs: wait.expectedMs }); // sleep through a known-long run: no busy-poll
       await readback.mapAsync(GPUMapMode.READ);
       const stamps = new BigUint64Array(readback.getMappedRange().slice(0));
       readback.unmap();
