@@ -130,8 +130,10 @@ export class InternVL {
     return this.engine.cache.blocks.usage();
   }
 
+  /** Frees the KV cache, the recorded graphs and the weights. */
   destroy(): void {
     destroyEngine(this.engine);
+    this.model.destroy();
   }
 
   private get eos(): number {

@@ -18,6 +18,8 @@ export interface LoadedModel {
   /** Bytes of weights on the GPU. */
   readonly weightBytes: number;
   readonly timings: LoadTimings;
+  /** Frees every weight buffer; the model is unusable afterwards. */
+  destroy(): void;
 }
 
 export interface LoadTimings {
@@ -67,7 +69,8 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
   });
-  const weights = weightTree(await prepareWeights(gpu, loaded.tensors));
+  const tensors = await prepareWeights(gpu, loaded.tensors);
+  const weights = weightTree(tensors);
   return {
     gpu,
     config: loaded.config,
@@ -76,5 +79,8 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
     tokenizer,
     weightBytes: loaded.bytes,
     timings: { readMs: loaded.readMs, uploadMs: loaded.uploadMs, compileMs: pipelineCompileMs(gpu.device) - compile0, totalMs: performance.now() - t0 },
+    destroy() {
+      for (const t of tensors.values()) t.storage?.buffer.destroy();
+    },
   };
 }

@@ -24,6 +24,11 @@ export interface GpuOptions {
   powerPreference?: GPUPowerPreference;
   /** 'compatibility' reaches lavapipe through ANGLE in Chromium; see README. */
   featureLevel?: 'core' | 'compatibility';
+  /**
+   * Treat the adapter as a CPU rasteriser (kernel variants for lavapipe/SwiftShader) when its info is empty, as
+   * Chromium's compatibility-mode adapter over ANGLE → lavapipe reports it.
+   */
+  assumeSoftware?: boolean;
   /** Disable optional features, e.g. to test the no-f16 path on an adapter that has it. */
   disable?: readonly (keyof GpuFeatures)[];
 }
@@ -77,6 +82,6 @@ export async function requestGpu(gpu: GPU | undefined, options: GpuOptions = {},
   const info = adapter.info;
   const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
   const isSoftware =
-    (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
+    options.assumeSoftware ?? ((info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName));
   return { device, adapterName, isSoftware, features, limits: device.limits, keepAlive };
 }

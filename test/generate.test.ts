@@ -25,7 +25,10 @@ beforeAll(async () => {
   model = await loadModel(await nodeGpu(), dirFiles(await tinyCheckpointDir()));
   engine = createEngine(model, { maxContext: 256, cacheTokens: 1024 });
 });
-afterAll(() => destroyEngine(engine));
+afterAll(() => {
+  destroyEngine(engine);
+  model.destroy();
+});
 
 describe('generation', () => {
   const sampled: GenerationOptions = { doSample: true, temperature: 1.5, topK: 50, topP: 0.95, repetitionPenalty: 1.2, maxNewTokens: 12, seed: 7 };

@@ -92,6 +92,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
     return { layers, ours, reference: ref.generated, promptIds: requests.map((r) => [...r.ids]), tokensMatch };
   } finally {
     destroyEngine(engine);
+    model.destroy();
   }
 }
 
