@@ -1,4 +1,5 @@
-import { attentionBlockedKernel, attentionKernel } from '../../kernels/attention.js';
+import { attentionKernel } from '../../kernels/attention.js';
+import { attentionBlockedKernel } from '../../kernels/attention_blocked.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { attention as attentionRef } from '../reference/attention.js';
 import { type Tensor, numel } from '../tensor.js';

@@ -13,10 +13,13 @@ interface Case {
   /** q, k, v as column windows of one [rows, stride] matrix (the ViT's fused qkv), else three tensors. */
   readonly fused: boolean;
   readonly rowsPerThread?: number;
+  /** Force a kernel (default: per device class, 'blocked' on CPU adapters, 'rows' on GPUs). */
+  readonly kernel?: 'rows' | 'blocked';
+  readonly workgroupSize?: number;
 }
 
 function label(c: Case): string {
-  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}`;
+  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}${c.kernel ? `, ${c.kernel} kernel` : ''}${c.workgroupSize ? `, wg ${c.workgroupSize}` : ''}`;
 }
 
 async function runCase(c: Case, seed: number): Promise<void> {
@@ -25,7 +28,7 @@ async function runCase(c: Case, seed: number): Promise<void> {
   const rows = c.T * c.seqs;
   const qw = c.heads * c.dh;
   const kw = c.kvHeads * c.dh;
-  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread };
+  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread, kernel: c.kernel, workgroupSize: c.workgroupSize };
   let out;
   if (c.fused) {
     // [q | k | v | 4 pad columns] so the stride is not just the sum of the windows
@@ -58,10 +61,21 @@ for (const rowsPerThread of [1, 2, 3, 4]) {
   CASES.push({ T: 29, seqs: 1, heads: 2, kvHeads: 1, dh: 64, causal: false, fused: true, rowsPerThread });
 }
 
+// the blocked kernel (8 rows × 8-key blocks, 64 rows per workgroup of 8) forced, so GPU runs cover it too: tile
+// edges (63/64/65/129 rows), partial key blocks, several sequences, GQA, and a workgroup of 16 (two SIMD batches)
+for (const [T, seqs, causal] of [[1, 1, true], [63, 2, true], [65, 2, false], [129, 1, true]] as const) {
+  CASES.push({ T, seqs, heads: 6, kvHeads: 2, dh: 16, causal, fused: false, kernel: 'blocked' });
+  CASES.push({ T, seqs, heads: 2, kvHeads: 2, dh: 64, causal, fused: true, kernel: 'blocked' });
+}
+CASES.push({ T: 150, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: true, fused: false, kernel: 'blocked', workgroupSize: 16 });
+CASES.push({ T: 70, seqs: 1, heads: 4, kvHeads: 4, dh: 16, causal: false, fused: true, kernel: 'rows' });
+
 describe('attention (prefill)', () => {
   CASES.forEach((c, i) => it(label(c), () => runCase(c, 1000 + i)));
 
   // real shapes: InternViT layer (one 448² tile, fused qkv [1025, 3072]) and Qwen2 prefill
   it('real: InternViT 1025 tokens × 16 heads × 64, full, fused qkv', () => runCase({ T: 1025, seqs: 1, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true }, 7));
   it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false }, 8));
+  it('real: InternViT 1025 tokens × 16 heads × 64, blocked kernel', () => runCase({ T: 1025, seqs: 1, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true, kernel: 'blocked' }, 9));
+  it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal, rows kernel', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false, kernel: 'rows', rowsPerThread: 4 }, 10));
 });
