@@ -29,6 +29,9 @@ export interface PrefillOptions {
   readonly capture?: readonly string[];
 }
 
+/** Learnt prefill GPU ms per prompt token, per model: a new prefill plan sleeps ≈ L × that before awaiting. */
+const prefillMsPerToken = new WeakMap<LoadedModel, number>();
+
 /** Prefill sequence `seq` (already registered in the cache's block manager by the caller's append). */
 export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: Uint32Array, options: PrefillOptions = {}): Promise<PrefillResult> {
   const { gpu, config, weights } = m;
@@ -57,12 +60,14 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
   const h = qwen2Model(g, weights.language_model, c, embeds, prefillStep(cache, inputs.positions, inputs.slots));
   const logits = lmHead(g, weights.language_model, sliceRows(g, h, L - 1, 1, 'llm.last'));
   const captured = (options.capture ?? []).map((n) => g.get(n));
-  const plan = compilePlan(gpu, g, { keep: [logits, ...captured], label: `prefill[${L}]` });
+  const wait = { expectedMs: (prefillMsPerToken.get(m) ?? 0) * L };
+  const plan = compilePlan(gpu, g, { keep: [logits, ...captured], label: `prefill[${L}]`, wait });
   const t0 = performance.now();
   const data: [Tensor, ArrayBufferView][] = [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots]];
   if (inputs.rows) data.push([inputs.rows, imageRows]);
   const read = await plan.run({ inputs: data, read: [logits, ...captured] });
   const gpuMs = performance.now() - t0;
+  prefillMsPerToken.set(m, wait.expectedMs / L);
   plan.destroy();
   for (const t of Object.values(inputs)) t?.storage?.buffer.destroy();
   const captures = new Map<string, Float32Array>();

@@ -6,6 +6,7 @@ import type { Gpu } from '../runtime/device.js';
 import { Graph } from '../runtime/graph.js';
 import { copyRows } from '../runtime/ops/cast_copy.js';
 import { compilePlan } from '../runtime/plan.js';
+import type { WaitStats } from '../runtime/wait.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
 import { visionModel } from './intern_vit.js';
@@ -36,6 +37,17 @@ export interface VisionOptions {
   readonly tilesPerPass?: number;
 }
 
+/** Learnt GPU time of a vision pass per (model, tiles per pass), so per-request plans sleep instead of polling. */
+const visionWaits = new WeakMap<LoadedModel, Map<number, WaitStats>>();
+
+function visionWait(m: LoadedModel, tiles: number): WaitStats {
+  let perModel = visionWaits.get(m);
+  if (!perModel) visionWaits.set(m, (perModel = new Map()));
+  let w = perModel.get(tiles);
+  if (!w) perModel.set(tiles, (w = { expectedMs: 0 }));
+  return w;
+}
+
 /** pixels: f32 [tiles, 3, S, S] in C order (model/image/normalize.ts). */
 export async function encodeImages(m: LoadedModel, pixels: Float32Array, tiles: number, options: VisionOptions = {}): Promise<VisionResult> {
   const { gpu, config, weights } = m;
@@ -56,7 +68,7 @@ export async function encodeImages(m: LoadedModel, pixels: Float32Array, tiles: 
     const out = projector(g, weights.mlp1, h, B, patchGrid(config));
     copyRows(g, out, 0, features, start * tokensPerTile, B * tokensPerTile, 'image_features.copy');
     const captured = (options.capture ?? []).map((n) => g.get(n));
-    const plan = compilePlan(gpu, g, { keep: captured, label: `vision[${B}]` });
+    const plan = compilePlan(gpu, g, { keep: captured, label: `vision[${B}]`, wait: visionWait(m, B) });
     const t0 = performance.now();
     const read = await plan.run({ inputs: [[input, pixels.subarray(start * perTile, (start + B) * perTile)]], read: captured });
     gpuMs += performance.now() - t0;

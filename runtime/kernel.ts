@@ -65,6 +65,11 @@ export function getPipeline(device: GPUDevice, kernel: Kernel, constants: Consta
   return pipeline;
 }
 
+/** Pipelines created on this device so far (a plan that adds some will compile on its first run on lavapipe). */
+export function pipelineCount(device: GPUDevice): number {
+  return cacheFor(device).pipelines.size;
+}
+
 /** Total wall time spent creating shader modules and pipelines on this device (load-time report). */
 export function pipelineCompileMs(device: GPUDevice): number {
   return cacheFor(device).compileMs;
