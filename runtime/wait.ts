@@ -19,11 +19,21 @@ export function setSmartWait(enabled: boolean): void {
   smartWaitEnabled = enabled;
 }
 
+/** An await shorter than this means the GPU had finished while we slept. */
+const ALREADY_DONE_MS = 2;
+
 export async function waitForGpu(device: GPUDevice, stats: WaitStats): Promise<number> {
   const t0 = performance.now();
-  if (smartWaitEnabled && stats.expectedMs >= MIN_SLEEP_MS) await sleep(stats.expectedMs * SLEEP_FRACTION);
+  const sleeping = smartWaitEnabled && stats.expectedMs >= MIN_SLEEP_MS;
+  if (sleeping) await sleep(stats.expectedMs * SLEEP_FRACTION);
+  const t1 = performance.now();
   await device.queue.onSubmittedWorkDone();
-  const ms = performance.now() - t0;
-  stats.expectedMs = stats.expectedMs === 0 ? ms : 0.7 * stats.expectedMs + 0.3 * ms;
+  const t2 = performance.now();
+  const ms = t2 - t0;
+  // Learn the GPU's time, not our sleep: when the work was already done after the sleep, the wall time only
+  // bounds it from above (learning it would ratchet the estimate up to ~overhead / (1 − SLEEP_FRACTION)), so
+  // shrink the estimate instead; otherwise the wall time is the GPU time plus a little latency.
+  if (sleeping && t2 - t1 < ALREADY_DONE_MS) stats.expectedMs *= 0.9;
+  else stats.expectedMs = stats.expectedMs === 0 ? ms : 0.7 * stats.expectedMs + 0.3 * ms;
   return ms;
 }
