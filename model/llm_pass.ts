@@ -29,8 +29,18 @@ export interface PrefillOptions {
   readonly capture?: readonly string[];
 }
 
-/** Learnt prefill GPU ms per prompt token, per model: a new prefill plan sleeps ≈ L × that before awaiting. */
-const prefillMsPerToken = new WeakMap<LoadedModel, number>();
+/**
+ * Learnt prefill GPU ms per prompt token, per model and prompt-length octave (a prefill has a large fixed cost —
+ * lm_head, 24 layers of launches — so a 1-token prompt says nothing about a 3000-token one): a new prefill plan
+ * sleeps ≈ L × that before awaiting instead of busy-polling.
+ */
+const prefillMsPerToken = new WeakMap<LoadedModel, Map<number, number>>();
+
+function prefillEstimate(m: LoadedModel, L: number): { octave: number; perToken: Map<number, number> } {
+  let perToken = prefillMsPerToken.get(m);
+  if (!perToken) prefillMsPerToken.set(m, (perToken = new Map()));
+  return { octave: Math.ceil(Math.log2(L + 1)), perToken };
+}
 
 /** Prefill sequence `seq` (already registered in the cache's block manager by the caller's append). */
 export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: Uint32Array, options: PrefillOptions = {}): Promise<PrefillResult> {
@@ -60,14 +70,15 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
   const h = qwen2Model(g, weights.language_model, c, embeds, prefillStep(cache, inputs.positions, inputs.slots));
   const logits = lmHead(g, weights.language_model, sliceRows(g, h, L - 1, 1, 'llm.last'));
   const captured = (options.capture ?? []).map((n) => g.get(n));
-  const wait = { expectedMs: (prefillMsPerToken.get(m) ?? 0) * L };
+  const estimate = prefillEstimate(m, L);
+  const wait = { expectedMs: (estimate.perToken.get(estimate.octave) ?? 0) * L };
   const plan = compilePlan(gpu, g, { keep: [logits, ...captured], label: `prefill[${L}]`, wait });
   const t0 = performance.now();
   const data: [Tensor, ArrayBufferView][] = [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots]];
   if (inputs.rows) data.push([inputs.rows, imageRows]);
   const read = await plan.run({ inputs: data, read: [logits, ...captured] });
   const gpuMs = performance.now() - t0;
-  prefillMsPerToken.set(m, wait.expectedMs / L);
+  estimate.perToken.set(estimate.octave, wait.expectedMs / L);
   plan.destroy();
   for (const t of Object.values(inputs)) t?.storage?.buffer.destroy();
   const captures = new Map<string, Float32Array>();
