@@ -5,7 +5,7 @@
 import { Graph } from '../runtime/graph.js';
 import { argmax } from '../runtime/ops/argmax.js';
 import { sliceRows } from '../runtime/ops/cast_copy.js';
-import { embedding } from '../runtime/ops/embedding.js';
+import { checkTokenIds, embedding } from '../runtime/ops/embedding.js';
 import { SAMPLE_NO_ID, SAMPLE_SETTINGS, sample } from '../runtime/ops/sample.js';
 import { scatterRows } from '../runtime/ops/scatter_rows.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
@@ -48,6 +48,7 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
   const c = config.llm_config;
   const L = ids.length;
   if (L === 0) throw new Error('[prefill] empty prompt');
+  checkTokenIds(ids, c.vocab_size);
   const imageRows = imageContextRows(ids);
   const featureRows = options.imageFeatures?.shape[0] ?? 0;
   if (imageRows.length !== featureRows) {
