@@ -1,7 +1,7 @@
 // The `internvl` CLI end to end on the tiny checkpoint: `generate --json` prints exactly one JSON object with the
 // full prompt ids, `--logits-out` writes V float32 values, `preprocess` writes [tiles, 3, 448, 448] floats, and bad
 // input ends with a clear message naming the problem.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,20 @@ describe('internvl CLI', () => {
     let best = 0;
     for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
     expect(best).toBe(out.ids[0]);
+  });
+
+  it('chat answers every piped question in turn, with history', async () => {
+    const child = spawn('npx', ['tsx', join(root, 'tools', 'internvl_cli.ts'), 'chat', '--model', model, '--image', EXAMPLE, '--max-new-tokens', '4'], {
+      cwd: root,
+      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HF_HUB_OFFLINE: '1' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin.end('What is this?\nAnd the colours?\n\n');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const turns = stdout.split('> ').filter((t) => t.trim());
+    expect(turns.length).toBe(2); // two answers; the empty line ends the session
   });
 
   it('preprocess writes float32 [tiles, 3, 448, 448] and prints the grid', async () => {

@@ -1,6 +1,6 @@
 // `internvl chat`: an interactive REPL with streamed answers and history; images/video attach to every turn
 // (the card re-encodes the whole conversation, pixels included, each round).
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import type { Turn } from '../../model/conversation.js';
 import { parseArgs } from './args.js';
 import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel } from './common.js';
@@ -11,20 +11,19 @@ export async function chatCommand(argv: readonly string[]): Promise<void> {
   const model = await openModel(args);
   const media = await loadMedia(model, mediaOptions(args));
   for (const line of media.grids) console.error(line);
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  const rl = createInterface({ input: process.stdin, terminal: false });
   let history: Turn[] | undefined;
   console.error('Type a question (empty line or Ctrl-D to quit; /reset clears the history).');
+  const prompt = () => process.stdout.write('> ');
+  prompt();
   try {
-    for (;;) {
-      let question: string;
-      try {
-        question = (await rl.question('> ')).trim();
-      } catch {
-        break; // stdin closed
-      }
+    // The async iterator buffers lines that arrive while an answer is being generated (piped input included).
+    for await (const line of rl) {
+      const question = line.trim();
       if (!question) break;
       if (question === '/reset') {
         history = undefined;
+        prompt();
         continue;
       }
       const turn = history ? { question, ...(media.pixelValues && { pixelValues: media.pixelValues, numPatchesList: media.numPatchesList! }) } : firstTurn(media, question);
@@ -40,6 +39,7 @@ export async function chatCommand(argv: readonly string[]): Promise<void> {
       } catch (e) {
         console.error(`error: ${(e as Error).message}`); // the session stays usable
       }
+      prompt();
     }
   } finally {
     rl.close();
