@@ -63,6 +63,18 @@ describe('internvl CLI', () => {
     expect(turns.length).toBe(2); // two answers; the empty line ends the session
   });
 
+  it('generate --video samples frames by get_index, one tile and one Frame-N slot each', async () => {
+    const clip = join(dir, 'clip.mkv');
+    await promisify(execFile)('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-frames:v', '30', '-c:v', 'ffv1', clip]);
+    const { stdout } = await cli('generate', '--model', model, '--video', clip, '--frames', '4', '--prompt', 'What happens?', '--max-new-tokens', '2', '--json');
+    const out = JSON.parse(stdout) as { prompt_ids: number[]; timings: { tiles: number } };
+    expect(out.timings.tiles).toBe(4);
+    expect(out.prompt_ids.filter((t) => t === 151648).length).toBe(4 * 256);
+    const tok = await loadTokenizerFromDir(model);
+    expect(tok.decode(out.prompt_ids)).toContain('Frame1: <img>');
+    expect(tok.decode(out.prompt_ids)).toContain('Frame4: <img>');
+  });
+
   it('preprocess writes float32 [tiles, 3, 448, 448] and prints the grid', async () => {
     const out = join(dir, 'pixels.f32');
     const { stdout } = await cli('preprocess', '--image', EXAMPLE, '--max-tiles', '6', '--out', out);
