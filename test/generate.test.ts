@@ -3,7 +3,7 @@
 // engine usable, the paged cache gives every block back, and streaming pieces add up to the response.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InternVL } from '../model/chat.js';
+import { InternVL, concatPixelValues } from '../model/chat.js';
 import { type Engine, type GenerationOptions, createEngine, destroyEngine, generate } from '../model/generate.js';
 import { type LoadedModel, loadModel } from '../model/load.js';
 import { decodeImageFile } from '../tools/node/decode_image.js';
@@ -93,6 +93,21 @@ describe('chat API', () => {
       expect(again.response).toBe(result.response);
       expect(vl.cacheUsage().usedBlocks).toBe(0);
       await expect(vl.chat({ question: 'x', images: [image], numPatchesList: [2] })).rejects.toThrow(/does not sum to the 1 tiles/);
+
+      // batch_chat: each answer equals the single-question chat of the same image (sequences share the cache)
+      const wide = vl.preprocess({ width: 896, height: 448, data: new Uint8Array(896 * 448 * 3).map((_, i) => (i * 31) & 255) }, 6);
+      const one = vl.preprocess(image, 6);
+      const questions = ['Describe the image.', 'What colour is the sky?'];
+      const generation = { maxNewTokens: 6 };
+      const batch = await vl.batchChat({ questions, pixelValues: concatPixelValues([one, wide]), numPatchesList: [one.tiles, wide.tiles], generation });
+      const single = [
+        (await vl.chat({ question: questions[0]!, pixelValues: one, generation })).response,
+        (await vl.chat({ question: questions[1]!, pixelValues: wide, generation })).response,
+      ];
+      expect(wide.tiles).toBe(3);
+      expect(batch).toEqual(single);
+      expect(batch.every((r) => r.length > 0)).toBe(true);
+      expect(vl.cacheUsage().usedBlocks).toBe(0);
     } finally {
       vl.destroy();
     }
