@@ -112,7 +112,13 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
   const eos = new Set(typeof options.eosTokenId === 'number' ? [options.eosTokenId] : (options.eosTokenId ?? [IM_END]));
   const { cache } = engine;
   const demand = new Map<number, number>();
+  // One prefill pass holds the whole prompt: its widest activation, [L, intermediate_size] f32, must fit a binding.
+  const c = engine.model.config.llm_config;
+  const maxPrompt = Math.floor(engine.model.gpu.limits.maxStorageBufferBindingSize / (4 * Math.max(c.intermediate_size, c.hidden_size * 3)));
   requests.forEach((r, i) => {
+    if (r.ids.length > maxPrompt) {
+      throw new Error(`[generation] request ${i}: a prompt of ${r.ids.length} tokens exceeds the ${maxPrompt} tokens one prefill pass can hold on this device (maxStorageBufferBindingSize ${engine.model.gpu.limits.maxStorageBufferBindingSize}); use fewer image tiles or a shorter history`);
+    }
     const need = r.ids.length + maxNew;
     if (need > cache.maxSeqLen) {
       throw new Error(`[generation] request ${i}: prompt of ${r.ids.length} tokens + maxNewTokens ${maxNew} = ${need} exceeds the ${cache.maxSeqLen}-token context this model was created with (EngineOptions.maxContext)`);
