@@ -31,8 +31,10 @@ const GEMM_WG = 8;
  * fastest variant measured (bench/kernels/linear.ts). Hardware GPUs: 4×8 (half the registers per thread) until a
  * workgroup-memory tiled kernel is written and measured there.
  */
-export function defaultLinearVariant(g: Graph, M: number, K: number): LinearVariant {
-  if (M <= VEC_MAX_M && K % 8 === 0) return M === 1 ? 'vec_r8' : 'vec_r4';
+export function defaultLinearVariant(g: Graph, M: number, K: number, N = Infinity): LinearVariant {
+  // GEMV rows per invocation: 8 suits the 151,655-row lm_head; the per-layer projections (N ≤ 4864) have too few
+  // rows to keep both lavapipe threads busy with 8 (down_proj [896, 4864]: 2.7 ms at R=8, 1.1–1.6 ms at R=2).
+  if (M <= VEC_MAX_M && K % 8 === 0) return M === 1 ? (N >= 32768 ? 'vec_r8' : 'vec_r2') : 'vec_r4';
   return g.options.isSoftware ? 'gemm8x8' : 'gemm4x8';
 }
 
@@ -63,7 +65,7 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   check(M >= 1, op, 'x has no rows', x);
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
 
-  const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K), M, K);
+  const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
   const dispatches: Dispatch[] = chunks.map((c) => {
