@@ -8,7 +8,7 @@ import type { Graph } from '../runtime/graph.js';
 import { linear } from '../runtime/ops/linear.js';
 import { addRmsNorm } from '../runtime/ops/add_rms_norm.js';
 import { rmsNorm } from '../runtime/ops/rms_norm.js';
-import { siluMul } from '../runtime/ops/silu_mul.js';
+import { swiglu } from '../runtime/ops/swiglu.js';
 import type { Tensor } from '../runtime/tensor.js';
 import type { LanguageModelWeights, Qwen2Layer } from './weights.js';
 
@@ -39,9 +39,9 @@ function selfAttn(g: Graph, w: Qwen2Layer['self_attn'], x: Tensor, step: Attenti
 
 /** Qwen2MLP: down(silu(gate(x)) · up(x)). */
 function mlp(g: Graph, w: Qwen2Layer['mlp'], x: Tensor, name: string): Tensor {
-  const gate = linear(g, x, w.gate_proj.weight, undefined, `${name}.gate_proj`); // [T, F]
-  const up = linear(g, x, w.up_proj.weight, undefined, `${name}.up_proj`); // [T, F]
-  return linear(g, siluMul(g, gate, up, `${name}.act`), w.down_proj.weight, undefined, `${name}.down_proj`);
+  // act_fn(gate_proj(x)) * up_proj(x): one fused GEMV in decode, two linears + silu_mul in prefill.
+  const act = swiglu(g, x, w.gate_proj.weight, w.up_proj.weight, `${name}.act`); // [T, F]
+  return linear(g, act, w.down_proj.weight, undefined, `${name}.down_proj`);
 }
 
 /**

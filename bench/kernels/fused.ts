@@ -1,12 +1,14 @@
 // The decode-path fusions at the real InternVL2-1B shapes (a 512-token prefill, one decode step):
-// add_rms_norm (residual + the next RMSNorm) and rope_append (RoPE on q, k + the paged KV-cache append).
+// add_rms_norm (residual + the next RMSNorm), rope_append (RoPE on q, k + the paged KV-cache append) and
+// swiglu (decode gate/up GEMVs + silu·mul in one dispatch).
 // Compare with residual + rms_norm and rope + kv_append in bench/kernels/elementwise.ts and attention.ts.
 // Register in bench/kernels.ts next to elementwiseCases.
 import { addRmsNorm } from '../../runtime/ops/add_rms_norm.js';
 import { ropeAppend } from '../../runtime/ops/rope_append.js';
+import { swiglu } from '../../runtime/ops/swiglu.js';
 import { writeTensor } from '../../runtime/upload.js';
 import type { BenchCase, BenchContext } from '../case.js';
-import { LLM_HIDDEN, LLM_KV, PREFILL_TOKENS } from '../shapes.js';
+import { LLM_FFN, LLM_HIDDEN, LLM_KV, PREFILL_TOKENS } from '../shapes.js';
 
 const BLOCK = 16;
 const HEAD_DIM = 64;
@@ -18,6 +20,11 @@ const u32Input = (bench: BenchContext, name: string, values: number[]) => {
 const seq = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
 
 export const fusedCases: BenchCase[] = [
+  {
+    op: 'swiglu',
+    name: `decode gate/up [1×${LLM_HIDDEN}]·[${LLM_FFN}×${LLM_HIDDEN}]ᵀ + silu·mul`,
+    build: (g, b) => [swiglu(g, b.tensor('x', [1, LLM_HIDDEN]), b.tensor('gate', [LLM_FFN, LLM_HIDDEN], 'bf16'), b.tensor('up', [LLM_FFN, LLM_HIDDEN], 'bf16'), 'y')],
+  },
   ...[PREFILL_TOKENS, 1].map(
     (T): BenchCase => ({
       op: 'add_rms_norm',
