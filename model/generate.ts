@@ -159,7 +159,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
         picker === 'sample'
           ? { settings: packSampleSettings(live.map(() => ({ options, u: options.doSample ? random() : 0 }))), previous: live.map((i) => generated[i]!) }
           : undefined;
-      const out = await decode(engine.model, cache, graph, live.map((i) => seqs[i]!), live.map((i) => generated[i]!.at(-1)!), sampleInputs);
+      const out = await decode(cache, graph, live.map((i) => seqs[i]!), live.map((i) => generated[i]!.at(-1)!), sampleInputs);
       stats.decodeMs += performance.now() - t0;
       stats.decodeSteps++;
       stats.decodeTokens += live.length;

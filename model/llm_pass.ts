@@ -189,7 +189,7 @@ export interface SampleInputs {
  * One decode step: `tokens[i]` is appended to sequence `seqs[i]` at its next position; returns the next token
  * of every sequence. The cache gets one slot per sequence first (fails cleanly when the pool is full).
  */
-export async function decode(m: LoadedModel, cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens: readonly number[], sampling?: SampleInputs): Promise<DecodeResult> {
+export async function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens: readonly number[], sampling?: SampleInputs): Promise<DecodeResult> {
   const t0 = performance.now();
   const B = graph.batch;
   if (seqs.length !== B || tokens.length !== B) throw new Error(`[decode] graph is for ${B} sequences, got ${seqs.length}`);
