@@ -144,43 +144,10 @@ export interface VisionPlan {
   destroy(): void;
 }
 
-export function buildVisionPlan(m: LoadedModel, B: number, withProjector: boolean, layers?: number): VisionPlan {
-  const { gpu, config, weights } = m;
-  const S = config.force_image_size;
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
-  const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
-  const all = weights.vision_model.encoder.layers;
-  const vw = layers && layers < all.length ? { ...weights.vision_model, encoder: { layers: all.slice(0, layers) } } : weights.vision_model;
-  let out = visionModel(g, vw, config.vision_config, input, S);
-  if (withProjector) out = projector(g, weights.mlp1, out, B, patchGrid(config));
-  const plan = compilePlan(gpu, g, { keep: [out], label: `bench.vision[${B}]${withProjector ? '+projector' : ''}` });
+/** A timed single-input plan (the plan, its input tensor, and a run that returns wall ms). */
+function timedPlan(tiles: number, plan: Plan, input: Tensor): VisionPlan {
   return {
-    tiles: B,
-    plan,
-    input,
-    async run(pixels) {
-      const t0 = performance.now();
-      await plan.run({ inputs: [[input, pixels]] });
-      return performance.now() - t0;
-    },
-    destroy() {
-      plan.destroy();
-      input.storage?.buffer.destroy();
-    },
-  };
-}
-
-/** The projector alone on B tiles' worth of vision output (an input tensor in place of the ViT). */
-export function buildProjectorPlan(m: LoadedModel, B: number): VisionPlan {
-  const { gpu, config, weights } = m;
-  const grid = patchGrid(config);
-  const D = config.vision_config.hidden_size;
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
-  const input = createTensor(gpu, 'vision_out', [B * (grid * grid + 1), D], 'f32', 'input');
-  const out = projector(g, weights.mlp1, input, B, grid);
-  const plan = compilePlan(gpu, g, { keep: [out], label: `bench.projector[${B}]` });
-  return {
-    tiles: B,
+    tiles,
     plan,
     input,
     async run(values) {
@@ -193,6 +160,29 @@ export function buildProjectorPlan(m: LoadedModel, B: number): VisionPlan {
       input.storage?.buffer.destroy();
     },
   };
+}
+
+export function buildVisionPlan(m: LoadedModel, B: number, withProjector: boolean, layers?: number): VisionPlan {
+  const { gpu, config, weights } = m;
+  const S = config.force_image_size;
+  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
+  const all = weights.vision_model.encoder.layers;
+  const vw = layers && layers < all.length ? { ...weights.vision_model, encoder: { layers: all.slice(0, layers) } } : weights.vision_model;
+  let out = visionModel(g, vw, config.vision_config, input, S);
+  if (withProjector) out = projector(g, weights.mlp1, out, B, patchGrid(config));
+  return timedPlan(B, compilePlan(gpu, g, { keep: [out], label: `bench.vision[${B}]${withProjector ? '+projector' : ''}` }), input);
+}
+
+/** The projector alone on B tiles' worth of vision output (an input tensor in place of the ViT). */
+export function buildProjectorPlan(m: LoadedModel, B: number): VisionPlan {
+  const { gpu, config, weights } = m;
+  const grid = patchGrid(config);
+  const D = config.vision_config.hidden_size;
+  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const input = createTensor(gpu, 'vision_out', [B * (grid * grid + 1), D], 'f32', 'input');
+  const out = projector(g, weights.mlp1, input, B, grid);
+  return timedPlan(B, compilePlan(gpu, g, { keep: [out], label: `bench.projector[${B}]` }), input);
 }
 
 /**
