@@ -2,15 +2,13 @@
 // the largest key, and on ties the first index (see kernels/argmax_partial.wgsl for the key and the NaN rule).
 // Threads: one workgroup of WG threads per row; threads stride over the n_chunks partials, then a tree reduction.
 // Reference: runtime/reference/data.ts argmax. Upstream: torch.argmax over the vocabulary in greedy generation.
-// Limits: B ≤ 65535·65535 (grid folded); any n_chunks ≥ 1; WG a power of two. part_key/part_idx are only read but
-// declared read_write: they always share the plan's arena buffer with y, and WebGPU rejects one buffer bound as
-// read-only and writable storage in the same dispatch.
+// Limits: B ≤ 65535·65535 (grid folded); any n_chunks ≥ 1; WG a power of two.
 override WG: u32 = 64;
 
 struct Params { batch: u32, n_chunks: u32 }
 
-@group(0) @binding(0) var<storage, read_write> part_key: array<u32>;
-@group(0) @binding(1) var<storage, read_write> part_idx: array<u32>;
+@group(0) @binding(0) var<storage, read> part_key: array<u32>;
+@group(0) @binding(1) var<storage, read> part_idx: array<u32>;
 @group(0) @binding(2) var<storage, read_write> y: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
 

@@ -7,17 +7,15 @@
 // Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts sampleToken). Upstream: transformers
 // RepetitionPenalty/Temperature/TopK/TopP logits processors + torch.multinomial.
 // Limits: CHUNK = 4·KC = 1024; settings is the op's [rows, 8] f32 row-settings tensor (runtime/ops/sample.ts).
-// Every storage binding is declared read_write although some are only read: they may share the plan's arena
-// buffer with an output, and WebGPU rejects one buffer bound as read-only and writable storage in one dispatch.
 override WG: u32 = 256;
 const CHUNK: u32 = 1024u;
 const KC: u32 = 256u;
 
 struct Params { rows: u32, vocab: u32, words: u32, chunks: u32 }
 
-@group(0) @binding(0) var<storage, read_write> logits: array<f32>;
-@group(0) @binding(1) var<storage, read_write> seen: array<u32>;
-@group(0) @binding(2) var<storage, read_write> settings: array<f32>;
+@group(0) @binding(0) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read> seen: array<u32>;
+@group(0) @binding(2) var<storage, read> settings: array<f32>;
 @group(0) @binding(3) var<storage, read_write> cand: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read_write> stats: array<vec2<f32>>;
 @group(0) @binding(5) var<uniform> params: Params;

@@ -11,19 +11,17 @@
 // TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper, torch.multinomial.
 // Limits: top_k ≤ KC = 256 (larger k counts as off); ties of the k-th past rank KC are dropped; f32 sums
 // (the CPU uses float64): a u within ~1e-6 relative of a cumulative boundary may pick the neighbouring token.
-// Every storage binding is declared read_write although some are only read: they may share the plan's arena
-// buffer with an output, and WebGPU rejects one buffer bound as read-only and writable storage in one dispatch.
 override WG: u32 = 256;
 const KC: u32 = 256u;
 const NONE: u32 = 0xffffffffu;
 
 struct Params { rows: u32, vocab: u32, words: u32, chunks: u32 }
 
-@group(0) @binding(0) var<storage, read_write> logits: array<f32>;
-@group(0) @binding(1) var<storage, read_write> seen: array<u32>;
-@group(0) @binding(2) var<storage, read_write> settings: array<f32>;
+@group(0) @binding(0) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read> seen: array<u32>;
+@group(0) @binding(2) var<storage, read> settings: array<f32>;
 @group(0) @binding(3) var<storage, read_write> cand: array<vec2<u32>>;
-@group(0) @binding(4) var<storage, read_write> stats: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read> stats: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> out: array<u32>;
 @group(0) @binding(6) var<uniform> params: Params;
 

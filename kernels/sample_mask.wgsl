@@ -5,13 +5,11 @@
 // Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts applyRepetitionPenalty). Upstream:
 // transformers RepetitionPenaltyLogitsProcessor.
 // Limits: rows ≤ 65535·65535 (grid folded); any prev_len; ids ≥ V (the sentinel included) are ignored.
-// Every storage binding is declared read_write although some are only read: they may share the plan's arena
-// buffer with an output, and WebGPU rejects one buffer bound as read-only and writable storage in one dispatch.
 override WG: u32 = 256;
 
 struct Params { rows: u32, vocab: u32, words: u32, prev_len: u32 }
 
-@group(0) @binding(0) var<storage, read_write> prev_ids: array<u32>;
+@group(0) @binding(0) var<storage, read> prev_ids: array<u32>;
 @group(0) @binding(1) var<storage, read_write> seen: array<atomic<u32>>;
 @group(0) @binding(2) var<uniform> params: Params;
 

@@ -5,15 +5,13 @@
 // in workgroup memory.
 // Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts sampleToken, the sorted candidate list).
 // Limits: KC = 256; items are (key, index) with key 0 = excluded and index 0xffffffff = padding.
-// Every storage binding is declared read_write although some are only read: they may share the plan's arena
-// buffer with an output, and WebGPU rejects one buffer bound as read-only and writable storage in one dispatch.
 override WG: u32 = 256;
 const CHUNK: u32 = 1024u;
 const KC: u32 = 256u;
 
 struct Params { rows: u32, lists_in: u32, lists_out: u32 }
 
-@group(0) @binding(0) var<storage, read_write> cand_in: array<vec2<u32>>;
+@group(0) @binding(0) var<storage, read> cand_in: array<vec2<u32>>;
 @group(0) @binding(1) var<storage, read_write> cand_out: array<vec2<u32>>;
 @group(0) @binding(2) var<uniform> params: Params;
 
