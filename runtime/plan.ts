@@ -20,7 +20,7 @@ interface EncodedDispatch {
 export interface PlanOptions {
   /** Tensors to keep alive to the end (outputs, captures) so they can be read after the run. */
   readonly keep?: readonly Tensor[];
-  /** Fill the arena with NaN before every run so an unwritten element fails a test. */
+  /** Fill the intermediate buffers with NaN before every run so an unwritten element fails a test. */
   readonly poison?: boolean;
   readonly label?: string;
   /**
@@ -66,7 +66,7 @@ export interface Plan {
   profile(options?: RunOptions): Promise<OpTiming[]>;
   /** Host ms spent in the last encode (JS only). */
   readonly lastEncodeMs: number;
-  /** Where a tensor of this graph lives (weights/inputs: their own range; intermediates: the arena). */
+  /** Where a tensor of this graph lives (weights/inputs: their own range; intermediates: their slot buffer). */
   rangeOf(t: Tensor): { buffer: GPUBuffer; offset: number; size: number };
   destroy(): void;
 }

@@ -59,7 +59,7 @@ export class TestGraph {
     return t;
   }
 
-  /** Run the graph on the GPU (arena poisoned with NaN) and the reference; returns both for `outputs`. */
+  /** Run the graph on the GPU (intermediates poisoned with NaN) and the reference; returns both for `outputs`. */
   async run(outputs: readonly Tensor[], symbols: Record<string, number> = {}): Promise<{ got: Map<Tensor, Float32Array | Uint32Array | Int32Array>; want: Map<Tensor, Float64Array>; plan: Plan }> {
     const plan = compilePlan(this.gpu, this.g, { keep: outputs, poison: true, label: 'test' });
     const bytes = await plan.run({ read: outputs, symbols });

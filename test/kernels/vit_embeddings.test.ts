@@ -24,19 +24,14 @@ describe('patchify', () => {
     const G = S / p, K = C * p * p;
     const r = rng(99);
     const gpu = await getGpu();
-    // Two graphs (patchify, then linear on the read-back patches) so the check does not depend on chaining two ops
-    // through the plan's arena.
-    const tp = new TestGraph(gpu);
-    const pixels = tp.tensor('pixels', [B, C, S, S], 'f32', r.normal(B * C * S * S, 1), 'input');
-    const patches = patchify(tp.g, pixels, p, 'patches');
-    const patchValues = (await tp.run([patches])).got.get(patches)!;
     const tg = new TestGraph(gpu);
-    const x = tg.tensor('patches', patches.shape, 'f32', patchValues, 'input');
+    const pixels = tg.tensor('pixels', [B, C, S, S], 'f32', r.normal(B * C * S * S, 1), 'input');
+    const patches = patchify(tg.g, pixels, p, 'patches');
     const w = tg.tensor('patch_embedding.weight', [D, C, p, p], 'bf16', r.normal(D * K, 0.1));
     const bias = tg.tensor('patch_embedding.bias', [D], 'f32', r.normal(D, 0.1));
-    const y = linear(tg.g, x, reshape(w, [D, K]), bias, 'conv');
+    const y = linear(tg.g, patches, reshape(w, [D, K]), bias, 'conv');
     const { got } = await tg.run([y]);
-    const [px, wv, bv] = [tp.env.get(pixels.id)!, tg.env.get(w.id)!, tg.env.get(bias.id)!];
+    const [px, wv, bv] = [tg.env.get(pixels.id)!, tg.env.get(w.id)!, tg.env.get(bias.id)!];
     // direct convolution: out[b, gy·G + gx, o] = bias[o] + Σ W[o, c, ky, kx] · img[b, c, gy·p + ky, gx·p + kx]
     const want = new Float64Array(B * G * G * D);
     for (let b = 0; b < B; b++)
