@@ -5,7 +5,6 @@ import { numImageToken } from '../loader/config.js';
 import type { ModelFiles } from '../loader/model_files.js';
 import type { DownloadOptions } from '../loader/hub.js';
 import type { Gpu, GpuOptions } from '../runtime/device.js';
-import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
 import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
 import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, generate, newStats } from './generate.js';
@@ -13,7 +12,7 @@ import { loadImagePixels } from './image/normalize.js';
 import type { RgbImage } from './image/rgb_image.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
 import { platform } from './platform.js';
-import { encodeImages } from './vision_pass.js';
+import { encodeImages, featureViews } from './vision_pass.js';
 
 /** Preprocessed pixels: f32 [tiles, 3, S, S] (model/image). */
 export interface PixelValues {
@@ -114,9 +113,9 @@ export class InternVL {
     const total = request.numPatchesList.reduce((a, b) => a + b, 0);
     if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
     const vision = await encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles);
-    const featureViews = splitFeatures(this.model.gpu, vision.features, request.numPatchesList, numImageToken(config));
+    const views = featureViews(this.model, vision.features, request.numPatchesList);
     try {
-      const requests = prompts.map((p, i) => ({ ids: Uint32Array.from(tokenizer.encode(p)), ...(request.numPatchesList[i]! > 0 && { imageFeatures: featureViews[i]! }) }));
+      const requests = prompts.map((p, i) => ({ ids: Uint32Array.from(tokenizer.encode(p)), ...(request.numPatchesList[i]! > 0 && { imageFeatures: views[i]! }) }));
       const ids: number[][] = prompts.map(() => []);
       for await (const e of generate(this.engine, requests, { eosTokenId: this.eos, ...request.generation })) ids[e.index]!.push(e.token);
       return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
@@ -184,21 +183,4 @@ export class InternVL {
     if (!images.length) return undefined;
     return concatPixelValues(images.map((img) => this.preprocess(img, maxTiles)));
   }
-}
-
-/** Per-question views of the batch's feature rows (same buffer, byte offsets; no copies). */
-function splitFeatures(gpu: Gpu, features: Tensor, numPatchesList: readonly number[], tokensPerTile: number): (Tensor | undefined)[] {
-  const width = features.shape[1]!;
-  const rowBytes = width * 4;
-  let row = 0;
-  return numPatchesList.map((tiles, i) => {
-    const rows = tiles * tokensPerTile;
-    const offset = features.storage!.offset + row * rowBytes;
-    row += rows;
-    if (rows === 0) return undefined;
-    if (offset % gpu.limits.minStorageBufferOffsetAlignment !== 0) {
-      throw new Error(`[batchChat] image features of question ${i} start at byte ${offset}, not aligned to ${gpu.limits.minStorageBufferOffsetAlignment}`);
-    }
-    return makeTensor(`image_features.${i}`, [rows, width], 'f32', 'state', { buffer: features.storage!.buffer, offset, size: rows * rowBytes });
-  });
 }

@@ -7,7 +7,7 @@ import { Graph } from '../runtime/graph.js';
 import { copyRows } from '../runtime/ops/cast_copy.js';
 import { compilePlan } from '../runtime/plan.js';
 import type { WaitStats } from '../runtime/wait.js';
-import type { Tensor } from '../runtime/tensor.js';
+import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
 import { visionModel } from './intern_vit.js';
 import type { LoadedModel } from './load.js';
@@ -90,3 +90,23 @@ export async function encodeImages(m: LoadedModel, pixels: Float32Array, tiles: 
   return { features, gpuMs, captures };
 }
 
+
+/**
+ * Views of `features` rows per prompt (same buffer, byte offsets, no copies): entry i covers numPatchesList[i]
+ * tiles, in order; undefined for a prompt without tiles. Used by batch chat, where each question owns its tiles.
+ */
+export function featureViews(m: LoadedModel, features: Tensor, numPatchesList: readonly number[]): (Tensor | undefined)[] {
+  const tokensPerTile = numImageToken(m.config);
+  const width = features.shape[1]!;
+  const rowBytes = width * 4;
+  const align = m.gpu.limits.minStorageBufferOffsetAlignment;
+  let row = 0;
+  return numPatchesList.map((tiles, i) => {
+    const rows = tiles * tokensPerTile;
+    const offset = features.storage!.offset + row * rowBytes;
+    row += rows;
+    if (rows === 0) return undefined;
+    if (offset % align !== 0) throw new Error(`[vision] image features of prompt ${i} start at byte ${offset}, not aligned to ${align}`);
+    return makeTensor(`image_features.${i}`, [rows, width], 'f32', 'state', { buffer: features.storage!.buffer, offset, size: rows * rowBytes });
+  });
+}

@@ -6,8 +6,7 @@ import { chatPrompt, type Turn } from '../../model/conversation.js';
 import { createEngine, destroyEngine, generate } from '../../model/generate.js';
 import { loadImagePixels } from '../../model/image/normalize.js';
 import { type LoadedModel, loadModel } from '../../model/load.js';
-import { encodeImages } from '../../model/vision_pass.js';
-import { makeTensor } from '../../runtime/tensor.js';
+import { encodeImages, featureViews } from '../../model/vision_pass.js';
 import { decodeImageFile } from '../node/decode_image.js';
 import { dirFiles } from '../node/dir_files.js';
 import { nodeGpu } from '../node/gpu.js';
@@ -58,20 +57,18 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
     const lNames = LLM(model.config.llm_config.num_hidden_layers);
     const vision = tilesTotal ? await encodeImages(model, pixels, tilesTotal, { capture: vNames }) : undefined;
     log(`vision (${tilesTotal} tiles) done`);
-    const perTile = numImageToken(model.config) * model.config.llm_config.hidden_size * 4;
     let tileStart = 0;
     const requests = prepared.map((p) => {
       const r = { ids: p.ids, tileStart, tiles: p.tiles };
       tileStart += p.tiles;
       return r;
     });
-    const features = (r: (typeof requests)[number]) =>
-      r.tiles && vision ? makeTensor('image_features.view', [r.tiles * numImageToken(model.config), model.config.llm_config.hidden_size], 'f32', 'state', { buffer: vision.features.storage!.buffer, offset: r.tileStart * perTile, size: r.tiles * perTile }) : undefined;
+    const views = vision ? featureViews(model, vision.features, requests.map((r) => r.tiles)) : [];
 
     const ourCaptures: Map<string, Float32Array>[] = [];
     const ours: number[][] = requests.map(() => []);
     const maxNew = o.maxNewTokens ?? 32;
-    const events = generate(engine, requests.map((r) => ({ ids: r.ids, ...(features(r) && { imageFeatures: features(r)! }) })), { maxNewTokens: maxNew }, undefined, {
+    const events = generate(engine, requests.map((r, k) => ({ ids: r.ids, ...(views[k] && { imageFeatures: views[k] }) })), { maxNewTokens: maxNew }, undefined, {
       capture: lNames,
       onPrefillCaptures: (k, c) => (ourCaptures[k] = c),
       onPrefillLogits: (k, l) => void (ourCaptures[k] ??= new Map()).set('logits', l),
