@@ -64,7 +64,7 @@ for (const c of CASES) {
       return t;
     },
   };
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const g = new Graph(gpu.limits, gpu.profile);
   const outputs = c.build(g, ctx);
   gpu.device.pushErrorScope('validation');
   const plan = compilePlan(gpu, g, { keep: outputs, label: c.name });

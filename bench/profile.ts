@@ -17,7 +17,7 @@ if (!args.model) throw new Error('--model DIR is required');
 const gpu = await nodeGpu();
 const m = await loadModel(gpu, dirFiles(args.model as string));
 const S = m.config.force_image_size;
-const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+const g = new Graph(gpu.limits, gpu.profile);
 const pixels = createTensor(gpu, 'pixels', [1, 3, S, S], 'f32', 'input');
 const layers = (args.layers as number | undefined) ?? m.weights.vision_model.encoder.layers.length;
 const w = { ...m.weights.vision_model, encoder: { layers: m.weights.vision_model.encoder.layers.slice(0, layers) } };

@@ -1,17 +1,22 @@
 // The model card's API: InternVL.create(...) then chat / stream / batchChat, mirroring
 // InternVLChatModel.chat and batch_chat. Browser-safe; tools/node/internvl.ts adds loading by path or repo id
 // and image/video files.
+//
+// Calls on one model take turns (model/call_queue.ts): any interleaving of chat, stream, batchChat and destroy
+// is safe, and each call returns what it would return alone.
 import { numImageToken } from '../loader/config.js';
 import type { ModelFiles } from '../loader/model_files.js';
 import type { DownloadOptions } from '../loader/hub.js';
 import type { Gpu, GpuOptions } from '../runtime/device.js';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
 import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
+import { createCallQueue } from './call_queue.js';
 import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, generate, newStats } from './generate.js';
 import { loadImagePixels } from './image/normalize.js';
 import type { RgbImage } from './image/rgb_image.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
 import { platform } from './platform.js';
+import { pushedStream } from './pushed_stream.js';
 import { encodeImages, featureViews } from './vision_pass.js';
 
 /** Preprocessed pixels: f32 [tiles, 3, S, S] (model/image). */
@@ -47,6 +52,8 @@ export interface ChatRequest {
   readonly systemMessage?: string;
   /** Receives the float32 logits of the last prompt position (parity checks, `--logits-out`). */
   readonly onPrefillLogits?: (logits: Float32Array) => void;
+  /** Cancels the call: while it waits for its turn, or at its next step once running (its KV blocks are freed). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ChatResult {
@@ -64,10 +71,26 @@ export interface BatchChatRequest {
   readonly numPatchesList: readonly number[];
   readonly generation?: GenerationOptions;
   readonly systemMessage?: string;
+  /** As ChatRequest.signal. */
+  readonly signal?: AbortSignal;
+}
+
+/** A chat turn checked and tokenized on the host, ready for its turn on the GPU. */
+interface PreparedChat {
+  readonly request: ChatRequest;
+  readonly pixels: PixelValues | undefined;
+  readonly question: string;
+  readonly promptIds: Uint32Array;
 }
 
 export class InternVL {
-  private constructor(readonly model: LoadedModel, readonly engine: Engine) {}
+  private readonly queue = createCallQueue();
+  private destroyed: Promise<void> | undefined;
+
+  private constructor(
+    readonly model: LoadedModel,
+    private readonly engine: Engine,
+  ) {}
 
   /**
    * The card's `AutoModel.from_pretrained(path)`: a hub repo id ('OpenGVLab/InternVL2-1B'), a URL of a model
@@ -85,7 +108,7 @@ export class InternVL {
     return new InternVL(model, createEngine(model, options));
   }
 
-  /** Tiles of one image exactly as the card's load_image(max_num). */
+  /** Tiles of one image exactly as the card's load_image(max_num). Host only: needs no turn. */
   preprocess(image: RgbImage, maxTiles = this.model.config.max_dynamic_patch): PixelValues {
     const p = loadImagePixels(image, maxTiles);
     return { data: p.pixelValues, tiles: p.numTiles };
@@ -93,17 +116,21 @@ export class InternVL {
 
   /** One turn; resolves with the stripped response and the history including this turn. */
   async chat(request: ChatRequest): Promise<ChatResult> {
-    let result: ChatResult | undefined;
-    const pieces = this.run(request, (r) => (result = r));
-    for await (const _ of pieces);
-    return result!;
+    const prepared = this.prepareChat(request);
+    return this.queue.run((signal) => this.runChat(prepared, () => {}, signal), request.signal);
   }
 
-  /** The same turn as text pieces as they are generated (UTF-8 safe; special tokens skipped). */
-  async *stream(request: ChatRequest): AsyncGenerator<string, ChatResult> {
-    let result: ChatResult | undefined;
-    yield* this.run(request, (r) => (result = r));
-    return result!;
+  /**
+   * The same turn as text pieces as they are generated (UTF-8 safe; special tokens skipped). The turn is queued
+   * when stream() is called and generates whether or not the pieces are read yet; leaving the loop (`break`,
+   * `return()`) stops it and frees its cache blocks.
+   */
+  stream(request: ChatRequest): AsyncGenerator<string, ChatResult> {
+    return pushedStream(async (push, closed) => {
+      const prepared = this.prepareChat(request);
+      const signal = request.signal ? AbortSignal.any([request.signal, closed]) : closed;
+      return this.queue.run((turn) => this.runChat(prepared, push, turn), signal);
+    });
   }
 
   /** batch_chat: one single-turn prompt per question, sequences decoded together through the paged cache. */
@@ -112,16 +139,19 @@ export class InternVL {
     const prompts = batchPrompts(request.questions, request.numPatchesList, { numImageToken: numImageToken(config), ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }) });
     const total = request.numPatchesList.reduce((a, b) => a + b, 0);
     if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
-    const vision = await encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles);
-    const views = featureViews(this.model, vision.features, request.numPatchesList);
-    try {
-      const requests = prompts.map((p, i) => ({ ids: Uint32Array.from(tokenizer.encode(p)), ...(request.numPatchesList[i]! > 0 && { imageFeatures: views[i]! }) }));
-      const ids: number[][] = prompts.map(() => []);
-      for await (const e of generate(this.engine, requests, { eosTokenId: this.eos, ...request.generation })) ids[e.index]!.push(e.token);
-      return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
-    } finally {
-      vision.features.storage?.buffer.destroy();
-    }
+    const promptIds = prompts.map((p) => Uint32Array.from(tokenizer.encode(p)));
+    return this.queue.run(async (signal) => {
+      const vision = await encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles, { signal });
+      const views = featureViews(this.model, vision.features, request.numPatchesList);
+      try {
+        const requests = promptIds.map((ids, i) => ({ ids, ...(request.numPatchesList[i]! > 0 && { imageFeatures: views[i]! }) }));
+        const ids: number[][] = prompts.map(() => []);
+        for await (const e of generate(this.engine, requests, { eosTokenId: this.eos, ...request.generation }, newStats(), { signal })) ids[e.index]!.push(e.token);
+        return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
+      } finally {
+        vision.features.storage?.buffer.destroy();
+      }
+    }, request.signal);
   }
 
   /** KV cache blocks in use and free. */
@@ -129,17 +159,24 @@ export class InternVL {
     return this.engine.cache.blocks.usage();
   }
 
-  /** Frees the KV cache, the recorded graphs and the weights. */
-  destroy(): void {
-    destroyEngine(this.engine);
-    this.model.destroy();
+  /**
+   * Frees the KV cache, the recorded graphs and the weights. Calls still waiting are rejected, a running one
+   * stops at its next step with the same error, and calls made afterwards are rejected; resolves once freed.
+   */
+  destroy(): Promise<void> {
+    return (this.destroyed ??= (async () => {
+      await this.queue.close(new Error('[InternVL] the model was destroyed; load it again to make more calls'));
+      destroyEngine(this.engine);
+      this.model.destroy();
+    })());
   }
 
   private get eos(): number {
     return this.model.tokenizer.tokenToId('<|im_end|>') ?? 151645;
   }
 
-  private async *run(request: ChatRequest, done: (r: ChatResult) => void): AsyncGenerator<string> {
+  /** Everything a chat turn needs from the host, checked before it waits for the GPU. */
+  private prepareChat(request: ChatRequest): PreparedChat {
     const { tokenizer, config } = this.model;
     const pixels = request.pixelValues ?? this.imagesToPixels(request.images ?? [], request.maxTiles);
     const numPatchesList = pixels ? (request.numPatchesList ?? [pixels.tiles]) : [];
@@ -153,30 +190,36 @@ export class InternVL {
       numPatchesList,
       numImageToken: numImageToken(config),
     });
-    const promptIds = Uint32Array.from(tokenizer.encode(prompt));
+    return { request, pixels, question, promptIds: Uint32Array.from(tokenizer.encode(prompt)) };
+  }
+
+  /** One chat turn on the GPU (the caller holds the model's turn); text pieces go to `onPiece` as decoded. */
+  private async runChat({ request, pixels, question, promptIds }: PreparedChat, onPiece: (piece: string) => void, signal: AbortSignal): Promise<ChatResult> {
+    const { tokenizer } = this.model;
     const t0 = performance.now();
-    const vision = pixels ? await encodeImages(this.model, pixels.data, pixels.tiles) : undefined;
+    const vision = pixels ? await encodeImages(this.model, pixels.data, pixels.tiles, { signal }) : undefined;
     const visionMs = performance.now() - t0;
     const stats = newStats();
     const ids: number[] = [];
     const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
     try {
       const events = generate(this.engine, [{ ids: promptIds, ...(vision && { imageFeatures: vision.features }) }], { eosTokenId: this.eos, ...request.generation }, stats, {
+        signal,
         ...(request.onPrefillLogits && { onPrefillLogits: (_: number, l: Float32Array) => request.onPrefillLogits!(l) }),
       });
       for await (const e of events) {
         ids.push(e.token);
         if (e.token === this.eos) break;
         const piece = decoder.push(e.token);
-        if (piece) yield piece;
+        if (piece) onPiece(piece);
       }
       const tail = decoder.flush();
-      if (tail) yield tail;
+      if (tail) onPiece(tail);
     } finally {
       vision?.features.storage?.buffer.destroy();
     }
     const response = postprocessResponse(tokenizer.decode(ids, { skipSpecialTokens: true }));
-    done({ response, history: [...(request.history ?? []), [question, response]], promptIds, ids, stats: { ...stats, visionMs, tiles: pixels?.tiles ?? 0 } });
+    return { response, history: [...(request.history ?? []), [question, response]], promptIds, ids, stats: { ...stats, visionMs, tiles: pixels?.tiles ?? 0 } };
   }
 
   private imagesToPixels(images: readonly RgbImage[], maxTiles?: number): PixelValues | undefined {

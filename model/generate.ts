@@ -15,6 +15,8 @@ export interface GenerationHooks {
   /** Named prefill intermediates to read back (parity), delivered per request. */
   capture?: readonly string[];
   onPrefillCaptures?: (index: number, captures: Map<string, Float32Array>) => void;
+  /** Stops generation before the next prefill or decode step, throwing the signal's reason (blocks are freed). */
+  signal?: AbortSignal;
 }
 
 export interface GenerationOptions extends SamplingOptions {
@@ -63,7 +65,7 @@ export interface EngineOptions {
   /** Tokens the cache holds over all live sequences (batch chat). Default 2 · maxContext. */
   readonly cacheTokens?: number;
   readonly blockSize?: number;
-  /** Where sampled tokens are drawn (default: GPU on real GPUs, host on CPU adapters; see tokenPicker). */
+  /** Where sampled tokens are drawn (default: the device profile's `sample` variant; see tokenPicker). */
   readonly sampleOn?: 'gpu' | 'host';
 }
 
@@ -94,7 +96,7 @@ export function tokenPicker(engine: Engine, o: SamplingOptions): TokenPicker {
   const sampling = !!o.doSample || (o.repetitionPenalty ?? 1) !== 1;
   if (!sampling) return 'argmax';
   if ((o.topK ?? 0) > SAMPLE_TOPK_CAP) return 'host';
-  return (engine.sampleOn ?? (engine.model.gpu.isSoftware ? 'host' : 'gpu')) === 'host' ? 'host' : 'sample';
+  return (engine.sampleOn ?? engine.model.gpu.profile.variants.sample) === 'host' ? 'host' : 'sample';
 }
 
 export function newStats(): GenerationStats {
@@ -136,6 +138,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
     let live: number[] = [];
     for (let i = 0; i < requests.length; i++) {
       const r = requests[i]!;
+      hooks.signal?.throwIfAborted();
       const t0 = performance.now();
       const { logits, captures } = await prefill(engine.model, cache, seqs[i]!, r.ids, {
         ...(r.imageFeatures && { imageFeatures: r.imageFeatures }),
@@ -153,6 +156,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
     }
     const picker = tokenPicker(engine, options);
     while (live.length) {
+      hooks.signal?.throwIfAborted();
       const graph = decodeGraphFor(engine, live.length, picker);
       const t0 = performance.now();
       const sampleInputs =

@@ -59,7 +59,7 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
   const slots = cache.blocks.append(seq, L);
   const positions = Uint32Array.from({ length: L }, (_, i) => i);
 
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const g = new Graph(gpu.limits, gpu.profile);
   const inputs = {
     ids: createTensor(gpu, 'input_ids', [L], 'u32', 'input'),
     positions: createTensor(gpu, 'positions', [L], 'u32', 'input'),
@@ -147,7 +147,7 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
       prevIds: createTensor(gpu, 'decode.prev_ids', [batch, cache.maxSeqLen], 'u32', 'input'),
     }),
   };
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const g = new Graph(gpu.limits, gpu.profile);
   const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, 'llm.embeddings');
   const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs));
   const logits = lmHead(g, weights.language_model, h);

@@ -35,6 +35,8 @@ export interface VisionOptions {
   /** Tensor names to read back (e.g. 'vision.layers.0', 'projector.out'). */
   readonly capture?: readonly string[];
   readonly tilesPerPass?: number;
+  /** Checked before each group of tiles; an aborted pass frees what it made and throws the reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Learnt GPU time of a vision pass per (model, tiles per pass), so per-request plans sleep instead of polling. */
@@ -60,25 +62,34 @@ export async function encodeImages(m: LoadedModel, pixels: Float32Array, tiles: 
   const group = tilesPerPass(gpu, m, options.tilesPerPass);
   const captureParts = new Map<string, Float32Array[]>();
   let gpuMs = 0;
-  for (let start = 0; start < tiles; start += group) {
-    const B = Math.min(group, tiles - start);
-    const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
-    const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
-    const h = visionModel(g, weights.vision_model, config.vision_config, input, S);
-    const out = projector(g, weights.mlp1, h, B, patchGrid(config));
-    copyRows(g, out, 0, features, start * tokensPerTile, B * tokensPerTile, 'image_features.copy');
-    const captured = (options.capture ?? []).map((n) => g.get(n));
-    const plan = compilePlan(gpu, g, { keep: captured, label: `vision[${B}]`, wait: visionWait(m, B) });
-    const t0 = performance.now();
-    const read = await plan.run({ inputs: [[input, pixels.subarray(start * perTile, (start + B) * perTile)]], read: captured });
-    gpuMs += performance.now() - t0;
-    for (const t of captured) {
-      const parts = captureParts.get(t.name) ?? [];
-      parts.push(new Float32Array(read.get(t.name)!));
-      captureParts.set(t.name, parts);
+  try {
+    for (let start = 0; start < tiles; start += group) {
+      options.signal?.throwIfAborted();
+      const B = Math.min(group, tiles - start);
+      const g = new Graph(gpu.limits, gpu.profile);
+      const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
+      const h = visionModel(g, weights.vision_model, config.vision_config, input, S);
+      const out = projector(g, weights.mlp1, h, B, patchGrid(config));
+      copyRows(g, out, 0, features, start * tokensPerTile, B * tokensPerTile, 'image_features.copy');
+      const captured = (options.capture ?? []).map((n) => g.get(n));
+      const plan = compilePlan(gpu, g, { keep: captured, label: `vision[${B}]`, wait: visionWait(m, B) });
+      try {
+        const t0 = performance.now();
+        const read = await plan.run({ inputs: [[input, pixels.subarray(start * perTile, (start + B) * perTile)]], read: captured });
+        gpuMs += performance.now() - t0;
+        for (const t of captured) {
+          const parts = captureParts.get(t.name) ?? [];
+          parts.push(new Float32Array(read.get(t.name)!));
+          captureParts.set(t.name, parts);
+        }
+      } finally {
+        plan.destroy();
+        input.storage!.buffer.destroy();
+      }
     }
-    plan.destroy();
-    input.storage!.buffer.destroy();
+  } catch (e) {
+    features.storage!.buffer.destroy();
+    throw e;
   }
   const captures = new Map<string, Float32Array>();
   for (const [name, parts] of captureParts) {
@@ -89,7 +100,6 @@ export async function encodeImages(m: LoadedModel, pixels: Float32Array, tiles: 
   }
   return { features, gpuMs, captures };
 }
-
 
 /**
  * Views of `features` rows per prompt (same buffer, byte offsets, no copies): entry i covers numPatchesList[i]

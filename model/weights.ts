@@ -96,7 +96,7 @@ export function isF32Vector(name: string, t: Tensor): boolean {
  */
 export async function prepareWeights(gpu: Gpu, tensors: ReadonlyMap<string, Tensor>): Promise<Map<string, Tensor>> {
   const out = new Map(tensors);
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const g = new Graph(gpu.limits, gpu.profile);
   const converted: Tensor[] = [];
   for (const [name, t] of tensors) {
     if (isF32Vector(name, t)) {

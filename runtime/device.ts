@@ -1,6 +1,7 @@
 // Adapter and device: the same code for Node (Dawn, via tools/node/gpu.ts) and browsers (navigator.gpu).
 // Optional features are used when present and never required: NVIDIA's Linux Vulkan driver and Chromium's
 // SwiftShader often lack shader-f16; compatibility-mode adapters lack subgroups and timestamps.
+import { type DeviceProfile, type ProfileChoice, buildProfile } from './device_profile.js';
 
 export interface GpuFeatures {
   readonly f16: boolean;
@@ -12,15 +13,17 @@ export interface Gpu {
   readonly device: GPUDevice;
   /** "vendor architecture device description" as the adapter reports it; printed on every bench line. */
   readonly adapterName: string;
-  /** CPU rasteriser (lavapipe, SwiftShader): picks the kernel variants measured fastest there. */
+  /** A CPU rasteriser (lavapipe, SwiftShader): a fact about the adapter (bench workload sizes, sampling cost). */
   readonly isSoftware: boolean;
+  /** The kernel variant of every op on this device (runtime/device_profile.ts); may be forced by GpuOptions. */
+  readonly profile: DeviceProfile;
   readonly features: GpuFeatures;
   readonly limits: GPUSupportedLimits;
   /** Objects that must outlive the device (Dawn's Node instance aborts the process when collected). */
   readonly keepAlive: unknown;
 }
 
-export interface GpuOptions {
+export interface GpuOptions extends ProfileChoice {
   powerPreference?: GPUPowerPreference;
   /** 'compatibility' reaches lavapipe through ANGLE in Chromium; see README. */
   featureLevel?: 'core' | 'compatibility';
@@ -83,5 +86,19 @@ export async function requestGpu(gpu: GPU | undefined, options: GpuOptions = {},
   const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
   const isSoftware =
     options.assumeSoftware ?? ((info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName));
-  return { device, adapterName, isSoftware, features, limits: device.limits, keepAlive };
+  const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const profile = buildProfile(
+    {
+      software: isSoftware,
+      vendor: info.vendor ?? '',
+      subgroups: features.subgroups,
+      subgroupMinSize: features.subgroups ? (sizes.subgroupMinSize ?? 0) : 0,
+      subgroupMaxSize: features.subgroups ? (sizes.subgroupMaxSize ?? 0) : 0,
+      f16: features.f16,
+      workgroupStorageBytes: device.limits.maxComputeWorkgroupStorageSize,
+      maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+    },
+    options,
+  );
+  return { device, adapterName, isSoftware, profile, features, limits: device.limits, keepAlive };
 }

@@ -1,6 +1,7 @@
 // A graph is the list of ops a forward pass records. Op builders (runtime/ops/*.ts) check shapes, create the
 // output tensors, lower themselves to kernel dispatches, and attach their float64 reference. Nothing runs
 // until a plan (runtime/plan.ts) places the intermediates and encodes the whole graph into one pass.
+import { type DeviceProfile, HOST_PROFILE } from './device_profile.js';
 import type { DType } from './dtype.js';
 import type { Constants, Kernel } from './kernel.js';
 import { type BufferRange, type Tensor, byteLength, formatShape, makeTensor, numel } from './tensor.js';
@@ -47,7 +48,8 @@ export class Graph {
   readonly nodes: OpNode[] = [];
   private readonly named = new Map<string, Tensor>();
 
-  constructor(readonly limits: GraphLimits, readonly options: { readonly isSoftware?: boolean } = {}) {}
+  /** `profile`: the device's variant table (runtime/device_profile.ts), which every op consults. */
+  constructor(readonly limits: GraphLimits, readonly profile: DeviceProfile = HOST_PROFILE) {}
 
   /** A new intermediate tensor; its storage is assigned when the graph is planned. */
   tensor(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {

@@ -109,7 +109,7 @@ describe('chat API', () => {
       expect(batch.every((r) => r.length > 0)).toBe(true);
       expect(vl.cacheUsage().usedBlocks).toBe(0);
     } finally {
-      vl.destroy();
+      await vl.destroy();
     }
   });
 });

@@ -49,7 +49,7 @@ export class TestGraph {
   readonly inputs: [Tensor, ArrayBufferView][] = [];
 
   constructor(readonly gpu: Gpu) {
-    this.g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+    this.g = new Graph(gpu.limits, gpu.profile);
   }
 
   /** A host-valued tensor uploaded to the device (weights and inputs alike). */

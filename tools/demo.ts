@@ -54,5 +54,5 @@ while (!step.done) {
 }
 const s = step.value.stats;
 console.log(`\n\n[${s.tiles} tile(s): vision ${(s.visionMs / 1000).toFixed(2)} s, prefill ${s.prefillTokens} tokens in ${(s.prefillMs / 1000).toFixed(2)} s, decode ${s.decodeTokens} tokens at ${(s.decodeMs > 0 ? (1000 * s.decodeTokens) / s.decodeMs : 0).toFixed(1)} tok/s]`);
-model.destroy();
+await model.destroy();
 process.exit(0);

@@ -165,7 +165,7 @@ function timedPlan(tiles: number, plan: Plan, input: Tensor): VisionPlan {
 export function buildVisionPlan(m: LoadedModel, B: number, withProjector: boolean, layers?: number): VisionPlan {
   const { gpu, config, weights } = m;
   const S = config.force_image_size;
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const g = new Graph(gpu.limits, gpu.profile);
   const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
   const all = weights.vision_model.encoder.layers;
   const vw = layers && layers < all.length ? { ...weights.vision_model, encoder: { layers: all.slice(0, layers) } } : weights.vision_model;
@@ -179,7 +179,7 @@ export function buildProjectorPlan(m: LoadedModel, B: number): VisionPlan {
   const { gpu, config, weights } = m;
   const grid = patchGrid(config);
   const D = config.vision_config.hidden_size;
-  const g = new Graph(gpu.limits, { isSoftware: gpu.isSoftware });
+  const g = new Graph(gpu.limits, gpu.profile);
   const input = createTensor(gpu, 'vision_out', [B * (grid * grid + 1), D], 'f32', 'input');
   const out = projector(g, weights.mlp1, input, B, grid);
   return timedPlan(B, compilePlan(gpu, g, { keep: [out], label: `bench.projector[${B}]` }), input);

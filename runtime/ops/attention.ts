@@ -1,5 +1,6 @@
 import { attentionKernel } from '../../kernels/attention.js';
 import { attentionBlockedKernel } from '../../kernels/attention_blocked.js';
+import type { VariantOf } from '../device_profile.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { attention as attentionRef } from '../reference/attention.js';
 import { type Tensor, numel } from '../tensor.js';
@@ -26,12 +27,12 @@ export interface AttentionOptions {
   /** Independent sequences laid out back to back (ViT tiles); rows = numSeqs · seqLen. Default 1. */
   readonly numSeqs?: number;
   /**
-   * Which kernel: 'rows' (kernels/attention.wgsl, rowsPerThread query rows per invocation, the GPU default) or
-   * 'blocked' (kernels/attention_blocked.wgsl, 8 rows × 8-key blocks, the CPU-adapter default: ~3× faster on
-   * lavapipe). Default: 'blocked' on software adapters unless rowsPerThread is given, else 'rows'.
+   * Which kernel: 'rows' (kernels/attention.wgsl, rowsPerThread query rows per invocation) or 'blocked'
+   * (kernels/attention_blocked.wgsl, 8 rows × 8-key blocks: ~3× faster on lavapipe). Default: 'rows' when
+   * rowsPerThread is given, else the device profile's `attention` variant.
    */
-  readonly kernel?: 'rows' | 'blocked';
-  /** Query rows per invocation of the 'rows' kernel (register block, 1..4); default picked per device class. */
+  readonly kernel?: VariantOf<'attention'>;
+  /** Query rows per invocation of the 'rows' kernel (register block, 1..4); default 1. */
   readonly rowsPerThread?: number;
   /** Invocations per workgroup; default 64 ('rows'), 8 ('blocked': lavapipe's SIMD width, measured best). */
   readonly workgroupSize?: number;
@@ -66,9 +67,9 @@ export function attention(g: Graph, q: AttentionInput, k: AttentionInput, v: Att
   check(kv.rows === rows && vv.rows === rows, 'attention', `q, k, v must have the same rows (${qv.rows}, ${kv.rows}, ${vv.rows})`, qv.tensor, kv.tensor, vv.tensor);
   check(Number.isInteger(numSeqs) && numSeqs > 0 && rows % numSeqs === 0, 'attention', `rows ${rows} are not ${numSeqs} equal sequences`, qv.tensor);
   const seqLen = rows / numSeqs;
-  const blocked = (opts.kernel ?? (g.options.isSoftware && opts.rowsPerThread === undefined ? 'blocked' : 'rows')) === 'blocked';
+  const blocked = (opts.kernel ?? (opts.rowsPerThread !== undefined ? 'rows' : g.profile.variants.attention)) === 'blocked';
   check(!blocked || opts.rowsPerThread === undefined || opts.rowsPerThread === 8, 'attention', `the blocked kernel has 8 rows per thread, not ${opts.rowsPerThread}`);
-  const rowsPerThread = blocked ? 8 : (opts.rowsPerThread ?? (g.options.isSoftware ? 4 : 1));
+  const rowsPerThread = blocked ? 8 : (opts.rowsPerThread ?? 1);
   const wg = opts.workgroupSize ?? (blocked ? 8 : 64);
   check(blocked || (rowsPerThread >= 1 && rowsPerThread <= 4), 'attention', `rowsPerThread ${rowsPerThread} must be 1..4`);
 

@@ -18,7 +18,11 @@ export interface AttentionDecodeOptions {
   readonly maxContext: number;
   /** Split-K partitions of maxContext (1 = no split, no combine pass); default from keysPerSplit. */
   readonly splits?: number;
-  /** Query heads of one KV group per invocation (register block, ≤ 8); default per device class. */
+  /**
+   * Query heads of one KV group per invocation (register block, ≤ 8). Default from the device profile's
+   * `attention_decode` variant: 'heads_per_thread' (the whole group, 128-key splits, 8 invocations per workgroup:
+   * K/V read once per group, measured on lavapipe) or 'head_per_thread' (1 head, 256-key splits, 64 invocations).
+   */
   readonly headsPerThread?: number;
   readonly workgroupSize?: number;
 }
@@ -47,14 +51,15 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   check(maxContext >= 1 && maxContext <= maxBlocks * blockSize, op, `maxContext ${maxContext} must be 1..${maxBlocks * blockSize} (maxBlocks · blockSize)`, blockTables);
 
   const group = heads / kvHeads;
-  const gb = Math.min(opts.headsPerThread ?? (g.options.isSoftware ? group : 1), group, 8);
+  const grouped = g.profile.variants.attention_decode === 'heads_per_thread';
+  const gb = Math.min(opts.headsPerThread ?? (grouped ? group : 1), group, 8);
   const groupBlocks = Math.ceil(group / gb);
-  const keysPerSplit = g.options.isSoftware ? 128 : 256;
+  const keysPerSplit = grouped ? 128 : 256;
   const wantSplits = Math.max(1, opts.splits ?? Math.ceil(maxContext / keysPerSplit));
   const chunk = Math.ceil(Math.ceil(maxContext / wantSplits) / blockSize) * blockSize;
   const splits = Math.ceil(maxContext / chunk);
   const split = splits > 1;
-  const wg = opts.workgroupSize ?? (g.options.isSoftware ? 8 : 64);
+  const wg = opts.workgroupSize ?? (grouped ? 8 : 64);
 
   const out = g.tensor(name, [numSeqs, heads * headDim]);
   const partial = split ? g.tensor(`${name}.partial`, [numSeqs, heads, splits, headDim]) : out;

@@ -25,17 +25,14 @@ const VEC_WG = 64;
 const GEMM_WG = 8;
 
 /**
- * The variant `linear` uses for M rows of length K on this graph's adapter. GEMV: 8 weight rows per invocation
- * for one x row (fewest x loads per weight; measured best at lm_head and decode.gate_up), 4 for up to 8 rows
- * (accumulators and unpacked weights stay fewer). GEMM on lavapipe: 8×8 per thread, within a few % of the
- * fastest variant measured (bench/kernels/linear.ts). Hardware GPUs: 4×8 (half the registers per thread) until a
- * workgroup-memory tiled kernel is written and measured there.
+ * The variant `linear` uses for M rows of length K, from the graph's device profile (gemv for M ≤ 8, else gemm).
+ * GEMV 'rows': 8 weight rows per invocation for one x row at lm_head-sized N (fewest x loads per weight), 2 for
+ * the per-layer projections (N ≤ 4864: more invocations; down_proj [896, 4864]: 2.7 ms at R=8, 1.1–1.6 ms at
+ * R=2 on lavapipe), 4 for up to 8 rows (accumulators and unpacked weights stay fewer).
  */
 export function defaultLinearVariant(g: Graph, M: number, K: number, N = Infinity): LinearVariant {
-  // GEMV rows per invocation: 8 suits the 151,655-row lm_head; the per-layer projections (N ≤ 4864) have too few
-  // rows to keep both lavapipe threads busy with 8 (down_proj [896, 4864]: 2.7 ms at R=8, 1.1–1.6 ms at R=2).
   if (M <= VEC_MAX_M && K % 8 === 0) return M === 1 ? (N >= 32768 ? 'vec_r8' : 'vec_r2') : 'vec_r4';
-  return g.options.isSoftware ? 'gemm8x8' : 'gemm4x8';
+  return g.profile.variants.gemm;
 }
 
 /** The variant that actually runs: the GEMV variants need M ≤ 8 and K % 8 == 0, else the GEMM runs. */

@@ -101,7 +101,7 @@ async function nodeRun() {
     node = { result, logits, pixels };
     return node;
   } finally {
-    model.destroy();
+    await model.destroy();
   }
 }
 

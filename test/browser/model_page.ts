@@ -60,7 +60,7 @@ async function chat(o: { modelUrl: string; imageUrl?: string; question: string; 
       chatMs: performance.now() - t1,
     };
   } finally {
-    model.destroy();
+    await model.destroy();
   }
 }
 

@@ -51,7 +51,7 @@ async function checkVariants(c: Case, requested: readonly (LinearVariant | undef
   const b = c.bias ? tg.tensor('b', [c.N], 'f32', r.normal(c.N, 0.5)) : undefined;
   const want = linearRef(tg.env.get(x.id)!, tg.env.get(w.id)!, b && tg.env.get(b.id), c.M, c.N, c.K);
   for (const variant of variants) {
-    const g = new Graph(tg.gpu.limits, tg.g.options);
+    const g = new Graph(tg.gpu.limits, tg.g.profile);
     const y = linear(g, x, w, b, 'y', variant ? { variant } : {});
     expect(y.shape).toEqual(c.lead ? [...c.lead, c.N] : [c.M, c.N]);
     const got = await runGraph(tg, g, y);
@@ -120,7 +120,7 @@ describe('linear', () => {
       }
     }
     for (const variant of ['vec_r8', 'vec_r4', 'vec_r2', 'gemm4x8'] as const) {
-      const g = new Graph(gpu.limits, tg.g.options);
+      const g = new Graph(gpu.limits, tg.g.profile);
       const y = linear(g, x, w, undefined, 'logits', { variant });
       expect(g.nodes[0]!.dispatches.length).toBeGreaterThan(1);
       expectClose(`linear ${variant} lm_head`, await runGraph(tg, g, y), want, TOL.matmul);

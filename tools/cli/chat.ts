@@ -43,6 +43,6 @@ export async function chatCommand(argv: readonly string[]): Promise<void> {
     }
   } finally {
     rl.close();
-    model.destroy();
+    await model.destroy();
   }
 }

@@ -43,6 +43,6 @@ export async function generateCommand(argv: readonly string[]): Promise<void> {
     if (args.json) process.stdout.write(JSON.stringify({ prompt_ids: [...result.promptIds], ids: result.ids, text: result.response, timings }) + '\n');
     else process.stdout.write('\n');
   } finally {
-    model.destroy();
+    await model.destroy();
   }
 }

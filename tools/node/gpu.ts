@@ -1,12 +1,27 @@
 // Node adapter for runtime/device.ts: Dawn through the npm `webgpu` package.
 import { create, globals } from 'webgpu';
 import { type Gpu, type GpuOptions, requestGpu } from '../../runtime/device.js';
+import { type DeviceClass, parseVariantList } from '../../runtime/device_profile.js';
 
 let shared: Promise<Gpu> | undefined;
 
+/**
+ * The device profile the environment asks for: INTERNVL_PROFILE=cpu|gpu|auto and INTERNVL_VARIANTS=op=variant,…
+ * (runtime/device_profile.ts), honoured by the CLI, the benches and the tests. Options passed in code win.
+ */
+export function profileFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<GpuOptions, 'profile' | 'variants'> {
+  const profile = env.INTERNVL_PROFILE?.trim();
+  const variants = env.INTERNVL_VARIANTS?.trim();
+  return {
+    ...(profile && { profile: profile as DeviceClass | 'auto' }),
+    ...(variants && { variants: parseVariantList(variants) }),
+  };
+}
+
 /** A device on Dawn's default backend (Vulkan: lavapipe here, the real driver on a GPU machine). */
-export function nodeGpu(options: GpuOptions = {}): Promise<Gpu> {
-  if (Object.keys(options).length === 0 && shared) return shared;
+export function nodeGpu(givenOptions: GpuOptions = {}): Promise<Gpu> {
+  if (Object.keys(givenOptions).length === 0 && shared) return shared;
+  const options = { ...profileFromEnv(), ...givenOptions };
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, … as in a browser
   // Keep the instance referenced for the life of the process: when Dawn's instance is garbage-collected
@@ -15,6 +30,6 @@ export function nodeGpu(options: GpuOptions = {}): Promise<Gpu> {
   (globalThis as { __dawnInstances?: unknown[] }).__dawnInstances ??= [];
   (globalThis as { __dawnInstances?: unknown[] }).__dawnInstances!.push(instance);
   const gpu = requestGpu(instance, options, instance);
-  if (Object.keys(options).length === 0) shared = gpu;
+  if (Object.keys(givenOptions).length === 0) shared = gpu;
   return gpu;
 }

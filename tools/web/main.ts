@@ -64,7 +64,7 @@ async function load(source: string | ModelFiles): Promise<void> {
   setState('loading');
   $('error').hidden = true;
   if (model) {
-    model.destroy();
+    await model.destroy();
     model.model.gpu.device.destroy(); // weights go with the device
     model = undefined;
   }
