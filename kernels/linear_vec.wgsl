@@ -1,5 +1,6 @@
-// linear_vec (GEMV for decode): y[m, y_col + n] = Σ_k x[m, k]·w[n, k] + b[b_off + n], m < XM ≤ 8 rows.
-// x f32 [XM, K]; w bf16 [N, K] packed two per u32, read as vec4<u32> (8 weights per load); b f32; y f32.
+// linear_vec (GEMV for decode): y[m, y_col + n] = Σ_k x[m, k]·w[n, k] + b[b_off + n] (+ res[m, y_col + n]), m < XM ≤ 8.
+// x f32 [XM, K]; w bf16 [N, K] packed two per u32, read as vec4<u32> (8 weights per load); b f32; res (the residual
+// stream, HAS_RESIDUAL: the decoder's add fused into o_proj / down_proj), y f32 with row stride y_stride.
 // Threads: one invocation owns R weight rows n = base + lid + WG·r (r < R) and all XM rows of x, streaming
 // along K eight weights at a time. A vec4<u32> holds k..k+7: its low halves are the even k, its high halves
 // the odd k; x is loaded as two vec4<f32> and regrouped into even/odd lanes in registers (.xz / .yw), so the
@@ -7,19 +8,22 @@
 // from cache (it is at most 8·K floats).
 // Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
 // Limits: K % 8 == 0 (the op falls back to kernels/linear.wgsl otherwise); XM ≤ 8; R ≤ 8; the weight
-// binding starts 16-byte aligned; N ≤ 65535²·WG·R (the runtime folds the grid into y).
+// binding starts 16-byte aligned; b, res are dummies (any bound tensor) when unused; N ≤ 65535²·WG·R (the runtime
+// folds the grid into y).
 override WG: u32 = 64;
 override R: u32 = 4;
 override XM: u32 = 1;
 override HAS_BIAS: bool = false;
+override HAS_RESIDUAL: bool = false;
 
 struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read> res: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -55,7 +59,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (n < N) {
       var bias = 0.0;
       if (HAS_BIAS) { bias = b[params.b_off + n]; }
-      for (var m = 0u; m < XM; m++) { y[m * params.y_stride + params.y_col + n] = acc[m][r] + bias; }
+      for (var m = 0u; m < XM; m++) {
+        let o = m * params.y_stride + params.y_col + n;
+        var v = acc[m][r] + bias;
+        if (HAS_RESIDUAL) { v += res[o]; }
+        y[o] = v;
+      }
     }
   }
 }

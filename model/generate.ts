@@ -5,7 +5,7 @@ import type { Tensor } from '../runtime/tensor.js';
 import { IM_END } from '../tokenizer/special_tokens.js';
 import { type KvCache, createKvCache } from './kv_cache.js';
 import { SAMPLE_TOPK_CAP, packSampleSettings } from '../runtime/ops/sample.js';
-import { type DecodeGraph, type TokenPicker, buildDecodeGraph, decode, prefill } from './llm_pass.js';
+import { type DecodeGraph, type DecodeResult, type TokenPicker, buildDecodeGraph, decode, prefill } from './llm_pass.js';
 import type { LoadedModel } from './load.js';
 import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from './sampler.js';
 
@@ -134,8 +134,9 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
   const seqs = requests.map(() => engine.nextSeq++);
   const generated: number[][] = requests.map(() => []);
   const pick = (logits: Float32Array, i: number) => sampleToken(logits, options, generated[i]!, random);
+  const inflight: { live: number[]; result: Promise<DecodeResult> }[] = [];
+  let live: number[] = [];
   try {
-    let live: number[] = [];
     for (let i = 0; i < requests.length; i++) {
       const r = requests[i]!;
       hooks.signal?.throwIfAborted();
@@ -155,32 +156,60 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       if (!done) live.push(i);
     }
     const picker = tokenPicker(engine, options);
-    while (live.length) {
-      hooks.signal?.throwIfAborted();
-      const graph = decodeGraphFor(engine, live.length, picker);
-      const t0 = performance.now();
-      const sampleInputs =
-        picker === 'sample'
-          ? { settings: packSampleSettings(live.map(() => ({ options, u: options.doSample ? random() : 0 }))), previous: live.map((i) => generated[i]!) }
-          : undefined;
-      const out = await decode(cache, graph, live.map((i) => seqs[i]!), live.map((i) => generated[i]!.at(-1)!), sampleInputs);
-      stats.decodeMs += performance.now() - t0;
+    // Greedy steps run one ahead: step N+1 reads step N's token on the GPU and is submitted before step N's
+    // token is read back, so the GPU does not wait for the host between steps. A step ahead goes out only for
+    // an unchanged batch whose every sequence has room under maxNewTokens; results of sequences that ended
+    // meanwhile are dropped (their blocks are released with the sequence).
+    const ahead = picker === 'argmax' ? 1 : 0;
+    const V = engine.model.config.llm_config.vocab_size;
+    let feedFromHost = true; // the first step of a batch takes its tokens from the host (and every 'host' step)
+    let lastDone = performance.now();
+    const ended = new Set<number>();
+    const submitAllowed = () =>
+      live.length > 0 && inflight.length <= ahead && (inflight.length === 0 || inflight.at(-1)!.live === live) && live.every((i) => generated[i]!.length + inflight.length < maxNew);
+    while (live.length || inflight.length) {
+      while (submitAllowed()) {
+        hooks.signal?.throwIfAborted();
+        const graph = decodeGraphFor(engine, live.length, picker);
+        const sampleInputs =
+          picker === 'sample'
+            ? { settings: packSampleSettings(live.map(() => ({ options, u: options.doSample ? random() : 0 }))), previous: live.map((i) => generated[i]!) }
+            : undefined;
+        const tokens = feedFromHost || picker === 'host' ? live.map((i) => generated[i]!.at(-1)!) : undefined;
+        const result = decode(cache, graph, live.map((i) => seqs[i]!), tokens, sampleInputs);
+        result.catch(() => {}); // a step that fails while an earlier one is awaited is reported when its turn comes
+        inflight.push({ live, result });
+        feedFromHost = false;
+      }
+      const step = inflight.shift()!;
+      const out = await step.result;
+      const now = performance.now();
+      stats.decodeMs += now - lastDone;
+      lastDone = now;
       stats.decodeSteps++;
-      stats.decodeTokens += live.length;
       stats.hostMsPerStep.push(out.hostMs);
-      const V = engine.model.config.llm_config.vocab_size;
-      const next: number[] = [];
-      for (let b = 0; b < live.length; b++) {
-        const i = live[b]!;
+      for (let b = 0; b < step.live.length; b++) {
+        const i = step.live[b]!;
+        if (ended.has(i)) continue;
         const token = picker === 'host' ? pick(out.logits!.subarray(b * V, (b + 1) * V), i) : out.tokens[b]!;
         generated[i]!.push(token);
+        stats.decodeTokens++;
         const done = eos.has(token) || generated[i]!.length >= maxNew;
+        if (done) ended.add(i);
         yield { index: i, token, done };
-        if (!done) next.push(i);
       }
-      live = next;
+      const remaining = live.filter((i) => !ended.has(i));
+      if (remaining.length !== live.length) {
+        live = remaining;
+        feedFromHost = true; // another batch size: another graph, whose token buffer the host fills
+      }
+      // An ended sequence's blocks go back once no step in flight still writes its slots.
+      if (!inflight.length) for (const i of ended) cache.blocks.release(seqs[i]!);
     }
   } finally {
+    // Steps still in flight (the consumer stopped early, or a step failed) finish before their slots are freed;
+    // their errors have nowhere to go.
+    await Promise.allSettled(inflight.map((s) => s.result));
     for (const seq of seqs) cache.blocks.release(seq);
   }
 }

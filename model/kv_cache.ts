@@ -5,7 +5,7 @@
 import type { Qwen2Config } from '../loader/config.js';
 import type { Gpu } from '../runtime/device.js';
 import type { Graph } from '../runtime/graph.js';
-import { attention } from '../runtime/ops/attention.js';
+import { type AttentionView, attention } from '../runtime/ops/attention.js';
 import { attentionDecode } from '../runtime/ops/attention_decode.js';
 import { type KvPool, createKvPool } from '../runtime/ops/kv_cache.js';
 import { ropeAppend } from '../runtime/ops/rope_append.js';
@@ -69,7 +69,7 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
   return {
     positions,
     invFreq: cache.invFreq,
-    attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
+    attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const shape = attnShape(cache.config);
       const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
       return attention(g, r.q, r.k!, v, { ...shape, causal: true }, name);
@@ -82,7 +82,7 @@ export function decodeStep(cache: KvCache, inputs: { positions: Tensor; slots: T
   return {
     positions: inputs.positions,
     invFreq: cache.invFreq,
-    attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string) {
+    attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const { heads, scale } = attnShape(cache.config);
       const r = ropeAppend(g, q, k, v, inputs.positions, cache.invFreq, cache.pools[layer]!, inputs.slots, { heads }, `${name}.rope_append`);
       return attentionDecode(g, r.q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen }, name);

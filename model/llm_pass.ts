@@ -106,27 +106,31 @@ export interface DecodeGraph {
   readonly batch: number;
   readonly picker: TokenPicker;
   readonly plan: Plan;
-  readonly inputs: { ids: Tensor; positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor; settings?: Tensor; prevIds?: Tensor };
+  readonly inputs: { positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor; settings?: Tensor; prevIds?: Tensor };
+  /**
+   * u32 [B], state: the token each sequence feeds in. The step's argmax/sampler writes its choice here, so the next
+   * step reads it on the GPU and can be submitted before this one's token is read back; the host writes it only
+   * for the first step of a batch and with the 'host' picker. Only these 4 bytes per sequence come back.
+   */
+  readonly tokens: Tensor;
   /** f32 [B, V] */
   readonly logits: Tensor;
-  /** u32 [B]: the chosen tokens ('argmax' and 'sample'), so only 4 bytes per sequence come back. */
-  readonly next?: Tensor;
   readonly tableWidth: number;
   /**
-   * ids, positions, slots, block tables and seq lens live in one buffer (each at an aligned offset) behind this u32
-   * tensor, so a step writes them with one writeBuffer from `staging` (reused every step).
+   * positions, slots, block tables and seq lens live in one buffer (each at an aligned offset) behind this u32
+   * tensor, so a step writes them with one writeBuffer from a staging array.
    */
-  readonly packed: { readonly tensor: Tensor; readonly staging: Uint32Array; readonly words: { ids: number; positions: number; slots: number; blockTables: number; seqLens: number } };
+  readonly packed: { readonly tensor: Tensor; readonly words: { positions: number; slots: number; blockTables: number; seqLens: number } };
   destroy(): void;
 }
 
 export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker = 'argmax'): DecodeGraph {
   const { gpu, config, weights } = m;
   const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
-  // The per-step u32 inputs share one buffer: one writeBuffer per step instead of five.
+  // The per-step u32 inputs share one buffer: one writeBuffer per step instead of four.
   const align = gpu.limits.minStorageBufferOffsetAlignment;
-  const layout = { ids: [batch], positions: [batch], slots: [batch], blockTables: [batch, tableWidth], seqLens: [batch] } as const;
-  const words = { ids: 0, positions: 0, slots: 0, blockTables: 0, seqLens: 0 };
+  const layout = { positions: [batch], slots: [batch], blockTables: [batch, tableWidth], seqLens: [batch] } as const;
+  const words = { positions: 0, slots: 0, blockTables: 0, seqLens: 0 };
   let bytes = 0;
   for (const key of Object.keys(layout) as (keyof typeof layout)[]) {
     words[key] = bytes / 4;
@@ -135,9 +139,8 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
   const packedBuffer = gpu.device.createBuffer({ label: 'decode.inputs', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
   const view = (name: string, key: keyof typeof layout) =>
     makeTensor(name, layout[key], 'u32', 'input', { buffer: packedBuffer, offset: 4 * words[key], size: 4 * layout[key].reduce((a, b) => a * b, 1) });
-  const packed = { tensor: makeTensor('decode.inputs', [bytes / 4], 'u32', 'input', { buffer: packedBuffer, offset: 0, size: bytes }), staging: new Uint32Array(bytes / 4), words };
+  const packed = { tensor: makeTensor('decode.inputs', [bytes / 4], 'u32', 'input', { buffer: packedBuffer, offset: 0, size: bytes }), words };
   const inputs = {
-    ids: view('decode.ids', 'ids'),
     positions: view('decode.positions', 'positions'),
     slots: view('decode.slots', 'slots'),
     blockTables: view('decode.block_tables', 'blockTables'),
@@ -147,24 +150,26 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
       prevIds: createTensor(gpu, 'decode.prev_ids', [batch, cache.maxSeqLen], 'u32', 'input'),
     }),
   };
+  const tokens = createTensor(gpu, 'decode.tokens', [batch], 'u32', 'state');
   const g = new Graph(gpu.limits, gpu.profile);
-  const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, 'llm.embeddings');
+  const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, tokens, 'llm.embeddings');
   const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs));
   const logits = lmHead(g, weights.language_model, h);
-  const next =
-    picker === 'argmax' ? argmax(g, logits, 'next_token') : picker === 'sample' ? sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token') : undefined;
-  const plan = compilePlan(gpu, g, { keep: next ? [logits, next] : [logits], label: `decode[${batch}, ${picker}]` });
+  if (picker === 'argmax') argmax(g, logits, 'next_token', tokens);
+  if (picker === 'sample') sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token', tokens);
+  const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}]` });
   return {
     batch,
     picker,
     plan,
     inputs,
+    tokens,
     logits,
-    ...(next && { next }),
     tableWidth,
     packed,
     destroy() {
       plan.destroy();
+      tokens.storage!.buffer.destroy();
       for (const t of Object.values(inputs)) t?.storage?.buffer.destroy(); // the packed buffer more than once: harmless
     },
   };
@@ -175,7 +180,9 @@ export interface DecodeResult {
   readonly tokens: Uint32Array;
   /** f32 [B, V] for 'host' graphs. */
   readonly logits?: Float32Array;
+  /** Submit → results on the host. */
   readonly gpuMs: number;
+  /** Host JS of the step: input prep + encode + submit. */
   readonly hostMs: number;
 }
 
@@ -186,27 +193,32 @@ export interface SampleInputs {
 }
 
 /**
- * One decode step: `tokens[i]` is appended to sequence `seqs[i]` at its next position; returns the next token
- * of every sequence. The cache gets one slot per sequence first (fails cleanly when the pool is full).
+ * One decode step: sequence `seqs[i]` takes one more token at its next position and the step returns the next
+ * token of every sequence. The fed-in tokens are `tokens` when given (written to the GPU), else the ones the
+ * graph's previous step chose, still on the GPU — so a caller may submit the next step before awaiting this one.
+ * Everything up to the submit runs synchronously when decode() is called: the cache slots are taken then (and
+ * the call throws cleanly when the pool is full).
  */
-export async function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens: readonly number[], sampling?: SampleInputs): Promise<DecodeResult> {
+export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number[], tokens?: readonly number[], sampling?: SampleInputs): Promise<DecodeResult> {
   const t0 = performance.now();
   const B = graph.batch;
-  if (seqs.length !== B || tokens.length !== B) throw new Error(`[decode] graph is for ${B} sequences, got ${seqs.length}`);
+  if (seqs.length !== B || (tokens && tokens.length !== B)) throw new Error(`[decode] graph is for ${B} sequences, got ${seqs.length}`);
   const { inputs, packed } = graph;
-  const { staging: st, words: w } = packed;
+  const w = packed.words;
   const width = graph.tableWidth;
+  const st = new Uint32Array(packed.tensor.shape[0]!); // a fresh array: an earlier step's write may still be queued
   for (let i = 0; i < B; i++) {
     const seq = seqs[i]!;
     const pos = cache.blocks.length(seq);
     if (pos + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
-    st[w.ids + i] = tokens[i]!;
     st[w.positions + i] = pos;
     st[w.slots + i] = cache.blocks.append(seq, 1)[0]!;
     st[w.seqLens + i] = pos + 1;
     st.set(cache.blocks.blockTable(seq, width), w.blockTables + i * width);
   }
   const data: [Tensor, ArrayBufferView][] = [[packed.tensor, st]];
+  if (tokens) data.push([graph.tokens, Uint32Array.from(tokens)]);
+  else if (graph.picker === 'host') throw new Error('[decode] a host-sampling graph needs the tokens from the host');
   if (graph.picker === 'sample') {
     if (!sampling) throw new Error('[decode] a sampling graph needs sampling inputs');
     const prevWidth = inputs.prevIds!.shape[1]!;
@@ -214,14 +226,13 @@ export async function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly 
     sampling.previous.forEach((ids, b) => prev.set(ids.slice(-prevWidth), b * prevWidth));
     data.push([inputs.settings!, sampling.settings], [inputs.prevIds!, prev]);
   }
-  const read = graph.next ? [graph.next] : [graph.logits];
-  const run = graph.plan.run({ inputs: data, read });
+  const onHost = graph.picker === 'host';
+  const run = graph.plan.run({ inputs: data, read: [onHost ? graph.logits : graph.tokens] });
   const hostMs = performance.now() - t0; // host prep + encode + submit (run() encodes synchronously)
-  const out = await run;
-  return {
-    tokens: graph.next ? new Uint32Array(out.get(graph.next.name)!) : new Uint32Array(0),
-    ...(!graph.next && { logits: new Float32Array(out.get(graph.logits.name)!) }),
+  return run.then((out) => ({
+    tokens: onHost ? new Uint32Array(0) : new Uint32Array(out.get(graph.tokens.name)!),
+    ...(onHost && { logits: new Float32Array(out.get(graph.logits.name)!) }),
     gpuMs: performance.now() - t0,
     hostMs,
-  };
+  }));
 }

@@ -7,6 +7,7 @@ import type { ModelFiles } from '../loader/model_files.js';
 import type { Gpu } from '../runtime/device.js';
 import { pipelineCompileMs } from '../runtime/kernel.js';
 import { type QwenTokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer/tokenizer.js';
+import { fuseQkvProjections } from './fuse_qkv.js';
 import { type InternVLWeights, prepareWeights, weightTree } from './weights.js';
 
 export interface LoadedModel {
@@ -69,7 +70,7 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
   });
-  const tensors = await prepareWeights(gpu, loaded.tensors);
+  const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors));
   const weights = weightTree(tensors);
   return {
     gpu,

@@ -5,6 +5,7 @@
 // Legend: T tokens in this pass, H hidden (896), Hq/Hkv query/kv heads (14/2), Dh head dim (64), F mlp (4864), V vocab.
 import type { Qwen2Config } from '../loader/config.js';
 import type { Graph } from '../runtime/graph.js';
+import type { AttentionView } from '../runtime/ops/attention.js';
 import { linear } from '../runtime/ops/linear.js';
 import { addRmsNorm } from '../runtime/ops/add_rms_norm.js';
 import { rmsNorm } from '../runtime/ops/rms_norm.js';
@@ -18,21 +19,28 @@ export interface AttentionStep {
   /** f32 [Dh/2]: HF's float32 inv_freq. */
   readonly invFreq: Tensor;
   /**
-   * q [T, Hq·Dh], k, v [T, Hkv·Dh] straight from the projections (before RoPE): rotate q and k, store this layer's
-   * k (rotated) and v in the cache, and return softmax(q·kᵀ·scale + mask)·v, [T, Hq·Dh].
+   * q [T, Hq·Dh], k, v [T, Hkv·Dh] straight from the projections (before RoPE; column views of qkv_proj's output):
+   * rotate q and k, store this layer's k (rotated) and v in the cache, and return softmax(q·kᵀ·scale + mask)·v,
+   * [T, Hq·Dh].
    */
-  attend(g: Graph, layer: number, q: Tensor, k: Tensor, v: Tensor, name: string): Tensor;
+  attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string): Tensor;
 }
 
 export function headDim(c: Qwen2Config): number {
   return c.hidden_size / c.num_attention_heads;
 }
 
-/** Qwen2Attention.forward: q/k/v projections with bias, RoPE on q and k (in the step's attend), attention, o_proj without bias. */
-function selfAttn(g: Graph, w: Qwen2Layer['self_attn'], x: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
-  const q = linear(g, x, w.q_proj.weight, w.q_proj.bias, `${name}.q_proj`); // [T, Hq·Dh]
-  const k = linear(g, x, w.k_proj.weight, w.k_proj.bias, `${name}.k_proj`); // [T, Hkv·Dh]
-  const v = linear(g, x, w.v_proj.weight, w.v_proj.bias, `${name}.v_proj`); // [T, Hkv·Dh]
+/**
+ * Qwen2Attention.forward: q/k/v projections with bias (one linear over the joined qkv_proj rows, read back as
+ * column views), RoPE on q and k (in the step's attend), attention, o_proj without bias.
+ */
+function selfAttn(g: Graph, w: Qwen2Layer['self_attn'], c: Qwen2Config, x: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
+  const qkv = linear(g, x, w.qkv_proj.weight, w.qkv_proj.bias, `${name}.qkv_proj`); // [T, (Hq + 2·Hkv)·Dh]
+  const [qWidth, kvWidth] = [c.num_attention_heads * headDim(c), c.num_key_value_heads * headDim(c)];
+  const stride = qWidth + 2 * kvWidth;
+  const q = { tensor: qkv, offset: 0, stride }; // [T, Hq·Dh]
+  const k = { tensor: qkv, offset: qWidth, stride }; // [T, Hkv·Dh]
+  const v = { tensor: qkv, offset: qWidth + kvWidth, stride }; // [T, Hkv·Dh]
   const o = step.attend(g, layer, q, k, v, `${name}.core`); // [T, Hq·Dh]
   return linear(g, o, w.o_proj.weight, undefined, `${name}.o_proj`);
 }
@@ -50,7 +58,7 @@ function mlp(g: Graph, w: Qwen2Layer['mlp'], x: Tensor, name: string): Tensor {
  * stream `llm.layers.{i}` and `nextNorm` applied to it (the next layer's input_layernorm, or the final norm).
  */
 export function decoderLayer(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, x: Tensor, nextNorm: { weight: Tensor; name: string }, step: AttentionStep, layer: number, name: string): { h: Tensor; x: Tensor } {
-  const a = selfAttn(g, w.self_attn, x, step, layer, `${name}.self_attn`);
+  const a = selfAttn(g, w.self_attn, c, x, step, layer, `${name}.self_attn`);
   const r1 = addRmsNorm(g, h, a, w.post_attention_layernorm.weight, c.rms_norm_eps, `${name}.res1`, `${name}.post_attention_layernorm`);
   const m = mlp(g, w.mlp, r1.y, `${name}.mlp`);
   const r2 = addRmsNorm(g, r1.h, m, nextNorm.weight, c.rms_norm_eps, name, nextNorm.name);

@@ -40,10 +40,10 @@ export interface Mlp1 {
   readonly '3': Linear;
 }
 
-/** Qwen2DecoderLayer (modeling_qwen2.py). */
+/** Qwen2DecoderLayer (modeling_qwen2.py); q/k/v_proj are joined into qkv_proj at load (model/fuse_qkv.ts). */
 export interface Qwen2Layer {
   readonly input_layernorm: Norm;
-  readonly self_attn: { readonly q_proj: Linear; readonly k_proj: Linear; readonly v_proj: Linear; readonly o_proj: Linear };
+  readonly self_attn: { readonly qkv_proj: Linear; readonly o_proj: Linear };
   readonly post_attention_layernorm: Norm;
   readonly mlp: { readonly gate_proj: Linear; readonly up_proj: Linear; readonly down_proj: Linear };
 }

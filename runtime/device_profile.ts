@@ -13,13 +13,13 @@ export type DeviceClass = 'cpu' | 'gpu';
 /** Every variant each op can run. The op falls back where a variant's needs (subgroups, shapes) are unmet. */
 export const OP_VARIANTS = {
   /** linear with more than 8 rows (ViT, prefill, projector, batched decode): runtime/ops/linear.ts. */
-  gemm: ['gemm8x8', 'gemm4x8'],
-  /** linear with at most 8 rows (decode): runtime/ops/linear.ts. */
-  gemv: ['rows'],
+  gemm: ['gemm8x8', 'gemm4x8', 'gemm_tiled', 'gemm_shuffle'],
+  /** linear with at most 8 rows (decode) and the decode swiglu: runtime/ops/linear.ts, runtime/ops/swiglu.ts. */
+  gemv: ['rows', 'coalesced'],
   /** prefill and ViT attention: runtime/ops/attention.ts. */
-  attention: ['rows', 'blocked'],
+  attention: ['rows', 'blocked', 'tiled'],
   /** paged decode attention: runtime/ops/attention_decode.ts. */
-  attention_decode: ['heads_per_thread', 'head_per_thread'],
+  attention_decode: ['heads_per_thread', 'head_per_thread', 'cooperative'],
   /** where sampled tokens are drawn: model/generate.ts (greedy is always the GPU argmax). */
   sample: ['host', 'gpu'],
 } as const satisfies Record<string, readonly string[]>;
@@ -31,7 +31,7 @@ export type OpVariants = { readonly [Op in OpName]: VariantOf<Op> };
 /** The one table: each class's variant per op (measured on lavapipe for `cpu`; read from the GPU kernels for `gpu`). */
 export const DEFAULTS: Readonly<Record<DeviceClass, OpVariants>> = {
   cpu: { gemm: 'gemm8x8', gemv: 'rows', attention: 'blocked', attention_decode: 'heads_per_thread', sample: 'host' },
-  gpu: { gemm: 'gemm4x8', gemv: 'rows', attention: 'rows', attention_decode: 'head_per_thread', sample: 'gpu' },
+  gpu: { gemm: 'gemm_tiled', gemv: 'coalesced', attention: 'tiled', attention_decode: 'cooperative', sample: 'gpu' },
 };
 
 export interface DeviceProfile {

@@ -8,7 +8,7 @@ import { getPipeline, pipelineCount } from './kernel.js';
 import { type Placement, placeIntermediates } from './memory.js';
 import { type Tensor, byteLength, formatShape } from './tensor.js';
 import { UniformArena } from './uniforms.js';
-import { type WaitStats, waitForGpu } from './wait.js';
+import { type WaitStats, submitted, waitFor, waitForGpu } from './wait.js';
 
 interface EncodedDispatch {
   readonly pipeline: GPUComputePipeline;
@@ -55,7 +55,11 @@ export interface Plan {
   readonly buffers: readonly GPUBuffer[];
   readonly dispatchCount: number;
   readonly wait: WaitStats;
-  /** Encode + submit + wait; resolves with the bytes of `read` tensors (by tensor name). */
+  /**
+   * Encode + submit + wait; resolves with the bytes of `read` tensors (by tensor name). Runs may overlap: a run
+   * submitted while an earlier one is still pending reads back through its own staging buffers, and the GPU
+   * executes them in submission order (a decode step goes out before the previous step's token is read).
+   */
   run(options?: RunOptions): Promise<Map<string, ArrayBuffer>>;
   /** Encode + submit without waiting (for pipelining host work with the GPU). */
   submit(options?: RunOptions): void;
@@ -133,7 +137,19 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
   // run: that run must not teach a shared wait estimate, or later runs would oversleep.
   let firstRunCompiles = pipelineCount(device) > pipelinesBefore;
   const poison = options.poison ? new Uint32Array(Math.max(0, ...placement.slotBytes) / 4).fill(0x7fc00001) : undefined;
-  const staging = new Map<number, GPUBuffer>();
+  // Readback buffers per tensor: a free list, so overlapping runs never map the same buffer twice.
+  const staging = new Map<number, GPUBuffer[]>();
+  const allStaging = new Set<GPUBuffer>();
+  const takeStaging = (t: Tensor, size: number): GPUBuffer => {
+    const free = staging.get(t.id) ?? [];
+    staging.set(t.id, free);
+    const found = free.findIndex((b) => b.size >= size);
+    if (found >= 0) return free.splice(found, 1)[0]!;
+    const buf = device.createBuffer({ label: `${t.name}.readback`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    allStaging.add(buf);
+    return buf;
+  };
+  const giveStaging = (t: Tensor, buf: GPUBuffer) => staging.get(t.id)!.push(buf);
   const wait: WaitStats = options.wait ?? { expectedMs: 0 };
   let lastEncodeMs = 0;
 
@@ -161,12 +177,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     const reads: [Tensor, GPUBuffer][] = [];
     for (const t of run.read ?? []) {
       const r = rangeOf(t);
-      let buf = staging.get(t.id);
-      if (!buf || buf.size < r.size) {
-        buf?.destroy();
-        buf = device.createBuffer({ label: `${t.name}.readback`, size: r.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-        staging.set(t.id, buf);
-      }
+      const buf = takeStaging(t, r.size);
       encoder.copyBufferToBuffer(r.buffer, r.offset, buf, 0, r.size);
       reads.push([t, buf]);
     }
@@ -190,15 +201,18 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     },
     async run(run = {}) {
       const reads = encodeAndSubmit(run);
-      if (firstRunCompiles) {
-        firstRunCompiles = false;
-        await waitForGpu(device, { expectedMs: 0 });
-      } else await waitForGpu(device, wait);
+      const submission = submitted(wait, !firstRunCompiles);
+      firstRunCompiles = false;
+      // Await the GPU once: the maps themselves (they resolve when the copies are done), else the queue.
       const out = new Map<string, ArrayBuffer>();
-      for (const [t, buf] of reads) {
-        await buf.mapAsync(GPUMapMode.READ, 0, byteLength(t));
-        out.set(t.name, buf.getMappedRange(0, byteLength(t)).slice(0));
-        buf.unmap();
+      try {
+        await waitFor(submission, () => (reads.length ? Promise.all(reads.map(([t, buf]) => buf.mapAsync(GPUMapMode.READ, 0, byteLength(t)))) : device.queue.onSubmittedWorkDone()));
+        for (const [t, buf] of reads) {
+          out.set(t.name, buf.getMappedRange(0, byteLength(t)).slice(0));
+          buf.unmap();
+        }
+      } finally {
+        for (const [t, buf] of reads) giveStaging(t, buf);
       }
       return out;
     },
@@ -243,7 +257,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     destroy() {
       for (const b of buffers) b.destroy();
       uniformBuffer.destroy();
-      for (const b of staging.values()) b.destroy();
+      for (const b of allStaging) b.destroy();
     },
   };
 }

@@ -2,12 +2,18 @@
 // Dawn's Node binding busy-polls the main thread; on a 2-core machine running lavapipe that takes a core
 // from the rasteriser (a 1024³ GEMM went 108 ms → 72 ms when the main thread slept instead). So we sleep
 // for most of the expected time first and only then await. The expectation is learnt per workload.
+//
+// Several submissions of one workload may be in flight (a decode step is submitted before the previous one's
+// token is read back): each starts on the GPU when the one before it ends, so a submission's expected end is
+// max(submit time, previous expected end) + expected time, and what is learnt is the time from that start.
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface WaitStats {
-  /** Exponential moving average of submit→done wall time, ms. */
+  /** Exponential moving average of one submission's GPU time (start → done), ms. */
   expectedMs: number;
+  /** When the last submission of this workload is expected to end / ended (performance.now() ms). */
+  busyUntil?: number;
 }
 
 /** Sleeping only pays for long work; short work is dominated by latency. */
@@ -22,18 +28,49 @@ export function setSmartWait(enabled: boolean): void {
 /** An await shorter than this means the GPU had finished while we slept. */
 const ALREADY_DONE_MS = 2;
 
-export async function waitForGpu(device: GPUDevice, stats: WaitStats): Promise<number> {
-  const t0 = performance.now();
-  const sleeping = smartWaitEnabled && stats.expectedMs >= MIN_SLEEP_MS;
-  if (sleeping) await sleep(stats.expectedMs * SLEEP_FRACTION);
+/** A submission's place in its workload's timeline; take it right after queue.submit. */
+export interface Submission {
+  readonly stats: WaitStats;
+  /** Expected GPU start: the submit time, or the end of the submission queued before it. */
+  readonly start: number;
+  /** Whether this submission may teach the estimate (not a run that pays pipeline compilation). */
+  readonly learn: boolean;
+}
+
+export function submitted(stats: WaitStats, learn = true): Submission {
+  const now = performance.now();
+  const start = Math.max(now, stats.busyUntil ?? 0);
+  stats.busyUntil = start + stats.expectedMs;
+  return { stats, start, learn };
+}
+
+/**
+ * Sleeps until shortly before the submission is expected to end, then awaits `done` (the readback's mapAsync,
+ * or onSubmittedWorkDone when nothing is read: one round trip, never two). Returns the submission's wall ms.
+ */
+export async function waitFor(s: Submission, done: () => Promise<unknown>): Promise<number> {
+  const { stats } = s;
+  const sleepMs = s.start + stats.expectedMs * SLEEP_FRACTION - performance.now();
+  const sleeping = smartWaitEnabled && s.learn && stats.expectedMs >= MIN_SLEEP_MS && sleepMs > 0;
+  if (sleeping) await sleep(sleepMs);
   const t1 = performance.now();
-  await device.queue.onSubmittedWorkDone();
+  await done();
   const t2 = performance.now();
-  const ms = t2 - t0;
+  const ms = t2 - s.start;
+  if (!s.learn) {
+    stats.busyUntil = t2;
+    return ms;
+  }
   // Learn the GPU's time, not our sleep: when the work was already done after the sleep, the wall time only
   // bounds it from above (learning it would ratchet the estimate up to ~overhead / (1 − SLEEP_FRACTION)), so
   // shrink the estimate instead; otherwise the wall time is the GPU time plus a little latency.
   if (sleeping && t2 - t1 < ALREADY_DONE_MS) stats.expectedMs *= 0.9;
   else stats.expectedMs = stats.expectedMs === 0 ? ms : 0.7 * stats.expectedMs + 0.3 * ms;
+  if ((stats.busyUntil ?? 0) < t2) stats.busyUntil = t2;
   return ms;
+}
+
+/** Waits for everything submitted so far on `device` (timers, profiling): sleep by `stats`, then one await. */
+export function waitForGpu(device: GPUDevice, stats: WaitStats): Promise<number> {
+  return waitFor(submitted(stats), () => device.queue.onSubmittedWorkDone());
 }

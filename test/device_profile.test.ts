@@ -50,7 +50,7 @@ describe('device profile', () => {
       return g.nodes.map((n) => `${n.dispatches[0]!.kernel.name}:${n.dispatches[0]!.constants?.TM ?? ''}`);
     };
     expect(kernelsOf(buildProfile(facts(true)))).toEqual(['linear:8', 'attention_blocked:']);
-    expect(kernelsOf(buildProfile(facts(false)))).toEqual(['linear:4', 'attention:']);
+    expect(kernelsOf(buildProfile(facts(false)))).toEqual(['linear_tiled:4', 'attention_tiled:']);
   });
 
   it('the test device reports its profile (lavapipe: cpu with subgroups unless disabled)', async () => {

@@ -1,7 +1,9 @@
 // Attention at the real InternVL2-1B shapes: the InternViT layer (one 448² tile, 1025 tokens × 16 heads × 64,
-// read out of the fused qkv), a 512-token Qwen2 prefill (14/2 heads, causal), paged decode of one sequence at
-// context 256 / 1024 / 4096 (blockSize 16, split-K default and off), and the KV-cache append.
+// read out of the fused qkv) and a 512-token Qwen2 prefill (14/2 heads, causal), with the profile's variant and
+// with every variant forced, paged decode of one sequence at context 256 / 1024 / 4096 (blockSize 16, split-K
+// default and off), and the KV-cache append.
 // Contents are zero except the block tables and lengths: timing has no data-dependent control flow otherwise.
+import { OP_VARIANTS, type VariantOf } from '../../runtime/device_profile.js';
 import { attention } from '../../runtime/ops/attention.js';
 import { attentionDecode } from '../../runtime/ops/attention_decode.js';
 import { kvAppend } from '../../runtime/ops/kv_cache.js';
@@ -25,47 +27,65 @@ const pool = (b: BenchContext, blocks: number) => ({
   v: b.tensor('v_cache', [blocks, BLOCK, LLM_KV_HEADS, HEAD_DIM]),
 });
 
-function decodeCase(context: number, splits?: number): BenchCase {
+/** Paged decode of `batch` sequences, all at `context`; `variant` forces a kernel (default: the profile's). */
+function decodeCase(context: number, splits?: number, variant?: VariantOf<'attention_decode'>, batch = 1): BenchCase {
   return {
     op: 'attention_decode',
-    name: `decode ctx ${context} [1×${LLM_HEADS}/${LLM_KV_HEADS}×${HEAD_DIM}]`,
-    variant: splits === 1 ? 'no split' : 'split-K',
+    name: `decode ctx ${context} [${batch}×${LLM_HEADS}/${LLM_KV_HEADS}×${HEAD_DIM}]`,
+    variant: `${variant ?? 'default'} ${splits === 1 ? 'no split' : 'split-K'}`,
     build: (g, b) => {
-      const blocks = Math.ceil(context / BLOCK);
-      const p = pool(b, blocks);
-      // a reversed (non-contiguous) block table
-      const bt = u32Input(b, 'block_tables', [1, blocks], Array.from({ length: blocks }, (_, i) => blocks - 1 - i));
-      const sl = u32Input(b, 'seq_lens', [1], [context]);
-      const q = b.tensor('q', [1, LLM_HIDDEN]);
-      return [attentionDecode(g, q, p, bt, sl, { heads: LLM_HEADS, scale: HEAD_DIM ** -0.5, maxContext: context, splits }, 'out')];
+      const perSeq = Math.ceil(context / BLOCK);
+      const p = pool(b, batch * perSeq);
+      // reversed (non-contiguous) block tables, the sequences' blocks interleaved
+      const tables = Array.from({ length: batch * perSeq }, (_, i) => (perSeq - 1 - (i % perSeq)) * batch + Math.floor(i / perSeq));
+      const bt = u32Input(b, 'block_tables', [batch, perSeq], tables);
+      const sl = u32Input(b, 'seq_lens', [batch], new Array<number>(batch).fill(context));
+      const q = b.tensor('q', [batch, LLM_HIDDEN]);
+      return [attentionDecode(g, q, p, bt, sl, { heads: LLM_HEADS, scale: HEAD_DIM ** -0.5, maxContext: context, splits, variant }, 'out')];
     },
   };
 }
 
+/** The cooperative decode kernel and the per-thread one it replaces as the GPU default, batch 1 and 32. */
+const forcedDecodeCases = (['cooperative', 'head_per_thread'] as const).flatMap((variant) =>
+  [[1, 256], [1, 1024], [1, 4096], [32, 256], [32, 1024]].map(([batch, context]) => decodeCase(context!, undefined, variant, batch)),
+);
+
+/** The ViT layer's attention; `kernel` forces a variant (default: the profile's). */
+const vitCase = (kernel?: VariantOf<'attention'>): BenchCase => ({
+  op: 'attention',
+  name: `vit.attn [${VIT_TOKENS}×16×${HEAD_DIM}] fused qkv`,
+  variant: kernel ?? 'default',
+  build: (g, b) => {
+    const qkv = b.tensor('qkv', [VIT_TOKENS, 3 * VIT_HIDDEN]);
+    const view = (i: number) => ({ tensor: qkv, offset: i * VIT_HIDDEN, stride: 3 * VIT_HIDDEN });
+    return [attention(g, view(0), view(1), view(2), { heads: 16, kvHeads: 16, headDim: HEAD_DIM, causal: false, scale: HEAD_DIM ** -0.5, kernel }, 'out')];
+  },
+});
+
+/** Qwen2 prefill attention; `kernel` forces a variant (default: the profile's). */
+const prefillCase = (kernel?: VariantOf<'attention'>): BenchCase => ({
+  op: 'attention',
+  name: `prefill.attn [${PREFILL_TOKENS}×${LLM_HEADS}/${LLM_KV_HEADS}×${HEAD_DIM}] causal`,
+  variant: kernel ?? 'default',
+  build: (g, b) => {
+    const q = b.tensor('q', [PREFILL_TOKENS, LLM_HIDDEN]);
+    const k = b.tensor('k', [PREFILL_TOKENS, LLM_KV]);
+    const v = b.tensor('v', [PREFILL_TOKENS, LLM_KV]);
+    return [attention(g, q, k, v, { heads: LLM_HEADS, kvHeads: LLM_KV_HEADS, headDim: HEAD_DIM, causal: true, scale: HEAD_DIM ** -0.5, kernel }, 'out')];
+  },
+});
+
 export const attentionCases: BenchCase[] = [
-  {
-    op: 'attention',
-    name: `vit.attn [${VIT_TOKENS}×16×${HEAD_DIM}] fused qkv`,
-    build: (g, b) => {
-      const qkv = b.tensor('qkv', [VIT_TOKENS, 3 * VIT_HIDDEN]);
-      const view = (i: number) => ({ tensor: qkv, offset: i * VIT_HIDDEN, stride: 3 * VIT_HIDDEN });
-      return [attention(g, view(0), view(1), view(2), { heads: 16, kvHeads: 16, headDim: HEAD_DIM, causal: false, scale: HEAD_DIM ** -0.5 }, 'out')];
-    },
-  },
-  {
-    op: 'attention',
-    name: `prefill.attn [${PREFILL_TOKENS}×${LLM_HEADS}/${LLM_KV_HEADS}×${HEAD_DIM}] causal`,
-    build: (g, b) => {
-      const q = b.tensor('q', [PREFILL_TOKENS, LLM_HIDDEN]);
-      const k = b.tensor('k', [PREFILL_TOKENS, LLM_KV]);
-      const v = b.tensor('v', [PREFILL_TOKENS, LLM_KV]);
-      return [attention(g, q, k, v, { heads: LLM_HEADS, kvHeads: LLM_KV_HEADS, headDim: HEAD_DIM, causal: true, scale: HEAD_DIM ** -0.5 }, 'out')];
-    },
-  },
+  vitCase(),
+  prefillCase(),
+  ...OP_VARIANTS.attention.map(vitCase),
+  ...OP_VARIANTS.attention.map(prefillCase),
   decodeCase(256),
   decodeCase(1024),
   decodeCase(4096),
   decodeCase(4096, 1),
+  ...forcedDecodeCases,
   {
     op: 'kv_append',
     name: `prefill.kv_append [${PREFILL_TOKENS}×${LLM_KV}]`,

@@ -1,6 +1,6 @@
 // The decode-path fusions at the real InternVL2-1B shapes (a 512-token prefill, one decode step):
 // add_rms_norm (residual + the next RMSNorm), rope_append (RoPE on q, k + the paged KV-cache append) and
-// swiglu (decode gate/up GEMVs + silu·mul in one dispatch).
+// swiglu (decode gate/up GEMVs + silu·mul in one dispatch; the default, and each gemv variant forced).
 // Compare with residual + rms_norm and rope + kv_append in bench/kernels/elementwise.ts and attention.ts.
 // Register in bench/kernels.ts next to elementwiseCases.
 import { addRmsNorm } from '../../runtime/ops/add_rms_norm.js';
@@ -20,11 +20,14 @@ const u32Input = (bench: BenchContext, name: string, values: number[]) => {
 const seq = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
 
 export const fusedCases: BenchCase[] = [
-  {
-    op: 'swiglu',
-    name: `decode gate/up [1×${LLM_HIDDEN}]·[${LLM_FFN}×${LLM_HIDDEN}]ᵀ + silu·mul`,
-    build: (g, b) => [swiglu(g, b.tensor('x', [1, LLM_HIDDEN]), b.tensor('gate', [LLM_FFN, LLM_HIDDEN], 'bf16'), b.tensor('up', [LLM_FFN, LLM_HIDDEN], 'bf16'), 'y')],
-  },
+  ...([undefined, 'rows', 'coalesced'] as const).map(
+    (variant): BenchCase => ({
+      op: 'swiglu',
+      name: `decode gate/up [1×${LLM_HIDDEN}]·[${LLM_FFN}×${LLM_HIDDEN}]ᵀ + silu·mul`,
+      variant: variant ?? 'default',
+      build: (g, b) => [swiglu(g, b.tensor('x', [1, LLM_HIDDEN]), b.tensor('gate', [LLM_FFN, LLM_HIDDEN], 'bf16'), b.tensor('up', [LLM_FFN, LLM_HIDDEN], 'bf16'), 'y', { variant })],
+    }),
+  ),
   ...[PREFILL_TOKENS, 1].map(
     (T): BenchCase => ({
       op: 'add_rms_norm',

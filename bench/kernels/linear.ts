@@ -1,6 +1,8 @@
 // linear at every real InternVL2-1B shape with the default variant, plus every variant at the ViT fc1 GEMM
 // (1025×1024 · 4096×1024ᵀ), the decode GEMV and lm_head, the fc1 GEMM with the smart wait off, and the
-// experimental kernels kept under bench/variants/ (same bindings and Params as kernels/linear.wgsl).
+// experimental kernels kept under bench/variants/ (same bindings and Params as kernels/linear.wgsl); the GPU
+// kernel gemm_tiled at every GEMM shape, and batch-32 decode (M = 32) with the default and gemm_tiled; gemm_shuffle
+// against gemm8x8 at vit.qkv and the prefill GEMMs (at fc1 with every gemm variant).
 import { readFileSync } from 'node:fs';
 import { LINEAR_VARIANTS, type LinearVariant, linear } from '../../runtime/ops/linear.js';
 import type { Kernel } from '../../runtime/kernel.js';
@@ -21,6 +23,20 @@ function linearCase(s: LinearShape, variant?: LinearVariant, smartWait?: boolean
       const w = bench.tensor('w', [s.N, s.K], 'bf16');
       const b = s.bias ? bench.tensor('b', [s.N], 'f32') : undefined;
       return [linear(g, x, w, b, 'y', variant ? { variant } : {})];
+    },
+  };
+}
+
+/** o_proj / down_proj with the decoder's residual add (linear's `residual` option: fused by the GEMV variants). */
+function residualCase(s: LinearShape, variant: LinearVariant): BenchCase {
+  return {
+    op: 'linear',
+    name: `${label(s)} + residual`,
+    variant,
+    build: (g, bench) => {
+      const x = bench.tensor('x', [s.M, s.K], 'f32');
+      const w = bench.tensor('w', [s.N, s.K], 'bf16');
+      return [linear(g, x, w, undefined, 'y', { variant, residual: bench.tensor('r', [s.M, s.N], 'f32') })];
     },
   };
 }
@@ -50,6 +66,8 @@ function experimentCase(s: LinearShape, file: string, tm: number, tn: number, wg
 const gemm = LINEAR_VARIANTS.filter((v) => v.startsWith('gemm'));
 const vec = LINEAR_VARIANTS.filter((v) => v.startsWith('vec'));
 const fc1 = linearShape('vit.fc1');
+// batched decode: 32 sequences per step through the decode projections (the GEMM path, M > 8)
+const decode32 = LINEAR_SHAPES.filter((s) => s.name.startsWith('decode.')).map((s) => ({ ...s, name: `${s.name}×32`, M: 32 }));
 
 export const linearCases: BenchCase[] = [
   ...LINEAR_SHAPES.map((s) => linearCase(s)),
@@ -63,4 +81,10 @@ export const linearCases: BenchCase[] = [
   linearCase(fc1, undefined, false),
   ...vec.map((v) => linearCase(linearShape('decode.gate_up'), v)),
   ...vec.map((v) => linearCase(linearShape('lm_head'), v)),
+  // the GPU GEMV (coalesced loads, a workgroup per row or few rows) at every decode shape, and down_proj + residual
+  ...['decode.q', 'decode.kv', 'decode.gate_up', 'decode.down', 'lm_head'].map((n) => linearCase(linearShape(n), 'coalesced')),
+  ...(['coalesced', 'vec_r2'] as const).map((v) => residualCase(linearShape('decode.down'), v)),
+  ...LINEAR_SHAPES.filter((s) => s.M > 8 && s !== fc1).map((s) => linearCase(s, 'gemm_tiled')),
+  ...decode32.flatMap((s) => [linearCase(s), linearCase(s, 'gemm_tiled')]),
+  ...['vit.qkv', 'prefill.q', 'prefill.gate_up', 'prefill.down'].flatMap((n) => (['gemm8x8', 'gemm_shuffle'] as const).map((v) => linearCase(linearShape(n), v))),
 ];

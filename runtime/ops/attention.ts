@@ -1,5 +1,7 @@
 import { attentionKernel } from '../../kernels/attention.js';
 import { attentionBlockedKernel } from '../../kernels/attention_blocked.js';
+import { attentionTiledKernel } from '../../kernels/attention_tiled.js';
+import type { Constants, Kernel } from '../kernel.js';
 import type { VariantOf } from '../device_profile.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { attention as attentionRef } from '../reference/attention.js';
@@ -27,15 +29,41 @@ export interface AttentionOptions {
   /** Independent sequences laid out back to back (ViT tiles); rows = numSeqs · seqLen. Default 1. */
   readonly numSeqs?: number;
   /**
-   * Which kernel: 'rows' (kernels/attention.wgsl, rowsPerThread query rows per invocation) or 'blocked'
-   * (kernels/attention_blocked.wgsl, 8 rows × 8-key blocks: ~3× faster on lavapipe). Default: 'rows' when
+   * Which kernel: 'rows' (kernels/attention.wgsl, rowsPerThread query rows per invocation), 'blocked'
+   * (kernels/attention_blocked.wgsl, 8 rows × 8-key blocks: ~3× faster on lavapipe) or 'tiled'
+   * (kernels/attention_tiled.wgsl, Q/K/V tiles in workgroup memory, for GPUs). Default: 'rows' when
    * rowsPerThread is given, else the device profile's `attention` variant.
    */
   readonly kernel?: VariantOf<'attention'>;
   /** Query rows per invocation of the 'rows' kernel (register block, 1..4); default 1. */
   readonly rowsPerThread?: number;
-  /** Invocations per workgroup; default 64 ('rows'), 8 ('blocked': lavapipe's SIMD width, measured best). */
+  /** Invocations per workgroup of 'rows'/'blocked'; default 64 ('rows'), 8 ('blocked': lavapipe's SIMD width). */
   readonly workgroupSize?: number;
+  /** 'tiled': query rows (even) and keys (multiple of 4) per tile; default from headDim (tiledShape). */
+  readonly tile?: { readonly rows: number; readonly keys: number };
+}
+
+/** WebGPU's default maxComputeWorkgroupStorageSize: the tiled kernel fits it so it runs on every adapter. */
+const TILED_STORAGE_BYTES = 16384;
+
+/**
+ * The tiled kernel's override constants for a head dim: C column groups per row pair so that an invocation owns
+ * ≤ 4 vec4 columns of 2 rows (≤ 32 accumulators), 32×16 tiles up to headDim 64 and 16×8 above, so the Q tile,
+ * the K/V tile and S fit 16 KiB; each invocation prefetches ≤ 4 vec4 of a K/V tile.
+ */
+export function tiledShape(headDim: number, tile?: { rows: number; keys: number }): { BQ: number; BK: number; C: number; WG: number; bytes: number } {
+  const dh4 = headDim / 4;
+  const C = Math.min(dh4, Math.max(4, Math.ceil(dh4 / 4)));
+  const BQ = tile?.rows ?? (headDim <= 64 ? 32 : 16);
+  const BK = tile?.keys ?? (headDim <= 64 ? 16 : 8);
+  const WG = (BQ / 2) * C;
+  const bytes = 16 * (BQ + BK) * (dh4 + 1) + 8 * (BQ / 2) * (BK + 1);
+  const what = `tiled kernel, headDim ${headDim}, tile ${BQ}×${BK}`;
+  check(Number.isInteger(BQ) && BQ >= 2 && BQ % 2 === 0 && Number.isInteger(BK) && BK >= 4 && BK % 4 === 0, 'attention', `${what}: tile rows must be even and keys a multiple of 4`);
+  check(BK * dh4 <= 4 * WG, 'attention', `${what}: a K/V tile of ${BK * dh4} vec4 exceeds 4 per invocation of ${WG}`);
+  check(WG <= 256, 'attention', `${what}: ${WG} invocations exceed WebGPU's default 256`);
+  check(bytes <= TILED_STORAGE_BYTES, 'attention', `${what}: ${bytes} bytes of workgroup memory exceed ${TILED_STORAGE_BYTES}`);
+  return { BQ, BK, C, WG, bytes };
 }
 
 /** A view's tensor, offset, stride and row count, checked for the vec4 kernels (offset, stride % 4 == 0). */
@@ -67,14 +95,11 @@ export function attention(g: Graph, q: AttentionInput, k: AttentionInput, v: Att
   check(kv.rows === rows && vv.rows === rows, 'attention', `q, k, v must have the same rows (${qv.rows}, ${kv.rows}, ${vv.rows})`, qv.tensor, kv.tensor, vv.tensor);
   check(Number.isInteger(numSeqs) && numSeqs > 0 && rows % numSeqs === 0, 'attention', `rows ${rows} are not ${numSeqs} equal sequences`, qv.tensor);
   const seqLen = rows / numSeqs;
-  const blocked = (opts.kernel ?? (opts.rowsPerThread !== undefined ? 'rows' : g.profile.variants.attention)) === 'blocked';
-  check(!blocked || opts.rowsPerThread === undefined || opts.rowsPerThread === 8, 'attention', `the blocked kernel has 8 rows per thread, not ${opts.rowsPerThread}`);
-  const rowsPerThread = blocked ? 8 : (opts.rowsPerThread ?? 1);
-  const wg = opts.workgroupSize ?? (blocked ? 8 : 64);
-  check(blocked || (rowsPerThread >= 1 && rowsPerThread <= 4), 'attention', `rowsPerThread ${rowsPerThread} must be 1..4`);
+  const variant = opts.kernel ?? (opts.rowsPerThread !== undefined ? 'rows' : g.profile.variants.attention);
+  const { kernel, constants, rowsPerWorkgroup } = lowering(variant, opts);
 
   const out = g.tensor(name, [rows, heads * headDim]);
-  const tiles = Math.ceil(seqLen / (wg * rowsPerThread));
+  const tiles = Math.ceil(seqLen / rowsPerWorkgroup);
   const pairs = causal ? (seqLen * (seqLen + 1)) / 2 : seqLen * seqLen;
   g.add({
     op: 'attention',
@@ -83,8 +108,8 @@ export function attention(g: Graph, q: AttentionInput, k: AttentionInput, v: Att
     outputs: [out],
     dispatches: [
       {
-        kernel: blocked ? attentionBlockedKernel : attentionKernel,
-        constants: blocked ? { HEAD_DIM: headDim, WG: wg, CAUSAL: causal } : { HEAD_DIM: headDim, ROWS: rowsPerThread, WG: wg, CAUSAL: causal },
+        kernel,
+        constants,
         bindings: { q: qv.tensor, k: kv.tensor, v: vv.tensor, out },
         params: {
           seqLen,
@@ -118,4 +143,25 @@ export function attention(g: Graph, q: AttentionInput, k: AttentionInput, v: Att
       ),
   });
   return out;
+}
+
+/** The kernel, override constants and query rows per workgroup of one variant. */
+function lowering(variant: VariantOf<'attention'>, opts: AttentionOptions): { kernel: Kernel; constants: Constants; rowsPerWorkgroup: number } {
+  const { headDim, causal } = opts;
+  const common = { HEAD_DIM: headDim, CAUSAL: causal };
+  if (variant === 'tiled') {
+    check(opts.rowsPerThread === undefined && opts.workgroupSize === undefined, 'attention', 'the tiled kernel takes tile, not rowsPerThread or workgroupSize');
+    const { BQ, BK, C } = tiledShape(headDim, opts.tile);
+    return { kernel: attentionTiledKernel, constants: { ...common, BQ, BK, C }, rowsPerWorkgroup: BQ };
+  }
+  check(opts.tile === undefined, 'attention', `the ${variant} kernel takes no tile`);
+  if (variant === 'blocked') {
+    check(opts.rowsPerThread === undefined || opts.rowsPerThread === 8, 'attention', `the blocked kernel has 8 rows per thread, not ${opts.rowsPerThread}`);
+    const wg = opts.workgroupSize ?? 8;
+    return { kernel: attentionBlockedKernel, constants: { ...common, WG: wg }, rowsPerWorkgroup: 8 * wg };
+  }
+  const rowsPerThread = opts.rowsPerThread ?? 1;
+  check(rowsPerThread >= 1 && rowsPerThread <= 4, 'attention', `rowsPerThread ${rowsPerThread} must be 1..4`);
+  const wg = opts.workgroupSize ?? 64;
+  return { kernel: attentionKernel, constants: { ...common, ROWS: rowsPerThread, WG: wg }, rowsPerWorkgroup: rowsPerThread * wg };
 }

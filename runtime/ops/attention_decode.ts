@@ -1,9 +1,11 @@
 import { attentionDecodeKernel } from '../../kernels/attention_decode.js';
 import { attentionDecodeCombineKernel } from '../../kernels/attention_decode_combine.js';
+import type { VariantOf } from '../device_profile.js';
 import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
 import { attentionDecode as attentionDecodeRef } from '../reference/attention.js';
 import type { Tensor } from '../tensor.js';
 import { type AttentionInput, resolveView } from './attention.js';
+import { COOP_KEYS_PER_SPLIT, COOP_WORKGROUP, cooperativeDispatch, cooperativeFits } from './attention_decode_coop.js';
 import { type KvPool, poolShape } from './kv_cache.js';
 import { valueOf } from './values.js';
 
@@ -19,10 +21,14 @@ export interface AttentionDecodeOptions {
   /** Split-K partitions of maxContext (1 = no split, no combine pass); default from keysPerSplit. */
   readonly splits?: number;
   /**
-   * Query heads of one KV group per invocation (register block, ≤ 8). Default from the device profile's
-   * `attention_decode` variant: 'heads_per_thread' (the whole group, 128-key splits, 8 invocations per workgroup:
-   * K/V read once per group, measured on lavapipe) or 'head_per_thread' (1 head, 256-key splits, 64 invocations).
+   * Force a kernel variant (tests, benchmarks); default from the device profile. 'heads_per_thread' (the whole
+   * group per invocation, 128-key splits, 8 invocations per workgroup: K/V read once per group, measured on
+   * lavapipe), 'head_per_thread' (1 head per invocation, 256-key splits, 64 invocations) or 'cooperative'
+   * (runtime/ops/attention_decode_coop.ts: a workgroup per kv head and split, its invocations share the keys;
+   * 64-key splits). 'cooperative' falls back to 'heads_per_thread' where its limits do not hold (group > 8, …).
    */
+  readonly variant?: VariantOf<'attention_decode'>;
+  /** Query heads of one KV group per invocation (register block, ≤ 8) of the per-thread variants. */
   readonly headsPerThread?: number;
   readonly workgroupSize?: number;
 }
@@ -51,29 +57,35 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   check(maxContext >= 1 && maxContext <= maxBlocks * blockSize, op, `maxContext ${maxContext} must be 1..${maxBlocks * blockSize} (maxBlocks · blockSize)`, blockTables);
 
   const group = heads / kvHeads;
-  const grouped = g.profile.variants.attention_decode === 'heads_per_thread';
-  const gb = Math.min(opts.headsPerThread ?? (grouped ? group : 1), group, 8);
-  const groupBlocks = Math.ceil(group / gb);
-  const keysPerSplit = grouped ? 128 : 256;
+  const requested = opts.variant ?? g.profile.variants.attention_decode;
+  const keysPerSplit = { heads_per_thread: 128, head_per_thread: 256, cooperative: COOP_KEYS_PER_SPLIT }[requested];
   const wantSplits = Math.max(1, opts.splits ?? Math.ceil(maxContext / keysPerSplit));
   const chunk = Math.ceil(Math.ceil(maxContext / wantSplits) / blockSize) * blockSize;
   const splits = Math.ceil(maxContext / chunk);
   const split = splits > 1;
-  const wg = opts.workgroupSize ?? (grouped ? 8 : 64);
+  const coopShape = { numSeqs, heads, kvHeads, headDim, blockSize, maxBlocks, chunk, splits, workgroupSize: opts.workgroupSize ?? COOP_WORKGROUP };
+  const variant = requested === 'cooperative' && !cooperativeFits(g.profile, coopShape) ? 'heads_per_thread' : requested;
 
   const out = g.tensor(name, [numSeqs, heads * headDim]);
   const partial = split ? g.tensor(`${name}.partial`, [numSeqs, heads, splits, headDim]) : out;
   const ml = g.tensor(`${name}.ml`, split ? [numSeqs, heads, splits, 2] : [2]); // unused placeholder when not split
-  const invocations = numSeqs * kvHeads * splits * groupBlocks;
-  const dispatches: Dispatch[] = [
-    {
+  const dispatches: Dispatch[] = [];
+  if (variant === 'cooperative') {
+    dispatches.push(cooperativeDispatch(coopShape, { q: qv, k: pool.k, v: pool.v, blockTables, seqLens, out: partial, ml }, scale));
+  } else {
+    const grouped = variant === 'heads_per_thread';
+    const gb = Math.min(opts.headsPerThread ?? (grouped ? group : 1), group, 8);
+    const groupBlocks = Math.ceil(group / gb);
+    const wg = opts.workgroupSize ?? (grouped ? 8 : 64);
+    const invocations = numSeqs * kvHeads * splits * groupBlocks;
+    dispatches.push({
       kernel: attentionDecodeKernel,
       constants: { HEAD_DIM: headDim, GB: gb, WG: wg, SPLIT: split },
       bindings: { q: qv.tensor, k_cache: pool.k, v_cache: pool.v, block_tables: blockTables, seq_lens: seqLens, out: partial, ml },
       params: { numSeqs, heads, kvHeads, group, groupBlocks, maxBlocks, blockSize, chunk, splits, qOffset: qv.offset, qStride: qv.stride, scale },
       grid: [Math.ceil(invocations / wg), 1, 1],
-    },
-  ];
+    });
+  }
   if (split) {
     dispatches.push({
       kernel: attentionDecodeCombineKernel,

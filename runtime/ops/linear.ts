@@ -3,19 +3,33 @@ import { linearVecKernel } from '../../kernels/linear_vec.js';
 import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../graph.js';
 import { linear as linearRef } from '../reference/linear.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
+import { coalescedFits, coalescedGemv } from './linear_coalesced.js';
+import { shuffleFits, shuffleGemm } from './linear_shuffle.js';
+import { linearTiledDispatches } from './linear_tiled.js';
+import { residual as addResidual } from './residual.js';
 import { valueOf } from './values.js';
 
 /**
  * Kernel variants. `gemm<TM>x<TN>`: kernels/linear.wgsl, an 8×8 workgroup with TM×TN outputs per thread
  * (register-blocked, measured fastest on lavapipe). `vec_r<R>`: kernels/linear_vec.wgsl, R weight rows per
- * invocation, for M ≤ 8 and K % 8 == 0; outside that it falls back to the GEMM.
+ * invocation, for M ≤ 8 and K % 8 == 0; outside that it falls back to the GEMM. `gemm_tiled`: for GPUs,
+ * kernels/linear_tiled.wgsl, workgroup-memory tiles (32×32 for M ≤ 32, else 64×64) and split-K when there are
+ * few tiles (runtime/ops/linear_tiled.ts). `coalesced`: for GPUs, kernels/linear_coalesced{,_sg}.wgsl, a workgroup
+ * per few weight rows reading them with coalesced loads, for M ≤ 8 and K % 8 == 0 (runtime/ops/linear_coalesced.ts).
+ * `gemm_shuffle`: for CPU rasterisers, kernels/linear_shuffle.wgsl, gemm8x8's tiling with x shared by subgroupShuffle
+ * and vec2<u32> weight loads, on devices with subgroups and for K % 4 == 0, else gemm8x8 (runtime/ops/linear_shuffle.ts).
  */
-export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'vec_r8', 'vec_r4', 'vec_r2'] as const;
+export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'vec_r8', 'vec_r4', 'vec_r2', 'gemm_tiled', 'coalesced', 'gemm_shuffle'] as const;
 export type LinearVariant = (typeof LINEAR_VARIANTS)[number];
 
 export interface LinearOptions {
   /** Force a kernel variant (tests, benchmarks); by default chosen from the adapter and M. */
   readonly variant?: LinearVariant;
+  /**
+   * The residual stream r, f32 shaped like y: y = x·Wᵀ + b + r (o_proj, down_proj). Fused into the GEMV variants'
+   * store; the GEMM variants add it in a second dispatch (runtime/ops/residual.ts).
+   */
+  readonly residual?: Tensor;
 }
 
 const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8] };
@@ -26,24 +40,31 @@ const GEMM_WG = 8;
 
 /**
  * The variant `linear` uses for M rows of length K, from the graph's device profile (gemv for M ≤ 8, else gemm).
+ * GEMV 'coalesced': runtime/ops/linear_coalesced.ts.
  * GEMV 'rows': 8 weight rows per invocation for one x row at lm_head-sized N (fewest x loads per weight), 2 for
  * the per-layer projections (N ≤ 4864: more invocations; down_proj [896, 4864]: 2.7 ms at R=8, 1.1–1.6 ms at
  * R=2 on lavapipe), 4 for up to 8 rows (accumulators and unpacked weights stay fewer).
  */
 export function defaultLinearVariant(g: Graph, M: number, K: number, N = Infinity): LinearVariant {
+  if (M <= VEC_MAX_M && K % 8 === 0 && g.profile.variants.gemv === 'coalesced') return 'coalesced';
   if (M <= VEC_MAX_M && K % 8 === 0) return M === 1 ? (N >= 32768 ? 'vec_r8' : 'vec_r2') : 'vec_r4';
   return g.profile.variants.gemm;
 }
 
-/** The variant that actually runs: the GEMV variants need M ≤ 8 and K % 8 == 0, else the GEMM runs. */
-export function resolveLinearVariant(variant: LinearVariant, M: number, K: number): LinearVariant {
+/**
+ * The variant that actually runs: the GEMV variants need M ≤ 8 and K % 8 == 0, else the GEMM runs; gemm_shuffle
+ * needs `subgroups` (the device's feature, g.profile.subgroups) and K % 4 == 0, else gemm8x8 runs.
+ */
+export function resolveLinearVariant(variant: LinearVariant, M: number, K: number, subgroups = false): LinearVariant {
+  if (variant === 'gemm_shuffle') return shuffleFits(subgroups, K) ? variant : 'gemm8x8';
+  if (variant === 'coalesced') return coalescedFits(M, K) ? variant : 'gemm4x8';
   return variant in VEC_ROWS && (M > VEC_MAX_M || K % 8 !== 0) ? 'gemm4x8' : variant;
 }
 
 /**
- * nn.Linear: y = x·Wᵀ + b.  x f32 [..., K], w bf16 [N, K] (checkpoint [out, in] layout), b f32 [N] or
- * undefined; y f32 [..., N]. A weight over maxStorageBufferBindingSize (lm_head) is bound as row chunks, one
- * dispatch each, every chunk writing its column range of y.
+ * nn.Linear: y = x·Wᵀ + b (+ opts.residual).  x f32 [..., K], w bf16 [N, K] (checkpoint [out, in] layout), b f32 [N]
+ * or undefined, residual f32 [..., N] or undefined; y f32 [..., N]. A weight over maxStorageBufferBindingSize
+ * (lm_head) is bound as row chunks, one dispatch each, every chunk writing its column range of y.
  */
 export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, name: string, opts: LinearOptions = {}): Tensor {
   const op = 'linear';
@@ -60,19 +81,29 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   }
   const M = numel(x.shape) / K;
   check(M >= 1, op, 'x has no rows', x);
-  const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
+  const r = opts.residual;
+  if (r) {
+    checkDtype(op, r, ['f32']);
+    const shape = [...x.shape.slice(0, -1), N];
+    check(r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]), op, `residual must be [${shape.join(', ')}] like y`, x, w, r);
+  }
 
-  const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K);
+  const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
+  if (r && variant !== 'coalesced' && !(variant in VEC_ROWS)) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), undefined, name);
+  const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
-  const dispatches: Dispatch[] = chunks.map((c) => {
+  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name }) : chunks.map((c) => {
     const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
     const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
+    if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
+    if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, b, residual: r, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
     const bindings = { x, w: wb, b: bias, y };
     const rows = VEC_ROWS[variant];
     if (rows !== undefined) {
       const groups = Math.ceil(c.rows / (VEC_WG * rows));
-      return { kernel: linearVecKernel, constants: { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b }, bindings, params, grid: [groups, 1, 1] };
+      const constants = { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b, HAS_RESIDUAL: !!r };
+      return { kernel: linearVecKernel, constants, bindings: { ...bindings, res: r ?? x }, params, grid: [groups, 1, 1] };
     }
     const [tm, tn] = GEMM_TILES[variant]!;
     const grid = [Math.ceil(c.rows / (GEMM_WG * tn)), Math.ceil(M / (GEMM_WG * tm)), 1] as const;
@@ -84,11 +115,11 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   g.add({
     op,
     name,
-    inputs: b ? [x, w, b] : [x, w],
+    inputs: [x, w, ...(b ? [b] : []), ...(r ? [r] : [])],
     outputs: [y],
     dispatches,
-    cost: { flops: 2 * M * N * K, bytes: byteLength(w) + 4 * (M * K + M * N + (b ? N : 0)) },
-    reference: (env) => env.set(y.id, linearRef(valueOf(env, x), valueOf(env, w), b && valueOf(env, b), M, N, K)),
+    cost: { flops: 2 * M * N * K + (r ? M * N : 0), bytes: byteLength(w) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0)) },
+    reference: (env) => env.set(y.id, linearRef(valueOf(env, x), valueOf(env, w), b && valueOf(env, b), M, N, K, r && valueOf(env, r))),
   });
   return y;
 }

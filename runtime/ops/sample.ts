@@ -5,7 +5,7 @@ import { sampleMergeKernel } from '../../kernels/sample_merge.js';
 import type { SamplingOptions } from '../../model/sampler.js';
 import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
 import { SAMPLE_NO_ID, SAMPLE_SETTINGS, sampleRows } from '../reference/sample.js';
-import type { Tensor } from '../tensor.js';
+import { type Tensor, numel } from '../tensor.js';
 import { valueOf } from './values.js';
 
 /** Largest top_k the GPU sampler honours exactly (the candidate list per row). */
@@ -45,8 +45,9 @@ export function packSampleSettings(rows: readonly SampleRow[]): Float32Array {
  * settings: f32 [B, 8] from packSampleSettings; prevIds: u32 [B, P] previously seen ids, 0xffffffff = empty slot.
  * Lowering: sample_mask (seen-id bitmap) → sample_chunk (top 256 of each 1024-chunk + softmax partials) →
  * sample_merge × ⌈log4(V/1024)⌉ (row top 256) → sample_final (top-k/top-p/draw; tail search past rank 256).
+ * `out`: a u32 state tensor [B] to write the ids into (see argmax).
  */
-export function sample(g: Graph, logits: Tensor, settings: Tensor, prevIds: Tensor, name: string): Tensor {
+export function sample(g: Graph, logits: Tensor, settings: Tensor, prevIds: Tensor, name: string, out?: Tensor): Tensor {
   check(logits.shape.length === 2 && logits.shape[1]! > 0, 'sample', 'logits must be [B, V]', logits);
   const [rows, vocab] = [logits.shape[0]!, logits.shape[1]!];
   check(settings.shape.length === 2 && settings.shape[0] === rows && settings.shape[1] === SAMPLE_SETTINGS, 'sample', `settings must be [B, ${SAMPLE_SETTINGS}]`, logits, settings);
@@ -74,7 +75,11 @@ export function sample(g: Graph, logits: Tensor, settings: Tensor, prevIds: Tens
     cand = out;
     lists = next;
   }
-  const ids = g.tensor(name, [rows], 'u32');
+  if (out) {
+    checkDtype('sample', out, ['u32']);
+    check(numel(out.shape) === rows, 'sample', `out must hold ${rows} ids`, logits, out);
+  }
+  const ids = out ?? g.tensor(name, [rows], 'u32');
   dispatches.push({ kernel: sampleFinalKernel, bindings: { logits, seen, settings, cand, stats, out: ids }, params: { rows, vocab, words, chunks }, grid: [rows, 1, 1] });
   g.add({
     op: 'sample',

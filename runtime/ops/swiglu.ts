@@ -1,9 +1,11 @@
 import { linearVecSwigluKernel } from '../../kernels/linear_vec_swiglu.js';
+import type { VariantOf } from '../device_profile.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { siluMul as siluMulRef } from '../reference/elementwise.js';
 import { linear as linearRef } from '../reference/linear.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
 import { linear } from './linear.js';
+import { coalescedGemv } from './linear_coalesced.js';
 import { siluMul } from './silu_mul.js';
 import { valueOf } from './values.js';
 
@@ -12,12 +14,18 @@ const ROWS = 2;
 /** The fused GEMV keeps all rows of x in registers; wider inputs take the GEMM path. */
 const MAX_ROWS = 8;
 
+export interface SwigluOptions {
+  /** Force the decode GEMV variant (tests, benchmarks); by default the profile's `gemv`. */
+  readonly variant?: VariantOf<'gemv'>;
+}
+
 /**
  * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x): x f32 [M, K], gate/up bf16 [F, K] (no bias) → f32 [M, F].
- * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch (kernels/linear_vec_swiglu.wgsl). Otherwise (prefill):
- * two linears and silu_mul.
+ * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
+ * kernels/linear_vec_swiglu.wgsl, 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
+ * linear_coalesced.ts). Otherwise (prefill): two linears and silu_mul.
  */
-export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: string): Tensor {
+export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: string, opts: SwigluOptions = {}): Tensor {
   const op = 'swiglu';
   checkDtype(op, x, ['f32']);
   checkDtype(op, gate, ['bf16']);
@@ -34,7 +42,11 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
     name,
     inputs: [x, gate, up],
     outputs: [y],
-    dispatches: [{ kernel: linearVecSwigluKernel, constants: { WG, R: ROWS, XM: M }, bindings: { x, wg: gate, wu: up, y }, params: { n: F, k: K }, grid: [Math.ceil(F / (WG * ROWS)), 1, 1] }],
+    dispatches: [
+      (opts.variant ?? g.profile.variants.gemv) === 'coalesced'
+        ? coalescedGemv(g, { x, w: gate, up, y, M, rows: F, K, yStride: F, yCol: 0 })
+        : { kernel: linearVecSwigluKernel, constants: { WG, R: ROWS, XM: M }, bindings: { x, wg: gate, wu: up, y }, params: { n: F, k: K }, grid: [Math.ceil(F / (WG * ROWS)), 1, 1] },
+    ],
     cost: { flops: 4 * M * F * K + 5 * M * F, bytes: 2 * byteLength(gate) + 4 * (M * K + M * F) },
     reference: (env) => {
       const xs = valueOf(env, x);

@@ -1,5 +1,6 @@
-import { describe, it } from 'vitest';
-import { attention } from '../../runtime/ops/attention.js';
+import { describe, expect, it } from 'vitest';
+import type { VariantOf } from '../../runtime/device_profile.js';
+import { attention, tiledShape } from '../../runtime/ops/attention.js';
 import { TestGraph, checkGraph, getGpu, rng } from '../harness.js';
 import { TOL } from '../tolerances.js';
 
@@ -13,13 +14,15 @@ interface Case {
   /** q, k, v as column windows of one [rows, stride] matrix (the ViT's fused qkv), else three tensors. */
   readonly fused: boolean;
   readonly rowsPerThread?: number;
-  /** Force a kernel (default: per device class, 'blocked' on CPU adapters, 'rows' on GPUs). */
-  readonly kernel?: 'rows' | 'blocked';
+  /** Force a kernel (default: per device class, 'blocked' on CPU adapters, 'tiled' on GPUs). */
+  readonly kernel?: VariantOf<'attention'>;
   readonly workgroupSize?: number;
+  /** The tiled kernel's query rows × keys per tile (default from the head dim). */
+  readonly tile?: { readonly rows: number; readonly keys: number };
 }
 
 function label(c: Case): string {
-  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}${c.kernel ? `, ${c.kernel} kernel` : ''}${c.workgroupSize ? `, wg ${c.workgroupSize}` : ''}`;
+  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}${c.kernel ? `, ${c.kernel} kernel` : ''}${c.workgroupSize ? `, wg ${c.workgroupSize}` : ''}${c.tile ? `, tile ${c.tile.rows}×${c.tile.keys}` : ''}`;
 }
 
 async function runCase(c: Case, seed: number): Promise<void> {
@@ -28,7 +31,7 @@ async function runCase(c: Case, seed: number): Promise<void> {
   const rows = c.T * c.seqs;
   const qw = c.heads * c.dh;
   const kw = c.kvHeads * c.dh;
-  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread, kernel: c.kernel, workgroupSize: c.workgroupSize };
+  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread, kernel: c.kernel, workgroupSize: c.workgroupSize, tile: c.tile };
   let out;
   if (c.fused) {
     // [q | k | v | 4 pad columns] so the stride is not just the sum of the windows
@@ -70,6 +73,26 @@ for (const [T, seqs, causal] of [[1, 1, true], [63, 2, true], [65, 2, false], [1
 CASES.push({ T: 150, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: true, fused: false, kernel: 'blocked', workgroupSize: 16 });
 CASES.push({ T: 70, seqs: 1, heads: 4, kvHeads: 4, dh: 16, causal: false, fused: true, kernel: 'rows' });
 
+// the tiled kernel (GPU default: 32×16 tiles up to head dim 64, 16×8 above) forced: 1, 2, primes and non-multiples
+// of the tiles, 1–3 sequences, GQA groups 1/2/7, head dims 16 and 64 (4 vec4 columns per invocation), 20 (guarded
+// columns: 5 vec4 over 4 column groups), 128 (8 column groups, 16×8 tiles), fused qkv views, and non-default tiles:
+// 16×32 (more score items than invocations), 2×4 (one row pair per workgroup, T/2 tiles)
+for (const T of [1, 2, 37, 67]) {
+  for (const causal of [false, true]) {
+    CASES.push({ T, seqs: 1, heads: 14, kvHeads: 2, dh: 16, causal, fused: false, kernel: 'tiled' });
+    CASES.push({ T, seqs: 1, heads: 4, kvHeads: 4, dh: 64, causal, fused: true, kernel: 'tiled' });
+  }
+}
+CASES.push(
+  { T: 37, seqs: 3, heads: 7, kvHeads: 1, dh: 64, causal: true, fused: false, kernel: 'tiled' },
+  { T: 67, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: false, fused: true, kernel: 'tiled' },
+  { T: 41, seqs: 2, heads: 4, kvHeads: 2, dh: 20, causal: true, fused: true, kernel: 'tiled' },
+  { T: 53, seqs: 1, heads: 2, kvHeads: 1, dh: 128, causal: true, fused: false, kernel: 'tiled' },
+  { T: 23, seqs: 3, heads: 2, kvHeads: 2, dh: 128, causal: false, fused: true, kernel: 'tiled' },
+  { T: 71, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: true, fused: false, kernel: 'tiled', tile: { rows: 16, keys: 32 } },
+  { T: 37, seqs: 1, heads: 2, kvHeads: 1, dh: 16, causal: true, fused: true, kernel: 'tiled', tile: { rows: 2, keys: 4 } },
+);
+
 describe('attention (prefill)', () => {
   CASES.forEach((c, i) => it(label(c), () => runCase(c, 1000 + i)));
 
@@ -78,4 +101,12 @@ describe('attention (prefill)', () => {
   it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false }, 8));
   it('real: InternViT 1025 tokens × 16 heads × 64, blocked kernel', () => runCase({ T: 1025, seqs: 1, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true, kernel: 'blocked' }, 9));
   it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal, rows kernel', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false, kernel: 'rows', rowsPerThread: 4 }, 10));
+  it('real: InternViT 2 tiles × 1025 tokens × 16 heads × 64, fused qkv, tiled kernel', () => runCase({ T: 1025, seqs: 2, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true, kernel: 'tiled' }, 11));
+  it('tiled: every head dim the op allows gets a tile within 16 KiB and the prefetch registers; others are refused', () => {
+    for (let dh = 4; dh <= 128; dh += 4) expect(tiledShape(dh).bytes).toBeLessThanOrEqual(16384);
+    expect(() => tiledShape(64, { rows: 64, keys: 16 })).toThrow(/bytes of workgroup memory exceed 16384/);
+    expect(() => tiledShape(64, { rows: 32, keys: 32 })).toThrow(/exceeds 4 per invocation/);
+    expect(() => tiledShape(64, { rows: 31, keys: 16 })).toThrow(/rows must be even/);
+  });
+  it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal, tiled kernel', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false, kernel: 'tiled' }, 12));
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { VariantOf } from '../../runtime/device_profile.js';
 import { attention } from '../../runtime/ops/attention.js';
 import { attentionDecode } from '../../runtime/ops/attention_decode.js';
 import { type KvPool, kvAppend, slotsFor } from '../../runtime/ops/kv_cache.js';
@@ -61,24 +62,42 @@ interface DecodeCase {
   readonly blockSize: number;
   readonly splits?: number;
   readonly headsPerThread?: number;
+  readonly variant?: VariantOf<'attention_decode'>;
+  readonly workgroupSize?: number;
+  /** Context the graph is recorded for (default: the longest length); longer leaves splits past every length. */
+  readonly maxContext?: number;
+  /** Read q as a column window of a wider matrix (as the model reads it out of the fused qkv). */
+  readonly qView?: boolean;
 }
 
 const decodeLabel = (c: DecodeCase) =>
-  `lens [${c.lens.join(', ')}], ${c.heads}/${c.kvHeads} heads × ${c.dh}, block ${c.blockSize}, splits ${c.splits ?? 'auto'}${c.headsPerThread ? `, ${c.headsPerThread} heads/thread` : ''}`;
+  `lens [${c.lens.length > 8 ? `${c.lens.length} mixed` : c.lens.join(', ')}], ${c.heads}/${c.kvHeads} heads × ${c.dh}, block ${c.blockSize}, splits ${c.splits ?? 'auto'}` +
+  `${c.maxContext ? `, maxContext ${c.maxContext}` : ''}${c.headsPerThread ? `, ${c.headsPerThread} heads/thread` : ''}${c.workgroupSize ? `, workgroup ${c.workgroupSize}` : ''}${c.qView ? ', q view' : ''}`;
 
-async function runDecode(c: DecodeCase, seed: number): Promise<void> {
+/** Runs the case against the float64 reference (outputs poisoned); returns the kernel that ran first. */
+async function runDecode(c: DecodeCase, seed: number): Promise<string> {
   const r = rng(seed);
   const tg = new TestGraph(await getGpu());
   const B = c.lens.length;
-  const maxContext = Math.max(...c.lens);
+  const maxContext = c.maxContext ?? Math.max(...c.lens);
   const maxBlocks = Math.ceil(maxContext / c.blockSize) + 1;
   const numBlocks = c.lens.reduce((n, l) => n + Math.ceil(l / c.blockSize), 0) + 3;
-  const p = pool(tg, numBlocks, c.blockSize, c.kvHeads, c.dh, (n) => r.normal(n, 1.5));
-  const bt = tg.tensor('block_tables', [B, maxBlocks], 'u32', blockTables(c.lens, c.blockSize, maxBlocks, numBlocks, r).flat(), 'input');
+  const tables = blockTables(c.lens, c.blockSize, maxBlocks, numBlocks, r);
+  // pool rows no sequence owns hold NaN: a kernel that reads past a length or into an unused block fails
+  const rowOf = (b: number, j: number) => tables[b]![Math.floor(j / c.blockSize)]! * c.blockSize + (j % c.blockSize);
+  const owned = new Set(c.lens.flatMap((len, b) => Array.from({ length: len }, (_, j) => rowOf(b, j))));
+  const rowSize = c.kvHeads * c.dh;
+  const p = pool(tg, numBlocks, c.blockSize, c.kvHeads, c.dh, (n) => r.normal(n, 1.5).map((x, i) => (owned.has(Math.floor(i / rowSize)) ? x : NaN)));
+  const bt = tg.tensor('block_tables', [B, maxBlocks], 'u32', tables.flat(), 'input');
   const sl = tg.tensor('seq_lens', [B], 'u32', c.lens, 'input');
-  const q = tg.tensor('q', [B, c.heads * c.dh], 'f32', r.normal(B * c.heads * c.dh, 1.5));
-  const out = attentionDecode(tg.g, q, p, bt, sl, { heads: c.heads, scale: c.dh ** -0.5, maxContext, splits: c.splits, headsPerThread: c.headsPerThread }, 'out');
-  await checkGraph(tg, [out], TOL.attention, `attention_decode ${decodeLabel(c)}`);
+  const width = c.heads * c.dh;
+  const stride = c.qView ? width + 12 : width;
+  const qt = tg.tensor('q', [B, stride], 'f32', r.normal(B * stride, 1.5));
+  const q = c.qView ? { tensor: qt, offset: 8, stride } : qt;
+  const { splits, headsPerThread, variant, workgroupSize } = c;
+  const out = attentionDecode(tg.g, q, p, bt, sl, { heads: c.heads, scale: c.dh ** -0.5, maxContext, splits, headsPerThread, variant, workgroupSize }, 'out');
+  await checkGraph(tg, [out], TOL.attention, `attention_decode ${variant ?? 'default'} ${decodeLabel(c)}`);
+  return tg.g.nodes.at(-1)!.dispatches[0]!.kernel.name;
 }
 
 const DECODE: DecodeCase[] = [
@@ -99,9 +118,43 @@ describe('attention_decode (paged)', () => {
   DECODE.forEach((c, i) => it(decodeLabel(c), () => runDecode(c, 500 + i)));
 });
 
+// lengths 1..200: block and 64-key split boundaries ± 1 and primes
+const MIXED_32 = [1, 2, 15, 16, 17, 31, 63, 64, 65, 97, 127, 128, 129, 150, 200, 3, 5, 7, 11, 13, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83];
+
+const COOPERATIVE: DecodeCase[] = [
+  { lens: [1], heads: 4, kvHeads: 4, dh: 16, blockSize: 4 },
+  { lens: [15], heads: 6, kvHeads: 2, dh: 16, blockSize: 4 },
+  { lens: [17, 1, 15], heads: 6, kvHeads: 2, dh: 16, blockSize: 8, splits: 1, qView: true },
+  // 2 splits of 40 keys; the second is empty for 3 of the 4 sequences
+  { lens: [31, 67, 2, 13], heads: 6, kvHeads: 2, dh: 16, blockSize: 8 },
+  // 4 splits of 64 keys, most of them past every length (the model records maxContext 4096), and a length 0
+  { lens: [5, 70, 0], heads: 6, kvHeads: 2, dh: 16, blockSize: 8, maxContext: 256 },
+  { lens: [0, 23], heads: 6, kvHeads: 2, dh: 16, blockSize: 8, splits: 1 },
+  // one split of 5 tiles (online rescaling across tiles); then 3 splits of 7 tiles of 16 keys, 2 key slices
+  { lens: [300, 41], heads: 8, kvHeads: 2, dh: 32, blockSize: 16, splits: 1 },
+  { lens: [300, 41], heads: 4, kvHeads: 1, dh: 32, blockSize: 16, splits: 3, workgroupSize: 16 },
+  // Dh/4 = 5 columns × 12 key slices, 20 max reducers per head, a workgroup that is no power of two
+  { lens: [37, 101], heads: 9, kvHeads: 3, dh: 20, blockSize: 8, workgroupSize: 60 },
+  { lens: [77], heads: 4, kvHeads: 2, dh: 128, blockSize: 16 },
+  { lens: MIXED_32, heads: 6, kvHeads: 2, dh: 16, blockSize: 8 },
+  // real: Qwen2 decode (14/2 heads × 64, block 16), batch 3 split and not, batch 32 with mixed lengths
+  { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16 },
+  { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 1 },
+  { lens: MIXED_32.map((l, i) => l + 3 * i), heads: 14, kvHeads: 2, dh: 64, blockSize: 16, maxContext: 512 },
+];
+
+describe('attention_decode cooperative (paged, variant forced)', () => {
+  COOPERATIVE.forEach((c, i) =>
+    it(decodeLabel(c), async () => expect(await runDecode({ ...c, variant: 'cooperative' }, 900 + i)).toBe('attention_decode_coop')),
+  );
+  it('a group of more than 8 query heads falls back to heads_per_thread', async () => {
+    expect(await runDecode({ lens: [9, 20], heads: 10, kvHeads: 1, dh: 16, blockSize: 4, variant: 'cooperative' }, 950)).toBe('attention_decode');
+  });
+});
+
 describe('kv_append → attention_decode == causal prefill', () => {
-  for (const splits of [1, 3]) {
-    it(`3 sequences of 5, 16, 41 tokens, 14/2 heads × 64, block 16, splits ${splits}`, async () => {
+  for (const [variant, splits] of [['heads_per_thread', 1], ['heads_per_thread', 3], ['cooperative', 1], ['cooperative', 3]] as const) {
+    it(`3 sequences of 5, 16, 41 tokens, 14/2 heads × 64, block 16, splits ${splits}, ${variant}`, async () => {
       const r = rng(77 + splits);
       const tg = new TestGraph(await getGpu());
       const [heads, kvHeads, dh, blockSize] = [14, 2, 64, 16];
@@ -128,7 +181,7 @@ describe('kv_append → attention_decode == causal prefill', () => {
       const bt = tg.tensor('block_tables', [lens.length, maxBlocks], 'u32', tables.flat(), 'input');
       const sl = tg.tensor('seq_lens', [lens.length], 'u32', lens, 'input');
       const qd = tg.tensor('q_decode', [lens.length, heads * dh], 'f32', qLast);
-      const out = attentionDecode(tg.g, qd, p, bt, sl, { heads, scale, maxContext, splits }, 'decode');
+      const out = attentionDecode(tg.g, qd, p, bt, sl, { heads, scale, maxContext, splits, variant }, 'decode');
       const { got, want } = await tg.run([out, ...prefill]);
       const dec = got.get(out)!;
       const row = heads * dh;

@@ -1,0 +1,103 @@
+// linear (GEMM), x shared through subgroups: y[m, y_col + n] = Σ_k x[m, k]·w[n, k] + b[b_off + n]   (row stride of y: y_stride)
+// x f32 [M, K] read as vec4 (k..k+3); w bf16 [N, K] packed two per u32, read as vec2<u32> (4 bf16: k..k+3);
+// b f32; y f32.
+// Threads: kernels/linear.wgsl's tiling (8×8 workgroup, 8×8 outputs per thread, no workgroup memory): thread
+// (tx, ty) owns rows m0 + ty + 8·i and columns n0 + tx + 8·j (i, j < 8). The 8 threads of one ty need the
+// same x values, and lavapipe turns every storage load into 8 per-lane scalar loads (loads were ~75 % of
+// linear.wgsl's time), so each x value is loaded once per row of threads: per 4 k, thread tx loads the vec4
+// of row m0 + 8·tx (its row i = tx) and thread (·, ty) gets row i from lane tx = i with subgroupShuffle. The
+// weights come 4 bf16 per load (vec2<u32>). Per 4 k a thread makes 8 weight loads, 1 x load, 8 shuffles and
+// 128 FMAs (linear.wgsl: 16 weight and 32 x loads).
+// Subgroup layout: the shuffles need the 8 threads of a ty in one subgroup at lanes base..base+7 in tx order.
+// That holds where subgroups are consecutive local_invocation_index ranges of ≥ 8 lanes (lavapipe: 8; most
+// GPUs: 32 or 64), but WGSL promises nothing, so every thread checks it for its own row of threads; a subgroup
+// in which any check fails (size 4 as on SwiftShader, another lane order) loads x directly instead. The
+// choice is subgroup-uniform (subgroupAll), which is all subgroupShuffle needs; WGSL's uniformity analysis
+// only proves workgroup uniformity, hence `diagnostic(off, subgroup_uniformity)`.
+// Tails: loads clamp to the last row/column, stores are guarded.
+// Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
+// Limits: needs the `subgroups` feature; K % 4 == 0 (vec4/vec2 rows: the op runs kernels/linear.wgsl
+// otherwise); grid [ceil(N / 64), ceil(M / 64)] ≤ 65535 each. SHARE_X = false always loads x directly: the
+// path of a non-matching subgroup layout, which lavapipe never takes on its own (the test forces it).
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+
+override SHARE_X: bool = true;
+override HAS_BIAS: bool = false;
+const WG: u32 = 8u; // threads per row of the workgroup = rows per thread (thread tx loads row i = tx)
+const TN: u32 = 8u;
+
+struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32 }
+
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> w: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+var<private> acc: array<array<f32, TN>, WG>;
+var<private> wrow: array<u32, TN>; // vec2 index of each column's weight row
+var<private> wv: array<vec4<f32>, TN>; // the current 4 weights of each column
+
+fn load_weights(kq: u32) {
+  for (var j = 0u; j < TN; j++) {
+    let p = w[wrow[j] + kq];
+    wv[j] = vec4<f32>(bitcast<f32>(p.x << 16u), bitcast<f32>(p.x & 0xffff0000u), bitcast<f32>(p.y << 16u), bitcast<f32>(p.y & 0xffff0000u));
+  }
+}
+
+fn accumulate(i: u32, xs: vec4<f32>) {
+  for (var j = 0u; j < TN; j++) {
+    acc[i][j] += xs.x * wv[j].x + xs.y * wv[j].y + xs.z * wv[j].z + xs.w * wv[j].w;
+  }
+}
+
+@compute @workgroup_size(WG, WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) lidx: u32,
+        @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) lanes: u32) {
+  let M = params.m;
+  let N = params.n;
+  let K4 = params.k / 4u;
+  let n0 = wid.x * WG * TN + lid.x;
+  let m0 = wid.y * WG * WG + lid.y;
+  if (wid.x * WG * TN >= N || wid.y * WG * WG >= M) { return; }
+
+  // Lane base + t must be thread (t, ty) of this workgroup for t < 8: check every one of them.
+  var ok = SHARE_X && lanes >= WG && lane >= lid.x && lane - lid.x + WG <= lanes;
+  let base = select(0u, lane - lid.x, ok);
+  for (var t = 0u; t < WG; t++) { ok = ok && subgroupShuffle(lidx, base + t) == lidx - lid.x + t; }
+  let sharing = subgroupAll(ok);
+
+  for (var j = 0u; j < TN; j++) { wrow[j] = min(n0 + WG * j, N - 1u) * K4; }
+  for (var i = 0u; i < WG; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
+
+  if (sharing) {
+    let own = min(m0 + WG * lid.x, M - 1u) * K4;
+    for (var kq = 0u; kq < K4; kq++) {
+      load_weights(kq);
+      let xq = x[own + kq];
+      for (var i = 0u; i < WG; i++) { accumulate(i, subgroupShuffle(xq, base + i)); }
+    }
+  } else {
+    var xrow: array<u32, WG>;
+    for (var i = 0u; i < WG; i++) { xrow[i] = min(m0 + WG * i, M - 1u) * K4; }
+    for (var kq = 0u; kq < K4; kq++) {
+      load_weights(kq);
+      for (var i = 0u; i < WG; i++) { accumulate(i, x[xrow[i] + kq]); }
+    }
+  }
+
+  for (var i = 0u; i < WG; i++) {
+    let m = m0 + WG * i;
+    if (m >= M) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let n = n0 + WG * j;
+      if (n < N) {
+        var v = acc[i][j];
+        if (HAS_BIAS) { v += b[params.b_off + n]; }
+        y[m * params.y_stride + params.y_col + n] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// The 'gemm_shuffle' GEMM variant of `linear` (runtime/ops/linear.ts) for CPU rasterisers: the dispatch of
+// kernels/linear_shuffle.wgsl (x loaded once per row of threads and shared by subgroupShuffle, weights 4 bf16 per
+// load), and where it can run: the kernel needs the `subgroups` feature and rows of whole vec4s.
+import { linearShuffleKernel } from '../../kernels/linear_shuffle.js';
+import { type Binding, type Dispatch, type Graph, check } from '../graph.js';
+import type { Tensor } from '../tensor.js';
+
+/** Rows and columns of y per workgroup: 8×8 threads with 8×8 outputs each. */
+const TILE = 64;
+
+export interface ShuffleGemm {
+  readonly x: Tensor;
+  /** bf16 [rows, K] weight (or a row chunk of one). */
+  readonly w: Binding;
+  readonly b?: Tensor;
+  readonly y: Tensor;
+  readonly M: number;
+  /** Weight rows this dispatch computes. */
+  readonly rows: number;
+  readonly K: number;
+  /** y's row stride, and the column of y (= row of w, index of b) this dispatch starts at. */
+  readonly yStride: number;
+  readonly yCol: number;
+}
+
+/** The kernel runs on a device with `subgroups` and for K % 4 == 0; elsewhere `linear` runs gemm8x8. */
+export function shuffleFits(subgroups: boolean, K: number): boolean {
+  return subgroups && K % 4 === 0;
+}
+
+export function shuffleGemm(g: Graph, o: ShuffleGemm): Dispatch {
+  const grid = [Math.ceil(o.rows / TILE), Math.ceil(o.M / TILE), 1] as const;
+  check(grid[0] <= g.limits.maxComputeWorkgroupsPerDimension && grid[1] <= g.limits.maxComputeWorkgroupsPerDimension, 'linear', `grid [${grid.join(', ')}] is over the workgroup limit`, o.x, o.y);
+  return {
+    kernel: linearShuffleKernel,
+    constants: { HAS_BIAS: !!o.b },
+    bindings: { x: o.x, w: o.w, b: o.b ?? o.x, y: o.y }, // b: a dummy when absent, HAS_BIAS guards the read
+    params: { m: o.M, n: o.rows, k: o.K, y_stride: o.yStride, y_col: o.yCol, b_off: o.yCol },
+    grid,
+  };
+}
