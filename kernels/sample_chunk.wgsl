@@ -4,7 +4,7 @@
 // (key, index), and stats[b, c] = (m_c, Σ_i exp((s_i − m_c)/T)) with m_c the chunk max (T = 1 for greedy rows).
 // Threads: one workgroup of WG per (row, chunk) (linear index over rows·chunks, folded grid); items in workgroup
 // memory, a bitonic sort of CHUNK, a tree reduction for the exp sum.
-// Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts sampleToken). Upstream: transformers
+// Reference: runtime/reference/sample.ts sampleRows (runtime/sampler.ts sampleToken). Upstream: transformers
 // RepetitionPenalty/Temperature/TopK/TopP logits processors + torch.multinomial.
 // Limits: CHUNK = 4·KC = 1024; settings is the op's [rows, 8] f32 row-settings tensor (runtime/ops/sample.ts).
 override WG: u32 = 256;

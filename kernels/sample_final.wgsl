@@ -1,4 +1,4 @@
-// sample_final: out[b] = the token model/sampler.ts sampleToken picks for row b with random() = u_b:
+// sample_final: out[b] = the token runtime/sampler.ts sampleToken picks for row b with random() = u_b:
 //   greedy (flag or T ≤ 0): the first item of the row's sorted list (argmax, lowest index on ties);
 //   else with w_i = exp((s_i − m)/T) in sampling order (key desc, index asc): top-k keeps ranks < k plus ties of
 //   the k-th; total = Σ kept w (Σ over the whole row, from stats, when top-k is off); top-p keeps the shortest prefix
@@ -7,7 +7,7 @@
 // summation order). Only when the kept set runs past the candidates (top-k off, and the nucleus or the draw lands
 // beyond rank KC) the whole workgroup searches the tail: 8 radix rounds of 4 bits over the key, each one pass over
 // the row summing w per bucket, then a pass that finds the j-th tied element in index order.
-// Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts sampleToken). Upstream: transformers
+// Reference: runtime/reference/sample.ts sampleRows (runtime/sampler.ts sampleToken). Upstream: transformers
 // TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper, torch.multinomial.
 // Limits: top_k ≤ KC = 256 (larger k counts as off); ties of the k-th past rank KC are dropped; f32 sums
 // (the CPU uses float64): a u within ~1e-6 relative of a cumulative boundary may pick the neighbouring token.

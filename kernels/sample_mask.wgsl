@@ -2,7 +2,7 @@
 // The repetition-penalty membership bitmap of each row (HF applies the penalty once per distinct token, so a
 // set is exactly what is needed; duplicates and the 0xffffffff sentinel of empty slots are harmless).
 // Threads: one workgroup per row; it clears the row's ⌈V/32⌉ words, then sets one bit per listed id (atomicOr).
-// Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts applyRepetitionPenalty). Upstream:
+// Reference: runtime/reference/sample.ts sampleRows (runtime/sampler.ts applyRepetitionPenalty). Upstream:
 // transformers RepetitionPenaltyLogitsProcessor.
 // Limits: rows ≤ 65535·65535 (grid folded); any prev_len; ids ≥ V (the sentinel included) are ignored.
 override WG: u32 = 256;

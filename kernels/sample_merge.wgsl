@@ -3,7 +3,7 @@
 // row remains, this is the exact top-KC of the row.
 // Threads: one workgroup of WG per (row, group of 4 lists) (linear index, folded grid); bitonic sort of 4·KC items
 // in workgroup memory.
-// Reference: runtime/reference/sample.ts sampleRows (model/sampler.ts sampleToken, the sorted candidate list).
+// Reference: runtime/reference/sample.ts sampleRows (runtime/sampler.ts sampleToken, the sorted candidate list).
 // Limits: KC = 256; items are (key, index) with key 0 = excluded and index 0xffffffff = padding.
 override WG: u32 = 256;
 const CHUNK: u32 = 1024u;

@@ -7,7 +7,7 @@ import { type KvCache, createKvCache } from './kv_cache.js';
 import { SAMPLE_TOPK_CAP, packSampleSettings } from '../runtime/ops/sample.js';
 import { type DecodeGraph, type DecodeResult, type TokenPicker, buildDecodeGraph, decode, prefill } from './llm_pass.js';
 import type { LoadedModel } from './load.js';
-import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from './sampler.js';
+import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from '../runtime/sampler.js';
 
 export interface GenerationHooks {
   /** Logits at the last prompt position of request `index` (before any sampling changes them). */

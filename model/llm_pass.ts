@@ -95,7 +95,7 @@ export function imageContextRows(ids: ArrayLike<number>): Uint32Array {
 
 /**
  * How a decode step picks its tokens: 'argmax' on the GPU (greedy), 'sample' on the GPU (runtime/ops/sample.ts:
- * temperature, top-k ≤ 256, top-p, repetition penalty), or 'host' (logits read back, model/sampler.ts).
+ * temperature, top-k ≤ 256, top-p, repetition penalty), or 'host' (logits read back, runtime/sampler.ts).
  * The GPU paths read back 4 bytes per sequence; 'host' reads V floats, which is cheaper on lavapipe, where
  * the GPU sampler's sorts cost more than the copy.
  */
@@ -118,9 +118,9 @@ export interface DecodeGraph {
   readonly tableWidth: number;
   /**
    * positions, slots, block tables and seq lens live in one buffer (each at an aligned offset) behind this u32
-   * tensor, so a step writes them with one writeBuffer from a staging array.
+   * tensor, so a step writes them with one writeBuffer from `staging` (reused every step).
    */
-  readonly packed: { readonly tensor: Tensor; readonly words: { positions: number; slots: number; blockTables: number; seqLens: number } };
+  readonly packed: { readonly tensor: Tensor; readonly staging: Uint32Array; readonly words: { positions: number; slots: number; blockTables: number; seqLens: number } };
   destroy(): void;
 }
 
@@ -139,7 +139,7 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
   const packedBuffer = gpu.device.createBuffer({ label: 'decode.inputs', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
   const view = (name: string, key: keyof typeof layout) =>
     makeTensor(name, layout[key], 'u32', 'input', { buffer: packedBuffer, offset: 4 * words[key], size: 4 * layout[key].reduce((a, b) => a * b, 1) });
-  const packed = { tensor: makeTensor('decode.inputs', [bytes / 4], 'u32', 'input', { buffer: packedBuffer, offset: 0, size: bytes }), words };
+  const packed = { tensor: makeTensor('decode.inputs', [bytes / 4], 'u32', 'input', { buffer: packedBuffer, offset: 0, size: bytes }), staging: new Uint32Array(bytes / 4), words };
   const inputs = {
     positions: view('decode.positions', 'positions'),
     slots: view('decode.slots', 'slots'),
@@ -206,7 +206,7 @@ export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number
   const { inputs, packed } = graph;
   const w = packed.words;
   const width = graph.tableWidth;
-  const st = new Uint32Array(packed.tensor.shape[0]!); // a fresh array: an earlier step's write may still be queued
+  const st = packed.staging; // reused: writeBuffer copies the data when it is called
   for (let i = 0; i < B; i++) {
     const seq = seqs[i]!;
     const pos = cache.blocks.length(seq);

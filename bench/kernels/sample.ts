@@ -2,7 +2,7 @@
 // penalty 1.1 over 256 seen ids), greedy, and temperature-only with u = 0.999 (the draw lands past the 256
 // candidates: the tail search, the slowest path). Logits are std-3 normals: the op's cost depends on values.
 import { packSampleSettings, sample, SAMPLE_NO_ID } from '../../runtime/ops/sample.js';
-import type { SamplingOptions } from '../../model/sampler.js';
+import type { SamplingOptions } from '../../runtime/sampler.js';
 import { encodeValues, writeTensor } from '../../runtime/upload.js';
 import type { BenchCase } from '../case.js';
 import { VOCAB } from '../shapes.js';

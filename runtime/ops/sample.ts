@@ -2,7 +2,7 @@ import { sampleChunkKernel } from '../../kernels/sample_chunk.js';
 import { sampleFinalKernel } from '../../kernels/sample_final.js';
 import { sampleMaskKernel } from '../../kernels/sample_mask.js';
 import { sampleMergeKernel } from '../../kernels/sample_merge.js';
-import type { SamplingOptions } from '../../model/sampler.js';
+import type { SamplingOptions } from '../sampler.js';
 import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
 import { SAMPLE_NO_ID, SAMPLE_SETTINGS, sampleRows } from '../reference/sample.js';
 import { type Tensor, numel } from '../tensor.js';
@@ -22,7 +22,7 @@ export { SAMPLE_NO_ID, SAMPLE_SETTINGS };
  */
 export interface SampleRow {
   readonly options: SamplingOptions;
-  /** The multinomial's uniform in [0, 1) (model/sampler.ts seededRandom()() for the CPU's stream). */
+  /** The multinomial's uniform in [0, 1) (runtime/sampler.ts seededRandom()() for the CPU's stream). */
   readonly u: number;
 }
 
@@ -39,7 +39,7 @@ export function packSampleSettings(rows: readonly SampleRow[]): Float32Array {
 }
 
 /**
- * Token ids [B] u32 drawn from logits [B, V] f32 exactly as model/sampler.ts sampleToken would with random() = u
+ * Token ids [B] u32 drawn from logits [B, V] f32 exactly as runtime/sampler.ts sampleToken would with random() = u
  * (repetition penalty → temperature → top-k with ties → top-p → multinomial; greedy rows → argmax), so one graph
  * serves a mixed batch and a decode step reads back 4 bytes per sequence.
  * settings: f32 [B, 8] from packSampleSettings; prevIds: u32 [B, P] previously seen ids, 0xffffffff = empty slot.

@@ -1,7 +1,7 @@
-// Float64 reference for GPU sampling: the CPU sampler itself (model/sampler.ts sampleToken), one row at a time with
+// Float64 reference for GPU sampling: the CPU sampler itself (runtime/sampler.ts sampleToken), one row at a time with
 // random() = the row's u. Shapes: logits [B, V] f32 values, settings [B, 8] (layout in runtime/ops/sample.ts),
 // prevIds [B, P] u32 with 0xffffffff for empty slots. Returns the token ids [B] as float64.
-import { type SamplingOptions, sampleToken } from '../../model/sampler.js';
+import { type SamplingOptions, sampleToken } from '../sampler.js';
 
 export const SAMPLE_SETTINGS = 8;
 export const SAMPLE_NO_ID = 0xffffffff;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SamplingOptions, applyRepetitionPenalty, sampleToken } from '../../model/sampler.js';
+import { type SamplingOptions, applyRepetitionPenalty, sampleToken } from '../../runtime/sampler.js';
 import { SAMPLE_NO_ID, SAMPLE_TOPK_CAP, type SampleRow, packSampleSettings, sample } from '../../runtime/ops/sample.js';
 import { optionsFromSettings } from '../../runtime/reference/sample.js';
 import type { Tensor } from '../../runtime/tensor.js';

@@ -1,5 +1,6 @@
-// Next-token choice from one row of logits: greedy, or HF-style sampling (repetition penalty → temperature →
-// top-k → top-p → multinomial) with a seeded generator so runs are reproducible. Order and semantics follow
+// Next-token choice from one row of logits on the host: greedy, or HF-style sampling (repetition penalty →
+// temperature → top-k → top-p → multinomial) with a seeded generator so runs are reproducible. It is also the
+// float64 reference of the GPU sampler (runtime/reference/sample.ts). Order and semantics follow
 // transformers' LogitsProcessor list for generate(do_sample=True).
 
 export interface SamplingOptions {
