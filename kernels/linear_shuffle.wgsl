@@ -2,12 +2,12 @@
 // x f32 [M, K] read as vec4 (k..k+3); w bf16 [N, K] packed two per u32, read as vec2<u32> (4 bf16: k..k+3);
 // b f32; y f32.
 // Threads: kernels/linear.wgsl's tiling (8×8 workgroup, 8×8 outputs per thread, no workgroup memory): thread
-// (tx, ty) owns rows m0 + ty + 8·i and columns n0 + tx + 8·j (i, j < 8). The 8 threads of one ty need the
-// same x values, and lavapipe turns every storage load into 8 per-lane scalar loads (loads were ~75 % of
-// linear.wgsl's time), so each x value is loaded once per row of threads: per 4 k, thread tx loads the vec4
-// of row m0 + 8·tx (its row i = tx) and thread (·, ty) gets row i from lane tx = i with subgroupShuffle. The
-// weights come 4 bf16 per load (vec2<u32>). Per 4 k a thread makes 8 weight loads, 1 x load, 8 shuffles and
-// 128 FMAs (linear.wgsl: 16 weight and 32 x loads).
+// (tx, ty) owns rows m0 + ty + 8·i and columns n0 + tx + 8·j (i, j < 8). The 8 threads of one ty need the same
+// x values, and lavapipe turns every storage load with a computed offset into 8 per-lane scalar loads (loads
+// were ~75 % of linear.wgsl's time), so each x value is loaded once per row of threads: per 4 k, thread tx loads
+// the vec4 of row m0 + 8·tx (its row i = tx) and thread (·, ty) gets row i from lane tx = i by subgroupShuffle.
+// The weights come 4 bf16 per load (vec2<u32>). Per 4 k a thread makes 8 weight loads, 1 x load, 8 shuffles
+// and 256 FMAs (linear.wgsl: 16 weight and 32 x loads).
 // Subgroup layout: the shuffles need the 8 threads of a ty in one subgroup at lanes base..base+7 in tx order.
 // That holds where subgroups are consecutive local_invocation_index ranges of ≥ 8 lanes (lavapipe: 8; most
 // GPUs: 32 or 64), but WGSL promises nothing, so every thread checks it for its own row of threads; a subgroup

@@ -1,12 +1,8 @@
 // linear at every real InternVL2-1B shape with the default variant, plus every variant at the ViT fc1 GEMM
-// (1025×1024 · 4096×1024ᵀ), the decode GEMV and lm_head, the fc1 GEMM with the smart wait off, and the
-// experimental kernels kept under bench/variants/ (same bindings and Params as kernels/linear.wgsl); the GPU
+// (1025×1024 · 4096×1024ᵀ), the decode GEMV and lm_head, the fc1 GEMM with the smart wait off; the GPU
 // kernel gemm_tiled at every GEMM shape, and batch-32 decode (M = 32) with the default and gemm_tiled; gemm_shuffle
 // against gemm8x8 at vit.qkv and the prefill GEMMs (at fc1 with every gemm variant).
-import { readFileSync } from 'node:fs';
 import { LINEAR_VARIANTS, type LinearVariant, linear } from '../../runtime/ops/linear.js';
-import type { Kernel } from '../../runtime/kernel.js';
-import { parseKernelInterface } from '../../runtime/wgsl_interface.js';
 import type { BenchCase } from '../case.js';
 import { LINEAR_SHAPES, type LinearShape, linearShape } from '../shapes.js';
 
@@ -41,28 +37,6 @@ function residualCase(s: LinearShape, variant: LinearVariant): BenchCase {
   };
 }
 
-/** bench/variants/<file>.wgsl: a GEMM with a wg workgroup and a tm×tn block per thread (tile wg[1]·tm × wg[0]·tn). */
-function experimentCase(s: LinearShape, file: string, tm: number, tn: number, wg: readonly [number, number] = [8, 8]): BenchCase {
-  const wgsl = readFileSync(new URL(`../variants/${file}.wgsl`, import.meta.url), 'utf8');
-  const kernel: Kernel = { name: file, wgsl, iface: parseKernelInterface(file, wgsl) };
-  return {
-    op: 'linear',
-    name: label(s),
-    variant: file,
-    build: (g, bench) => {
-      const x = bench.tensor('x', [s.M, s.K], 'f32');
-      const w = bench.tensor('w', [s.N, s.K], 'bf16');
-      const b = bench.tensor('b', [s.N], 'f32');
-      const y = g.tensor('y', [s.M, s.N]);
-      const params = { m: s.M, n: s.N, k: s.K, y_stride: s.N, y_col: 0, b_off: 0 };
-      const grid = [Math.ceil(s.N / (wg[0] * tn)), Math.ceil(s.M / (wg[1] * tm)), 1] as const;
-      const dispatches = [{ kernel, constants: { HAS_BIAS: s.bias }, bindings: { x, w, b, y }, params, grid }];
-      g.add({ op: 'linear', name: 'y', inputs: [x, w, b], outputs: [y], dispatches, cost: { flops: 2 * s.M * s.N * s.K, bytes: 2 * s.N * s.K + 4 * (s.M * s.K + s.M * s.N) }, reference: () => {} });
-      return [y];
-    },
-  };
-}
-
 const gemm = LINEAR_VARIANTS.filter((v) => v.startsWith('gemm'));
 const vec = LINEAR_VARIANTS.filter((v) => v.startsWith('vec'));
 const fc1 = linearShape('vit.fc1');
@@ -72,12 +46,6 @@ const decode32 = LINEAR_SHAPES.filter((s) => s.name.startsWith('decode.')).map((
 export const linearCases: BenchCase[] = [
   ...LINEAR_SHAPES.map((s) => linearCase(s)),
   ...gemm.map((v) => linearCase(fc1, v)),
-  experimentCase(fc1, 'linear_v1', 4, 8),
-  experimentCase(fc1, 'linear_v2', 8, 8),
-  experimentCase(fc1, 'linear_v3', 8, 4, [64, 1]),
-  experimentCase(fc1, 'linear_v4', 16, 2, [64, 1]),
-  experimentCase(fc1, 'linear_v5', 8, 8, [64, 1]),
-  experimentCase(fc1, 'linear_v6', 8, 16),
   linearCase(fc1, undefined, false),
   ...vec.map((v) => linearCase(linearShape('decode.gate_up'), v)),
   ...vec.map((v) => linearCase(linearShape('lm_head'), v)),

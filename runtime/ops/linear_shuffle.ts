@@ -28,6 +28,7 @@ export function shuffleFits(subgroups: boolean, K: number): boolean {
   return subgroups && K % 4 === 0;
 }
 
+/** One dispatch: a workgroup per 64×64 tile of y (grid [rows / 64, M / 64], rounded up). */
 export function shuffleGemm(g: Graph, o: ShuffleGemm): Dispatch {
   const grid = [Math.ceil(o.rows / TILE), Math.ceil(o.M / TILE), 1] as const;
   check(grid[0] <= g.limits.maxComputeWorkgroupsPerDimension && grid[1] <= g.limits.maxComputeWorkgroupsPerDimension, 'linear', `grid [${grid.join(', ')}] is over the workgroup limit`, o.x, o.y);
