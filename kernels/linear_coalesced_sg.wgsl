@@ -3,19 +3,25 @@ enable subgroups;
 // across the workgroup done by subgroupAdd — the same math, bindings, Params and overrides.
 //   y[m, y_col + n] = Σ_k x[m, k]·w[n, k] (+ b[b_off + n]) (+ res[m, y_col + n])         m < XM ≤ 8
 //   SWIGLU: y[m, y_col + n] = silu(Σ_k x[m, k]·w[n, k]) · Σ_k x[m, k]·wu[n, k]         (Qwen2MLP gate/up)
+//   NORM, an RMSNorm prologue (Qwen2RMSNorm before q/k/v, gate/up, lm_head): x[m, k] is first replaced by
+//   x[m, k]·s[m]·norm_w[k], s[m] = rsqrt(Σ_k x[m, k]²/K + eps); every sum above becomes
+//   s[m]·Σ_k x[m, k]·norm_w[k]·(w or wu)[n, k]
 // Threads: as kernels/linear_coalesced.wgsl — a workgroup of WG invocations owns ROWS rows, invocation t reads the
-// 16-byte words k8 = t, t+WG, … of each row (coalesced) and keeps S = XM·RW partial sums. Then each subgroup adds
-// them with subgroupAdd (no barrier), its first invocation stores the S sums at red[sg·S + s], and after one
-// barrier invocation o < XM·ROWS adds the subgroups' sums of its output and applies the epilogue. Correct for any
+// 16-byte words k8 = t, t+WG, … of each row (coalesced) and keeps S = XM·RW partial sums, with NORM XM more (its
+// parts of Σx², from the x in registers): ST sums. Then each subgroup adds them with subgroupAdd (no barrier), its
+// first invocation stores the ST sums at red[sg·ST + s], and after one barrier invocation o < XM·ROWS adds the
+// subgroups' sums of its output (and of its row's Σx²) and applies the epilogue. Correct for any
 // subgroup size 4..128 (read from the subgroup_size builtin); the subgroup index is lid / subgroup_size, i.e. it
 // takes subgroups to be consecutive ranges of local_invocation_index, as the Vulkan, Metal and D3D12 drivers lay
 // out a 1-D workgroup (WGSL does not promise it; the `subgroup_id` builtin would, but needs a newer language
 // feature than the `subgroups` extension this file requires).
-// Reference: runtime/reference/linear.ts linear (with the residual res), runtime/reference/elementwise.ts siluMul.
-// Upstream: torch.nn.Linear / F.linear (+ the decoder layer's residual add); Qwen2MLP act_fn(gate_proj(x)) * up_proj(x).
-// Limits: the device feature `subgroups` (kernels/linear_coalesced_sg.ts requires it); K % 8 == 0; ROWS ≤ 4; S ≤ 16;
-// (WG/4)·S·4 bytes of workgroup memory; SWIGLU is used without HAS_BIAS and HAS_RESIDUAL; wu, b, res are dummies
-// (any bound tensor) when unused; N ≤ 65535²·ROWS (the runtime folds the grid).
+// Reference: runtime/reference/linear.ts linear (with the residual res), runtime/reference/elementwise.ts siluMul,
+// NORM: runtime/reference/norms.ts rmsNorm first. Upstream: torch.nn.Linear / F.linear (+ the decoder layer's
+// residual add); Qwen2MLP act_fn(gate_proj(x)) * up_proj(x); Qwen2RMSNorm.
+// Limits: the device feature `subgroups` (kernels/linear_coalesced_sg.ts requires it); K % 8 == 0; ROWS ≤ 4;
+// S ≤ 16; ST ≤ 24; (WG/4)·ST·4 bytes of workgroup memory (6 KiB at most); SWIGLU is used without HAS_BIAS and
+// HAS_RESIDUAL; wu, b, res, norm_w are dummies (any bound tensor) when unused; N ≤ 65535²·ROWS (the runtime folds
+// the grid).
 override WG: u32 = 128;
 override ROWS: u32 = 1;
 override XM: u32 = 1;
@@ -24,23 +30,26 @@ override HAS_RESIDUAL: bool = false;
 override SWIGLU: bool = false;
 override RW: u32 = ROWS * select(1u, 2u, SWIGLU);
 override S: u32 = XM * RW;
+override NORM: bool = false;
+override ST: u32 = S + select(0u, XM, NORM); // sums reduced per invocation: S dot products, then NORM's XM Σx²
 
-struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32 }
+struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, eps: f32 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> wu: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read> res: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(5) var<storage, read> norm_w: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<uniform> params: Params;
 
-var<workgroup> red: array<f32, (WG / 4u) * S>; // one row of S sums per subgroup (≥ 4 invocations each)
+var<workgroup> red: array<f32, (WG / 4u) * ST>; // one row of ST sums per subgroup (≥ 4 invocations each)
 
-/** Σ over `parts` partial sums of slot s (stored at red[p·S + s]). */
+/** Σ over `parts` partial sums of slot s (stored at red[p·ST + s]). */
 fn total(s: u32, parts: u32) -> f32 {
   var t = 0.0;
-  for (var p = 0u; p < parts; p++) { t += red[p * S + s]; }
+  for (var p = 0u; p < parts; p++) { t += red[p * ST + s]; }
   return t;
 }
 
@@ -53,6 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (n0 >= N) { return; }
 
   var acc: array<f32, 16>;
+  var ss: array<f32, 8>; // NORM: this invocation's part of Σ_k x[m, k]²
   for (var k8 = lid; k8 < K8; k8 += WG) {
     var lo: array<vec4<f32>, 8>;
     var hi: array<vec4<f32>, 8>;
@@ -67,11 +77,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         hi[ROWS + j] = bitcast<vec4<f32>>(uv & vec4<u32>(0xffff0000u));
       }
     }
+    var ne = vec4<f32>(1.0);
+    var no = vec4<f32>(1.0);
+    if (NORM) {
+      let na = norm_w[k8 * 2u];
+      let nb = norm_w[k8 * 2u + 1u];
+      ne = vec4<f32>(na.xz, nb.xz);
+      no = vec4<f32>(na.yw, nb.yw);
+    }
     for (var m = 0u; m < XM; m++) {
       let xa = x[(m * K8 + k8) * 2u];
       let xb = x[(m * K8 + k8) * 2u + 1u];
-      let xe = vec4<f32>(xa.xz, xb.xz);
-      let xo = vec4<f32>(xa.yw, xb.yw);
+      var xe = vec4<f32>(xa.xz, xb.xz);
+      var xo = vec4<f32>(xa.yw, xb.yw);
+      if (NORM) {
+        ss[m] += dot(xe, xe) + dot(xo, xo);
+        xe *= ne;
+        xo *= no;
+      }
       for (var j = 0u; j < RW; j++) { acc[m * RW + j] += dot(lo[j], xe) + dot(hi[j], xo); }
     }
   }
@@ -79,7 +102,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let sg = lid / sgs;
   for (var s = 0u; s < S; s++) {
     let v = subgroupAdd(acc[s]);
-    if (sgi == 0u) { red[sg * S + s] = v; }
+    if (sgi == 0u) { red[sg * ST + s] = v; }
+  }
+  if (NORM) {
+    for (var m = 0u; m < XM; m++) {
+      let v = subgroupAdd(ss[m]);
+      if (sgi == 0u) { red[sg * ST + S + m] = v; }
+    }
   }
   workgroupBarrier();
   let P = (WG + sgs - 1u) / sgs; // subgroups in the workgroup
@@ -91,7 +120,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (n < N) {
       let o = m * params.y_stride + params.y_col + n;
       var v = total(m * RW + j, P);
-      if (SWIGLU) { v = v / (1.0 + exp(-v)) * total(m * RW + ROWS + j, P); }
+      var u = 0.0;
+      if (SWIGLU) { u = total(m * RW + ROWS + j, P); }
+      if (NORM) {
+        let s = inverseSqrt(total(S + m, P) / f32(params.k) + params.eps);
+        v *= s;
+        u *= s;
+      }
+      if (SWIGLU) { v = v / (1.0 + exp(-v)) * u; }
       if (HAS_BIAS) { v += b[params.b_off + n]; }
       if (HAS_RESIDUAL) { v += res[o]; }
       y[o] = v;

@@ -67,8 +67,6 @@ function attnShape(c: Qwen2Config) {
 /** Prompt pass of one sequence: RoPE, keys/values to their cache slots (one rope_append), causal flash attention on them. */
 export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): AttentionStep {
   return {
-    positions,
-    invFreq: cache.invFreq,
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const shape = attnShape(cache.config);
       const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
@@ -77,15 +75,16 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
   };
 }
 
-/** One new token per sequence (batch B): RoPE + append to the cache (one rope_append), attend over each sequence's cached keys. */
-export function decodeStep(cache: KvCache, inputs: { positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor }): AttentionStep {
+/**
+ * One new token per sequence (batch B): the decode attention rotates q and the new k, appends k and v to the
+ * cache at position seq_len − 1 (the slot its block table gives) and attends over the sequence, in one dispatch.
+ */
+export function decodeStep(cache: KvCache, inputs: { blockTables: Tensor; seqLens: Tensor }): AttentionStep {
   return {
-    positions: inputs.positions,
-    invFreq: cache.invFreq,
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const { heads, scale } = attnShape(cache.config);
-      const r = ropeAppend(g, q, k, v, inputs.positions, cache.invFreq, cache.pools[layer]!, inputs.slots, { heads }, `${name}.rope_append`);
-      return attentionDecode(g, r.q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen }, name);
+      const append = { k, v, invFreq: cache.invFreq };
+      return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen, append }, name);
     },
   };
 }

@@ -1,7 +1,8 @@
 // The LLM passes. Prefill: one sequence's prompt (image features scattered over its IMG_CONTEXT rows),
 // keys/values into the paged cache, logits of the last position. Decode: one token for each of B live
-// sequences; its graph is recorded once per batch size and replayed every step with new ids, positions,
-// slots and block tables written into small input buffers — no graph, bind group or pipeline is rebuilt.
+// sequences; its graph is recorded once per batch size and replayed every step with new block tables and
+// sequence lengths in one small input buffer (the tokens stay on the GPU) — no graph, bind group or pipeline is
+// rebuilt.
 import { Graph } from '../runtime/graph.js';
 import { argmax } from '../runtime/ops/argmax.js';
 import { sliceRows } from '../runtime/ops/cast_copy.js';
@@ -106,7 +107,7 @@ export interface DecodeGraph {
   readonly batch: number;
   readonly picker: TokenPicker;
   readonly plan: Plan;
-  readonly inputs: { positions: Tensor; slots: Tensor; blockTables: Tensor; seqLens: Tensor; settings?: Tensor; prevIds?: Tensor };
+  readonly inputs: { blockTables: Tensor; seqLens: Tensor; settings?: Tensor; prevIds?: Tensor };
   /**
    * u32 [B], state: the token each sequence feeds in. The step's argmax/sampler writes its choice here, so the next
    * step reads it on the GPU and can be submitted before this one's token is read back; the host writes it only
@@ -117,20 +118,21 @@ export interface DecodeGraph {
   readonly logits: Tensor;
   readonly tableWidth: number;
   /**
-   * positions, slots, block tables and seq lens live in one buffer (each at an aligned offset) behind this u32
-   * tensor, so a step writes them with one writeBuffer from `staging` (reused every step).
+   * Block tables and seq lens live in one buffer (each at an aligned offset) behind this u32 tensor, so a step
+   * writes them with one writeBuffer from `staging` (reused every step). The new token's position is its seq
+   * len − 1 and its cache slot that position's row in the block table: the attention derives both.
    */
-  readonly packed: { readonly tensor: Tensor; readonly staging: Uint32Array; readonly words: { positions: number; slots: number; blockTables: number; seqLens: number } };
+  readonly packed: { readonly tensor: Tensor; readonly staging: Uint32Array; readonly words: { blockTables: number; seqLens: number } };
   destroy(): void;
 }
 
 export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker = 'argmax'): DecodeGraph {
   const { gpu, config, weights } = m;
   const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
-  // The per-step u32 inputs share one buffer: one writeBuffer per step instead of four.
+  // The per-step u32 inputs share one buffer: one writeBuffer per step.
   const align = gpu.limits.minStorageBufferOffsetAlignment;
-  const layout = { positions: [batch], slots: [batch], blockTables: [batch, tableWidth], seqLens: [batch] } as const;
-  const words = { positions: 0, slots: 0, blockTables: 0, seqLens: 0 };
+  const layout = { blockTables: [batch, tableWidth], seqLens: [batch] } as const;
+  const words = { blockTables: 0, seqLens: 0 };
   let bytes = 0;
   for (const key of Object.keys(layout) as (keyof typeof layout)[]) {
     words[key] = bytes / 4;
@@ -141,8 +143,6 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
     makeTensor(name, layout[key], 'u32', 'input', { buffer: packedBuffer, offset: 4 * words[key], size: 4 * layout[key].reduce((a, b) => a * b, 1) });
   const packed = { tensor: makeTensor('decode.inputs', [bytes / 4], 'u32', 'input', { buffer: packedBuffer, offset: 0, size: bytes }), staging: new Uint32Array(bytes / 4), words };
   const inputs = {
-    positions: view('decode.positions', 'positions'),
-    slots: view('decode.slots', 'slots'),
     blockTables: view('decode.block_tables', 'blockTables'),
     seqLens: view('decode.seq_lens', 'seqLens'),
     ...(picker === 'sample' && {
@@ -211,8 +211,7 @@ export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number
     const seq = seqs[i]!;
     const pos = cache.blocks.length(seq);
     if (pos + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
-    st[w.positions + i] = pos;
-    st[w.slots + i] = cache.blocks.append(seq, 1)[0]!;
+    cache.blocks.append(seq, 1);
     st[w.seqLens + i] = pos + 1;
     st.set(cache.blocks.blockTable(seq, width), w.blockTables + i * width);
   }

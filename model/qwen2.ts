@@ -14,10 +14,6 @@ import type { Tensor } from '../runtime/tensor.js';
 import type { LanguageModelWeights, Qwen2Layer } from './weights.js';
 
 export interface AttentionStep {
-  /** u32 [T]: each row's position in its sequence (RoPE). */
-  readonly positions: Tensor;
-  /** f32 [Dh/2]: HF's float32 inv_freq. */
-  readonly invFreq: Tensor;
   /**
    * q [T, Hq·Dh], k, v [T, Hkv·Dh] straight from the projections (before RoPE; column views of qkv_proj's output):
    * rotate q and k, store this layer's k (rotated) and v in the cache, and return softmax(q·kᵀ·scale + mask)·v,

@@ -30,7 +30,7 @@ export type OpVariants = { readonly [Op in OpName]: VariantOf<Op> };
 
 /** The one table: each class's variant per op (measured on lavapipe for `cpu`; read from the GPU kernels for `gpu`). */
 export const DEFAULTS: Readonly<Record<DeviceClass, OpVariants>> = {
-  cpu: { gemm: 'gemm8x8', gemv: 'rows', attention: 'blocked', attention_decode: 'heads_per_thread', sample: 'host' },
+  cpu: { gemm: 'gemm_shuffle', gemv: 'rows', attention: 'blocked', attention_decode: 'heads_per_thread', sample: 'host' },
   gpu: { gemm: 'gemm_tiled', gemv: 'coalesced', attention: 'tiled', attention_decode: 'cooperative', sample: 'gpu' },
 };
 

@@ -1,9 +1,13 @@
 // The decode-path fusions at the real InternVL2-1B shapes (a 512-token prefill, one decode step):
 // add_rms_norm (residual + the next RMSNorm), rope_append (RoPE on q, k + the paged KV-cache append) and
-// swiglu (decode gate/up GEMVs + silu·mul in one dispatch; the default, and each gemv variant forced).
+// swiglu (decode gate/up GEMVs + silu·mul in one dispatch; the default, and each gemv variant forced), and the
+// RMSNorm prologue of the decode GEMVs (norm + q/k/v, norm + gate/up: `rmsNorm` fused into the GEMV, against the
+// rms_norm dispatch followed by the same GEMV, for each gemv variant).
 // Compare with residual + rms_norm and rope + kv_append in bench/kernels/elementwise.ts and attention.ts.
 // Register in bench/kernels.ts next to elementwiseCases.
 import { addRmsNorm } from '../../runtime/ops/add_rms_norm.js';
+import { linear } from '../../runtime/ops/linear.js';
+import { rmsNorm } from '../../runtime/ops/rms_norm.js';
 import { ropeAppend } from '../../runtime/ops/rope_append.js';
 import { swiglu } from '../../runtime/ops/swiglu.js';
 import { writeTensor } from '../../runtime/upload.js';
@@ -18,6 +22,10 @@ const u32Input = (bench: BenchContext, name: string, values: number[]) => {
   return t;
 };
 const seq = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start + i);
+const EPS = 1e-6;
+const QKV = LLM_HIDDEN + 2 * LLM_KV;
+/** Each gemv variant with the norm fused, and as the rms_norm op then the GEMV (the pair the prologue replaces). */
+const NORM_RUNS = (['rows', 'coalesced'] as const).flatMap((gemv) => [true, false].map((fused) => ({ gemv, fused })));
 
 export const fusedCases: BenchCase[] = [
   ...([undefined, 'rows', 'coalesced'] as const).map(
@@ -26,6 +34,33 @@ export const fusedCases: BenchCase[] = [
       name: `decode gate/up [1×${LLM_HIDDEN}]·[${LLM_FFN}×${LLM_HIDDEN}]ᵀ + silu·mul`,
       variant: variant ?? 'default',
       build: (g, b) => [swiglu(g, b.tensor('x', [1, LLM_HIDDEN]), b.tensor('gate', [LLM_FFN, LLM_HIDDEN], 'bf16'), b.tensor('up', [LLM_FFN, LLM_HIDDEN], 'bf16'), 'y', { variant })],
+    }),
+  ),
+  ...NORM_RUNS.map(
+    ({ gemv, fused }): BenchCase => ({
+      op: 'norm_prologue',
+      name: `decode rms_norm + qkv [1×${LLM_HIDDEN}]·[${QKV}×${LLM_HIDDEN}]ᵀ + b`,
+      variant: `${gemv} ${fused ? 'fused' : 'unfused'}`,
+      build: (g, b) => {
+        const [x, nw] = [b.tensor('x', [1, LLM_HIDDEN]), b.tensor('norm_w', [LLM_HIDDEN])];
+        const [w, bias] = [b.tensor('w', [QKV, LLM_HIDDEN], 'bf16'), b.tensor('b', [QKV])];
+        const variant = gemv === 'rows' ? 'vec_r2' : 'coalesced'; // the cpu / gpu default for this shape
+        if (fused) return [linear(g, x, w, bias, 'y', { variant, rmsNorm: { weight: nw, eps: EPS } })];
+        return [linear(g, rmsNorm(g, x, nw, EPS, 'xn'), w, bias, 'y', { variant })];
+      },
+    }),
+  ),
+  ...NORM_RUNS.map(
+    ({ gemv, fused }): BenchCase => ({
+      op: 'norm_prologue',
+      name: `decode rms_norm + gate/up [1×${LLM_HIDDEN}]·[${LLM_FFN}×${LLM_HIDDEN}]ᵀ + silu·mul`,
+      variant: `${gemv} ${fused ? 'fused' : 'unfused'}`,
+      build: (g, b) => {
+        const [x, nw] = [b.tensor('x', [1, LLM_HIDDEN]), b.tensor('norm_w', [LLM_HIDDEN])];
+        const [gate, up] = [b.tensor('gate', [LLM_FFN, LLM_HIDDEN], 'bf16'), b.tensor('up', [LLM_FFN, LLM_HIDDEN], 'bf16')];
+        if (fused) return [swiglu(g, x, gate, up, 'y', { variant: gemv, rmsNorm: { weight: nw, eps: EPS } })];
+        return [swiglu(g, rmsNorm(g, x, nw, EPS, 'xn'), gate, up, 'y', { variant: gemv })];
+      },
     }),
   ),
   ...[PREFILL_TOKENS, 1].map(

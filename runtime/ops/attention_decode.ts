@@ -5,6 +5,7 @@ import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
 import { attentionDecode as attentionDecodeRef } from '../reference/attention.js';
 import type { Tensor } from '../tensor.js';
 import { type AttentionInput, resolveView } from './attention.js';
+import { type DecodeAppend, appendReference, lowerAppend } from './attention_decode_append.js';
 import { COOP_KEYS_PER_SPLIT, COOP_WORKGROUP, cooperativeDispatch, cooperativeFits } from './attention_decode_coop.js';
 import { type KvPool, poolShape } from './kv_cache.js';
 import { valueOf } from './values.js';
@@ -31,6 +32,12 @@ export interface AttentionDecodeOptions {
   /** Query heads of one KV group per invocation (register block, ≤ 8) of the per-thread variants. */
   readonly headsPerThread?: number;
   readonly workgroupSize?: number;
+  /**
+   * Fuse rope_append in front (runtime/ops/attention_decode_append.ts): q and append.k/v are then the new token's
+   * unrotated projections, rotated at position seq_lens[b] − 1 in the kernel, and its key and value are written to
+   * the pool row the block table gives that position, and attended to. The pools become outputs of the node.
+   */
+  readonly append?: DecodeAppend;
 }
 
 /**
@@ -39,10 +46,13 @@ export interface AttentionDecodeOptions {
  * inputs the host rewrites each step, so the recorded graph replays unchanged). Returns [B, Hq·Dh] f32.
  * Split-K: maxContext is cut into `splits` chunks of whole blocks; each (seq, kv head, chunk) writes partial
  * (max, sum, acc) and attention_decode_combine merges them; chunks past a sequence's length exit at once.
+ * With `append` it is rope_append (positions seq_lens − 1, slots from the block tables) followed by this op, in
+ * the same dispatches: q is then before RoPE.
  */
 export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, blockTables: Tensor, seqLens: Tensor, opts: AttentionDecodeOptions, name: string): Tensor {
   const op = 'attention_decode';
-  const { blockSize, kvHeads, headDim } = poolShape(op, pool);
+  const shape = poolShape(op, pool);
+  const { blockSize, kvHeads, headDim } = shape;
   const { heads, scale, maxContext } = opts;
   check((opts.kvHeads ?? kvHeads) === kvHeads && (opts.headDim ?? headDim) === headDim && (opts.blockSize ?? blockSize) === blockSize, op, `options (kvHeads ${opts.kvHeads}, headDim ${opts.headDim}, blockSize ${opts.blockSize}) disagree with the pool`, pool.k);
   check(heads % kvHeads === 0, op, `heads ${heads} must be a multiple of the pool's kvHeads ${kvHeads}`, pool.k);
@@ -54,6 +64,7 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   check(blockTables.shape.length === 2 && blockTables.shape[0] === numSeqs, op, `block_tables must be [B, maxBlocks] with B = ${numSeqs} query rows`, blockTables, qv.tensor);
   check(seqLens.shape.length === 1 && seqLens.shape[0] === numSeqs, op, `seq_lens must be [B] with B = ${numSeqs}`, seqLens, qv.tensor);
   const maxBlocks = blockTables.shape[1]!;
+  const app = lowerAppend(op, opts.append, qv, numSeqs, shape);
   check(maxContext >= 1 && maxContext <= maxBlocks * blockSize, op, `maxContext ${maxContext} must be 1..${maxBlocks * blockSize} (maxBlocks · blockSize)`, blockTables);
 
   const group = heads / kvHeads;
@@ -71,7 +82,7 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   const ml = g.tensor(`${name}.ml`, split ? [numSeqs, heads, splits, 2] : [2]); // unused placeholder when not split
   const dispatches: Dispatch[] = [];
   if (variant === 'cooperative') {
-    dispatches.push(cooperativeDispatch(coopShape, { q: qv, k: pool.k, v: pool.v, blockTables, seqLens, out: partial, ml }, scale));
+    dispatches.push(cooperativeDispatch(coopShape, { q: qv, k: pool.k, v: pool.v, blockTables, seqLens, out: partial, ml, append: app }, scale));
   } else {
     const grouped = variant === 'heads_per_thread';
     const gb = Math.min(opts.headsPerThread ?? (grouped ? group : 1), group, 8);
@@ -80,9 +91,9 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
     const invocations = numSeqs * kvHeads * splits * groupBlocks;
     dispatches.push({
       kernel: attentionDecodeKernel,
-      constants: { HEAD_DIM: headDim, GB: gb, WG: wg, SPLIT: split },
-      bindings: { q: qv.tensor, k_cache: pool.k, v_cache: pool.v, block_tables: blockTables, seq_lens: seqLens, out: partial, ml },
-      params: { numSeqs, heads, kvHeads, group, groupBlocks, maxBlocks, blockSize, chunk, splits, qOffset: qv.offset, qStride: qv.stride, scale },
+      constants: { HEAD_DIM: headDim, GB: gb, WG: wg, SPLIT: split, APPEND: !!app.append },
+      bindings: { q: qv.tensor, ...app.bindings, k_cache: pool.k, v_cache: pool.v, block_tables: blockTables, seq_lens: seqLens, out: partial, ml },
+      params: { numSeqs, heads, kvHeads, group, groupBlocks, maxBlocks, blockSize, chunk, splits, qOffset: qv.offset, qStride: qv.stride, ...app.params, scale },
       grid: [Math.ceil(invocations / wg), 1, 1],
     });
   }
@@ -98,24 +109,24 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   g.add({
     op,
     name,
-    inputs: [qv.tensor, pool.k, pool.v, blockTables, seqLens],
-    outputs: [out],
+    inputs: [qv.tensor, ...app.inputs, pool.k, pool.v, blockTables, seqLens],
+    // the appended rows: later readers of the pools are ordered after this node
+    outputs: app.append ? [out, pool.k, pool.v] : [out],
     dispatches,
-    // at maxContext for every sequence
-    cost: { flops: 4 * numSeqs * heads * headDim * maxContext, bytes: 4 * numSeqs * (2 * maxContext * kvHeads * headDim + 2 * heads * headDim) },
-    reference: (env) =>
+    // at maxContext for every sequence; the append adds rope_append's rotation (≈ 30 flops a pair) and k/v rows
+    cost: {
+      flops: 4 * numSeqs * heads * headDim * maxContext + (app.append ? 15 * numSeqs * (heads + kvHeads) * headDim : 0),
+      bytes: 4 * numSeqs * (2 * maxContext * kvHeads * headDim + 2 * heads * headDim + (app.append ? 4 * kvHeads * headDim : 0)),
+    },
+    reference: (env) => {
+      const qRef = app.append
+        ? appendReference(env, app.append, qv, pool, blockTables, seqLens, { rows: numSeqs, heads, kvHeads, headDim, blockSize })
+        : { data: valueOf(env, qv.tensor), offset: qv.offset, stride: qv.stride };
       env.set(
         out.id,
-        attentionDecodeRef({ data: valueOf(env, qv.tensor), offset: qv.offset, stride: qv.stride }, valueOf(env, pool.k), valueOf(env, pool.v), valueOf(env, blockTables), valueOf(env, seqLens), {
-          numSeqs,
-          heads,
-          kvHeads,
-          headDim,
-          blockSize,
-          maxBlocks,
-          scale,
-        }),
-      ),
+        attentionDecodeRef(qRef, valueOf(env, pool.k), valueOf(env, pool.v), valueOf(env, blockTables), valueOf(env, seqLens), { numSeqs, heads, kvHeads, headDim, blockSize, maxBlocks, scale }),
+      );
+    },
   });
   return out;
 }

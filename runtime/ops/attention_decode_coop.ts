@@ -5,6 +5,7 @@ import { attentionDecodeCoopKernel } from '../../kernels/attention_decode_coop.j
 import type { DeviceProfile } from '../device_profile.js';
 import type { Dispatch } from '../graph.js';
 import type { Tensor } from '../tensor.js';
+import type { AppendLowering } from './attention_decode_append.js';
 
 /** Invocations per workgroup = keys per tile. */
 export const COOP_WORKGROUP = 64;
@@ -35,11 +36,11 @@ export interface CoopShape {
   readonly workgroupSize: number;
 }
 
-/** Bytes of workgroup memory the kernel declares (q, block tables, probabilities, maxima, accumulators, sums). */
+/** Bytes of workgroup memory the kernel declares (q, block tables, probabilities, maxima, accumulators, sums, new key). */
 function workgroupBytes(s: CoopShape): number {
   const group = s.heads / s.kvHeads;
   const wg = s.workgroupSize;
-  return 4 * (group * s.headDim + s.chunk / s.blockSize + group * wg + wg + 4 * group * wg + (group * wg) / (s.headDim / 4));
+  return 4 * (group * s.headDim + s.chunk / s.blockSize + group * wg + wg + 4 * group * wg + (group * wg) / (s.headDim / 4) + s.headDim);
 }
 
 /** Whether the kernel's limits hold for this shape on this device (else the op runs another variant). */
@@ -66,13 +67,15 @@ export interface CoopBindings {
   readonly out: Tensor;
   /** (max, sum) [B, Hq, splits, 2] with splits, else a placeholder. */
   readonly ml: Tensor;
+  /** The fused rope_append's bindings and params (dummies when off). */
+  readonly append: AppendLowering;
 }
 
 export function cooperativeDispatch(s: CoopShape, t: CoopBindings, scale: number): Dispatch {
   return {
     kernel: attentionDecodeCoopKernel,
-    constants: { HEAD_DIM: s.headDim, GROUP: s.heads / s.kvHeads, WG: s.workgroupSize, SPLIT_BLOCKS: s.chunk / s.blockSize, SPLIT: s.splits > 1 },
-    bindings: { q: t.q.tensor, k_cache: t.k, v_cache: t.v, block_tables: t.blockTables, seq_lens: t.seqLens, out: t.out, ml: t.ml },
+    constants: { HEAD_DIM: s.headDim, GROUP: s.heads / s.kvHeads, WG: s.workgroupSize, SPLIT_BLOCKS: s.chunk / s.blockSize, SPLIT: s.splits > 1, APPEND: !!t.append.append },
+    bindings: { q: t.q.tensor, ...t.append.bindings, k_cache: t.k, v_cache: t.v, block_tables: t.blockTables, seq_lens: t.seqLens, out: t.out, ml: t.ml },
     params: {
       numSeqs: s.numSeqs,
       heads: s.heads,
@@ -83,6 +86,7 @@ export function cooperativeDispatch(s: CoopShape, t: CoopBindings, scale: number
       splits: s.splits,
       qOffset: t.q.offset,
       qStride: t.q.stride,
+      ...t.append.params,
       scale,
     },
     grid: [s.numSeqs * s.kvHeads * s.splits, 1, 1],

@@ -2,11 +2,13 @@ import { linearKernel } from '../../kernels/linear.js';
 import { linearVecKernel } from '../../kernels/linear_vec.js';
 import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../graph.js';
 import { linear as linearRef } from '../reference/linear.js';
+import { rmsNorm as rmsNormRef } from '../reference/norms.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
 import { coalescedFits, coalescedGemv } from './linear_coalesced.js';
 import { shuffleFits, shuffleGemm } from './linear_shuffle.js';
 import { linearTiledDispatches } from './linear_tiled.js';
 import { residual as addResidual } from './residual.js';
+import { rmsNorm } from './rms_norm.js';
 import { valueOf } from './values.js';
 
 /**
@@ -22,6 +24,13 @@ import { valueOf } from './values.js';
 export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'vec_r8', 'vec_r4', 'vec_r2', 'gemm_tiled', 'coalesced', 'gemm_shuffle'] as const;
 export type LinearVariant = (typeof LINEAR_VARIANTS)[number];
 
+/** An RMSNorm (Qwen2RMSNorm) applied to every row of x before a GEMV: x · rsqrt(mean(x²) + eps) · weight. */
+export interface RmsNormPrologue {
+  /** f32 [K]. */
+  readonly weight: Tensor;
+  readonly eps: number;
+}
+
 export interface LinearOptions {
   /** Force a kernel variant (tests, benchmarks); by default chosen from the adapter and M. */
   readonly variant?: LinearVariant;
@@ -30,6 +39,13 @@ export interface LinearOptions {
    * store; the GEMM variants add it in a second dispatch (runtime/ops/residual.ts).
    */
   readonly residual?: Tensor;
+  /**
+   * y = rmsNorm(x)·Wᵀ + b (+ r) (q/k/v after input_layernorm, lm_head after the final norm). Fused into the GEMV
+   * variants as a prologue: 'coalesced' adds Σx² from the x words it loads and reads the norm weight alongside,
+   * 'vec_r*' stages x·weight in workgroup memory once per workgroup (where it fits: vecNormFits); the GEMM variants
+   * (and 'vec_r*' where it does not fit) run the rms_norm op first (runtime/ops/rms_norm.ts, `${name}.norm`).
+   */
+  readonly rmsNorm?: RmsNormPrologue;
 }
 
 const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8] };
@@ -37,6 +53,16 @@ const VEC_ROWS: Record<string, number> = { vec_r8: 8, vec_r4: 4, vec_r2: 2 };
 const VEC_MAX_M = 8;
 const VEC_WG = 64;
 const GEMM_WG = 8;
+
+/**
+ * Whether the rmsNorm prologue of the 'rows' GEMVs (kernels/linear_vec.wgsl, linear_vec_swiglu.wgsl with NORM) fits:
+ * a workgroup of `wg` invocations stages all of x·norm_w (M·K floats), wg·M partial sums of Σx² and 8 scales in
+ * workgroup memory (decode, K = 896: 3.5 KiB a row, M ≤ 8 on lavapipe's 32 KiB). Where it does not, the op runs the
+ * rms_norm op first.
+ */
+export function vecNormFits(g: Graph, M: number, K: number, wg: number): boolean {
+  return 4 * (M * K + wg * M + 8) <= g.profile.workgroupStorageBytes;
+}
 
 /**
  * The variant `linear` uses for M rows of length K, from the graph's device profile (gemv for M ≤ 8, else gemm).
@@ -62,9 +88,10 @@ export function resolveLinearVariant(variant: LinearVariant, M: number, K: numbe
 }
 
 /**
- * nn.Linear: y = x·Wᵀ + b (+ opts.residual).  x f32 [..., K], w bf16 [N, K] (checkpoint [out, in] layout), b f32 [N]
- * or undefined, residual f32 [..., N] or undefined; y f32 [..., N]. A weight over maxStorageBufferBindingSize
- * (lm_head) is bound as row chunks, one dispatch each, every chunk writing its column range of y.
+ * nn.Linear: y = x·Wᵀ + b (+ opts.residual), of rmsNorm(x) with opts.rmsNorm.  x f32 [..., K], w bf16 [N, K]
+ * (checkpoint [out, in] layout), b f32 [N] or undefined, residual f32 [..., N] or undefined, norm weight f32 [K];
+ * y f32 [..., N]. A weight over maxStorageBufferBindingSize (lm_head) is bound as row chunks, one dispatch each,
+ * every chunk writing its column range of y (and, with the norm, normalising the few rows of x itself).
  */
 export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, name: string, opts: LinearOptions = {}): Tensor {
   const op = 'linear';
@@ -87,9 +114,17 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
     const shape = [...x.shape.slice(0, -1), N];
     check(r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]), op, `residual must be [${shape.join(', ')}] like y`, x, w, r);
   }
+  const norm = opts.rmsNorm;
+  if (norm) {
+    checkDtype(op, norm.weight, ['f32']);
+    check(norm.weight.shape.length === 1 && norm.weight.shape[0] === K, op, `norm weight must be [K] with K = ${K}`, x, norm.weight);
+  }
 
   const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
-  if (r && variant !== 'coalesced' && !(variant in VEC_ROWS)) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), undefined, name);
+  const gemv = variant === 'coalesced' || variant in VEC_ROWS;
+  const fusesNorm = variant === 'coalesced' || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
+  if (norm && !fusesNorm) return linear(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), w, b, name, { variant, residual: r });
+  if (r && !gemv) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), undefined, name);
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
@@ -97,13 +132,15 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
     const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
     const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
     if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
-    if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, b, residual: r, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
+    if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, b, residual: r, norm, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
     const bindings = { x, w: wb, b: bias, y };
     const rows = VEC_ROWS[variant];
     if (rows !== undefined) {
       const groups = Math.ceil(c.rows / (VEC_WG * rows));
-      const constants = { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b, HAS_RESIDUAL: !!r };
-      return { kernel: linearVecKernel, constants, bindings: { ...bindings, res: r ?? x }, params, grid: [groups, 1, 1] };
+      const constants = { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b, HAS_RESIDUAL: !!r, NORM: !!norm, KW: norm ? K / 8 : 1 };
+      // unused slots stay bound to a dummy (x); the override booleans guard every read
+      const vecBindings = { ...bindings, res: r ?? x, norm_w: norm?.weight ?? x };
+      return { kernel: linearVecKernel, constants, bindings: vecBindings, params: { ...params, eps: norm?.eps ?? 0 }, grid: [groups, 1, 1] };
     }
     const [tm, tn] = GEMM_TILES[variant]!;
     const grid = [Math.ceil(c.rows / (GEMM_WG * tn)), Math.ceil(M / (GEMM_WG * tm)), 1] as const;
@@ -115,11 +152,17 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   g.add({
     op,
     name,
-    inputs: [x, w, ...(b ? [b] : []), ...(r ? [r] : [])],
+    inputs: [x, w, ...(b ? [b] : []), ...(r ? [r] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
     dispatches,
-    cost: { flops: 2 * M * N * K + (r ? M * N : 0), bytes: byteLength(w) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0)) },
-    reference: (env) => env.set(y.id, linearRef(valueOf(env, x), valueOf(env, w), b && valueOf(env, b), M, N, K, r && valueOf(env, r))),
+    cost: {
+      flops: 2 * M * N * K + (r ? M * N : 0) + (norm ? 4 * M * K : 0),
+      bytes: byteLength(w) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (norm ? K : 0)),
+    },
+    reference: (env) => {
+      const xs = norm ? rmsNormRef(valueOf(env, x), valueOf(env, norm.weight), M, K, norm.eps) : valueOf(env, x);
+      env.set(y.id, linearRef(xs, valueOf(env, w), b && valueOf(env, b), M, N, K, r && valueOf(env, r)));
+    },
   });
   return y;
 }

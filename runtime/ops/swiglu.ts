@@ -3,9 +3,11 @@ import type { VariantOf } from '../device_profile.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { siluMul as siluMulRef } from '../reference/elementwise.js';
 import { linear as linearRef } from '../reference/linear.js';
+import { rmsNorm as rmsNormRef } from '../reference/norms.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
-import { linear } from './linear.js';
+import { type RmsNormPrologue, linear, vecNormFits } from './linear.js';
 import { coalescedGemv } from './linear_coalesced.js';
+import { rmsNorm } from './rms_norm.js';
 import { siluMul } from './silu_mul.js';
 import { valueOf } from './values.js';
 
@@ -17,10 +19,17 @@ const MAX_ROWS = 8;
 export interface SwigluOptions {
   /** Force the decode GEMV variant (tests, benchmarks); by default the profile's `gemv`. */
   readonly variant?: VariantOf<'gemv'>;
+  /**
+   * y = swiglu(rmsNorm(x)) (post_attention_layernorm): fused into the decode GEMV as a prologue (for 'rows' where x
+   * fits its workgroup memory: vecNormFits in runtime/ops/linear.ts); otherwise the rms_norm op runs first
+   * (`${name}.norm`).
+   */
+  readonly rmsNorm?: RmsNormPrologue;
 }
 
 /**
- * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x): x f32 [M, K], gate/up bf16 [F, K] (no bias) → f32 [M, F].
+ * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x), of rmsNorm(x) with opts.rmsNorm: x f32 [M, K], gate/up bf16 [F, K]
+ * (no bias), norm weight f32 [K] → f32 [M, F].
  * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
  * kernels/linear_vec_swiglu.wgsl, 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
  * linear_coalesced.ts). Otherwise (prefill): two linears and silu_mul.
@@ -34,22 +43,39 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
   check(gate.shape.length === 2 && up.shape.length === 2 && gate.shape[1] === K && up.shape[1] === K && gate.shape[0] === up.shape[0], op, `gate and up must both be [F, K] with K = ${K}`, x, gate, up);
   const M = numel(x.shape) / K;
   const F = gate.shape[0]!;
+  const norm = opts.rmsNorm;
+  if (norm) {
+    checkDtype(op, norm.weight, ['f32']);
+    check(norm.weight.shape.length === 1 && norm.weight.shape[0] === K, op, `norm weight must be [K] with K = ${K}`, x, norm.weight);
+  }
   const fits = M <= MAX_ROWS && K % 8 === 0 && byteLength(gate) <= g.limits.maxStorageBufferBindingSize;
-  if (!fits) return siluMul(g, linear(g, x, gate, undefined, `${name}.gate`), linear(g, x, up, undefined, `${name}.up`), name);
+  if (!fits) {
+    const xn = norm ? rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`) : x;
+    return siluMul(g, linear(g, xn, gate, undefined, `${name}.gate`), linear(g, xn, up, undefined, `${name}.up`), name);
+  }
+  const variant = opts.variant ?? g.profile.variants.gemv;
+  if (norm && variant === 'rows' && !vecNormFits(g, M, K, WG)) return swiglu(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), gate, up, name, { variant });
   const y = g.tensor(name, [...x.shape.slice(0, -1), F]);
   g.add({
     op,
     name,
-    inputs: [x, gate, up],
+    inputs: [x, gate, up, ...(norm ? [norm.weight] : [])],
     outputs: [y],
     dispatches: [
-      (opts.variant ?? g.profile.variants.gemv) === 'coalesced'
-        ? coalescedGemv(g, { x, w: gate, up, y, M, rows: F, K, yStride: F, yCol: 0 })
-        : { kernel: linearVecSwigluKernel, constants: { WG, R: ROWS, XM: M }, bindings: { x, wg: gate, wu: up, y }, params: { n: F, k: K }, grid: [Math.ceil(F / (WG * ROWS)), 1, 1] },
+      variant === 'coalesced'
+        ? coalescedGemv(g, { x, w: gate, up, norm, y, M, rows: F, K, yStride: F, yCol: 0 })
+        : {
+            kernel: linearVecSwigluKernel,
+            constants: { WG, R: ROWS, XM: M, NORM: !!norm, KW: norm ? K / 8 : 1 },
+            // without the norm its slot is bound to a dummy (x); NORM guards the read
+            bindings: { x, wg: gate, wu: up, norm_w: norm?.weight ?? x, y },
+            params: { n: F, k: K, eps: norm?.eps ?? 0 },
+            grid: [Math.ceil(F / (WG * ROWS)), 1, 1],
+          },
     ],
-    cost: { flops: 4 * M * F * K + 5 * M * F, bytes: 2 * byteLength(gate) + 4 * (M * K + M * F) },
+    cost: { flops: 4 * M * F * K + 5 * M * F + (norm ? 4 * M * K : 0), bytes: 2 * byteLength(gate) + 4 * (M * K + M * F + (norm ? K : 0)) },
     reference: (env) => {
-      const xs = valueOf(env, x);
+      const xs = norm ? rmsNormRef(valueOf(env, x), valueOf(env, norm.weight), M, K, norm.eps) : valueOf(env, x);
       env.set(y.id, siluMulRef(linearRef(xs, valueOf(env, gate), undefined, M, F, K), linearRef(xs, valueOf(env, up), undefined, M, F, K)));
     },
   });
