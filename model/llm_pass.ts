@@ -7,6 +7,7 @@ import { Graph } from '../runtime/graph.js';
 import { argmax } from '../runtime/ops/argmax.js';
 import { sliceRows } from '../runtime/ops/cast_copy.js';
 import { checkTokenIds, embedding } from '../runtime/ops/embedding.js';
+import { rmsNorm } from '../runtime/ops/rms_norm.js';
 import { SAMPLE_NO_ID, SAMPLE_SETTINGS, sample } from '../runtime/ops/sample.js';
 import { scatterRows } from '../runtime/ops/scatter_rows.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
@@ -15,7 +16,7 @@ import { createTensor } from '../runtime/upload.js';
 import { IMG_CONTEXT } from '../tokenizer/special_tokens.js';
 import { type KvCache, decodeStep, prefillStep } from './kv_cache.js';
 import type { LoadedModel } from './load.js';
-import { lmHead, qwen2Model } from './qwen2.js';
+import { finalNorm, lmHead, qwen2Model } from './qwen2.js';
 
 export interface PrefillResult {
   /** f32 [V]: logits at the last prompt position. */
@@ -70,7 +71,8 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
   let embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, inputs.rows ? 'llm.embed_tokens' : 'llm.embeddings');
   if (inputs.rows && options.imageFeatures) embeds = scatterRows(g, embeds, options.imageFeatures, inputs.rows, 'llm.embeddings');
   const h = qwen2Model(g, weights.language_model, c, embeds, prefillStep(cache, inputs.positions, inputs.slots));
-  const logits = lmHead(g, weights.language_model, sliceRows(g, h, L - 1, 1, 'llm.last'));
+  const normed = rmsNorm(g, h, weights.language_model.model.norm.weight, c.rms_norm_eps, 'llm.norm');
+  const logits = lmHead(g, weights.language_model, sliceRows(g, normed, L - 1, 1, 'llm.last'));
   const captured = (options.capture ?? []).map((n) => g.get(n));
   const estimate = prefillEstimate(m, L);
   const wait = { expectedMs: (estimate.perToken.get(estimate.octave) ?? 0) * L };
@@ -154,7 +156,7 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
   const g = new Graph(gpu.limits, gpu.profile);
   const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, tokens, 'llm.embeddings');
   const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs));
-  const logits = lmHead(g, weights.language_model, h);
+  const logits = lmHead(g, weights.language_model, h, finalNorm(weights.language_model, config.llm_config));
   if (picker === 'argmax') argmax(g, logits, 'next_token', tokens);
   if (picker === 'sample') sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token', tokens);
   const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}]` });

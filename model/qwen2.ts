@@ -6,9 +6,7 @@
 import type { Qwen2Config } from '../loader/config.js';
 import type { Graph } from '../runtime/graph.js';
 import type { AttentionView } from '../runtime/ops/attention.js';
-import { linear } from '../runtime/ops/linear.js';
-import { addRmsNorm } from '../runtime/ops/add_rms_norm.js';
-import { rmsNorm } from '../runtime/ops/rms_norm.js';
+import { type RmsNormPrologue, linear } from '../runtime/ops/linear.js';
 import { swiglu } from '../runtime/ops/swiglu.js';
 import type { Tensor } from '../runtime/tensor.js';
 import type { LanguageModelWeights, Qwen2Layer } from './weights.js';
@@ -26,54 +24,57 @@ export function headDim(c: Qwen2Config): number {
   return c.hidden_size / c.num_attention_heads;
 }
 
+/** Qwen2RMSNorm as the prologue of the linear that reads it (runtime/ops/linear.ts: fused into the decode GEMVs). */
+function norm(w: { weight: Tensor }, c: Qwen2Config): RmsNormPrologue {
+  return { weight: w.weight, eps: c.rms_norm_eps };
+}
+
 /**
- * Qwen2Attention.forward: q/k/v projections with bias (one linear over the joined qkv_proj rows, read back as
- * column views), RoPE on q and k (in the step's attend), attention, o_proj without bias.
+ * h + Qwen2Attention(input_layernorm(h)): q/k/v projections with bias (one linear over the joined qkv_proj rows,
+ * read back as column views), RoPE on q and k and the cache append (in the step's attend), attention, o_proj
+ * without bias; the norm is the qkv linear's prologue and the residual add o_proj's epilogue.
  */
-function selfAttn(g: Graph, w: Qwen2Layer['self_attn'], c: Qwen2Config, x: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
-  const qkv = linear(g, x, w.qkv_proj.weight, w.qkv_proj.bias, `${name}.qkv_proj`); // [T, (Hq + 2·Hkv)·Dh]
+function attentionBlock(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
+  const a = w.self_attn;
+  const qkv = linear(g, h, a.qkv_proj.weight, a.qkv_proj.bias, `${name}.self_attn.qkv_proj`, { rmsNorm: norm(w.input_layernorm, c) }); // [T, (Hq + 2·Hkv)·Dh]
   const [qWidth, kvWidth] = [c.num_attention_heads * headDim(c), c.num_key_value_heads * headDim(c)];
   const stride = qWidth + 2 * kvWidth;
   const q = { tensor: qkv, offset: 0, stride }; // [T, Hq·Dh]
   const k = { tensor: qkv, offset: qWidth, stride }; // [T, Hkv·Dh]
   const v = { tensor: qkv, offset: qWidth + kvWidth, stride }; // [T, Hkv·Dh]
-  const o = step.attend(g, layer, q, k, v, `${name}.core`); // [T, Hq·Dh]
-  return linear(g, o, w.o_proj.weight, undefined, `${name}.o_proj`);
+  const o = step.attend(g, layer, q, k, v, `${name}.self_attn.core`); // [T, Hq·Dh]
+  return linear(g, o, a.o_proj.weight, undefined, `${name}.res1`, { residual: h });
 }
 
-/** Qwen2MLP: down(silu(gate(x)) · up(x)). */
-function mlp(g: Graph, w: Qwen2Layer['mlp'], x: Tensor, name: string): Tensor {
+/** h + Qwen2MLP(post_attention_layernorm(h)) = h + down(silu(gate(x)) · up(x)); norm and residual fused likewise. */
+function mlpBlock(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, name: string): Tensor {
   // act_fn(gate_proj(x)) * up_proj(x): one fused GEMV in decode, two linears + silu_mul in prefill.
-  const act = swiglu(g, x, w.gate_proj.weight, w.up_proj.weight, `${name}.act`); // [T, F]
-  return linear(g, act, w.down_proj.weight, undefined, `${name}.down_proj`);
+  const act = swiglu(g, h, w.mlp.gate_proj.weight, w.mlp.up_proj.weight, `${name}.mlp.act`, { rmsNorm: norm(w.post_attention_layernorm, c) }); // [T, F]
+  return linear(g, act, w.mlp.down_proj.weight, undefined, name, { residual: h });
+}
+
+/** Qwen2DecoderLayer.forward (pre-norm residual blocks): the residual stream h in, `llm.layers.{i}` out. */
+export function decoderLayer(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
+  return mlpBlock(g, w, c, attentionBlock(g, w, c, h, step, layer, name), name);
 }
 
 /**
- * Qwen2DecoderLayer.forward (pre-norm residual blocks) for layer i, with each residual add fused with the norm that
- * follows it (runtime/ops/add_rms_norm.ts): takes the residual stream h and x = input_layernorm(h), returns the new
- * stream `llm.layers.{i}` and `nextNorm` applied to it (the next layer's input_layernorm, or the final norm).
+ * Qwen2Model.forward from input embeddings through every layer; returns the last layer's residual stream. The
+ * final norm is the caller's: an op of its own in prefill (`llm.norm`, compared in parity), lm_head's prologue in
+ * decode (finalNorm).
  */
-export function decoderLayer(g: Graph, w: Qwen2Layer, c: Qwen2Config, h: Tensor, x: Tensor, nextNorm: { weight: Tensor; name: string }, step: AttentionStep, layer: number, name: string): { h: Tensor; x: Tensor } {
-  const a = selfAttn(g, w.self_attn, c, x, step, layer, `${name}.self_attn`);
-  const r1 = addRmsNorm(g, h, a, w.post_attention_layernorm.weight, c.rms_norm_eps, `${name}.res1`, `${name}.post_attention_layernorm`);
-  const m = mlp(g, w.mlp, r1.y, `${name}.mlp`);
-  const r2 = addRmsNorm(g, r1.h, m, nextNorm.weight, c.rms_norm_eps, name, nextNorm.name);
-  return { h: r2.h, x: r2.y };
-}
-
-/** Qwen2Model.forward from input embeddings: all layers, then the final norm (`llm.norm`). */
 export function qwen2Model(g: Graph, w: LanguageModelWeights, c: Qwen2Config, embeds: Tensor, step: AttentionStep): Tensor {
-  const layers = w.model.layers;
   let h = embeds;
-  let x = rmsNorm(g, h, layers[0]!.input_layernorm.weight, c.rms_norm_eps, 'llm.layers.0.input_layernorm');
-  layers.forEach((layer, i) => {
-    const next = i + 1 < layers.length ? { weight: layers[i + 1]!.input_layernorm.weight, name: `llm.layers.${i + 1}.input_layernorm` } : { weight: w.model.norm.weight, name: 'llm.norm' };
-    ({ h, x } = decoderLayer(g, layer, c, h, x, next, step, i, `llm.layers.${i}`));
-  });
-  return x;
+  w.model.layers.forEach((layer, i) => (h = decoderLayer(g, layer, c, h, step, i, `llm.layers.${i}`)));
+  return h;
 }
 
-/** lm_head (untied, no bias): [R, H] → logits [R, V]. */
-export function lmHead(g: Graph, w: LanguageModelWeights, h: Tensor): Tensor {
-  return linear(g, h, w.lm_head.weight, undefined, 'logits');
+/** Qwen2Model's final norm as a prologue (decode: fused into lm_head). */
+export function finalNorm(w: LanguageModelWeights, c: Qwen2Config): RmsNormPrologue {
+  return norm(w.model.norm, c);
+}
+
+/** lm_head (untied, no bias): [R, H] → logits [R, V], of rmsNorm(h) when given the final norm. */
+export function lmHead(g: Graph, w: LanguageModelWeights, h: Tensor, rmsNorm?: RmsNormPrologue): Tensor {
+  return linear(g, h, w.lm_head.weight, undefined, 'logits', rmsNorm ? { rmsNorm } : {});
 }

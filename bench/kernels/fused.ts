@@ -1,11 +1,10 @@
 // The decode-path fusions at the real InternVL2-1B shapes (a 512-token prefill, one decode step):
-// add_rms_norm (residual + the next RMSNorm), rope_append (RoPE on q, k + the paged KV-cache append) and
+// rope_append (RoPE on q, k + the paged KV-cache append) and
 // swiglu (decode gate/up GEMVs + silu·mul in one dispatch; the default, and each gemv variant forced), and the
 // RMSNorm prologue of the decode GEMVs (norm + q/k/v, norm + gate/up: `rmsNorm` fused into the GEMV, against the
 // rms_norm dispatch followed by the same GEMV, for each gemv variant).
 // Compare with residual + rms_norm and rope + kv_append in bench/kernels/elementwise.ts and attention.ts.
 // Register in bench/kernels.ts next to elementwiseCases.
-import { addRmsNorm } from '../../runtime/ops/add_rms_norm.js';
 import { linear } from '../../runtime/ops/linear.js';
 import { rmsNorm } from '../../runtime/ops/rms_norm.js';
 import { ropeAppend } from '../../runtime/ops/rope_append.js';
@@ -60,16 +59,6 @@ export const fusedCases: BenchCase[] = [
         const [gate, up] = [b.tensor('gate', [LLM_FFN, LLM_HIDDEN], 'bf16'), b.tensor('up', [LLM_FFN, LLM_HIDDEN], 'bf16')];
         if (fused) return [swiglu(g, x, gate, up, 'y', { variant: gemv, rmsNorm: { weight: nw, eps: EPS } })];
         return [swiglu(g, rmsNorm(g, x, nw, EPS, 'xn'), gate, up, 'y', { variant: gemv })];
-      },
-    }),
-  ),
-  ...[PREFILL_TOKENS, 1].map(
-    (T): BenchCase => ({
-      op: 'add_rms_norm',
-      name: `${T > 1 ? 'prefill' : 'decode'} [${T}×${LLM_HIDDEN}]`,
-      build: (g, b) => {
-        const r = addRmsNorm(g, b.tensor('x', [T, LLM_HIDDEN]), b.tensor('f', [T, LLM_HIDDEN]), b.tensor('w', [LLM_HIDDEN]), 1e-6, 'h', 'y');
-        return [r.h, r.y];
       },
     }),
   ),

@@ -26,10 +26,3 @@ export function layerNorm(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLi
   }
   return y;
 }
-
-/** Residual add then Qwen2RMSNorm: h = x + f, y = h · rsqrt(mean(h²) + eps) · w.  x, f [rows, cols], w [cols]. */
-export function addRmsNorm(x: ArrayLike<number>, f: ArrayLike<number>, w: ArrayLike<number>, rows: number, cols: number, eps: number): { h: Float64Array; y: Float64Array } {
-  const h = new Float64Array(rows * cols);
-  for (let i = 0; i < h.length; i++) h[i] = x[i]! + f[i]!;
-  return { h, y: rmsNorm(h, w, rows, cols, eps) };
-}
