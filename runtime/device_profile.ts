@@ -15,7 +15,7 @@ export const OP_VARIANTS = {
   /** linear with more than 8 rows (ViT, prefill, projector, batched decode): runtime/ops/linear.ts. */
   gemm: ['gemm8x8', 'gemm4x8', 'gemm_tiled', 'gemm_shuffle'],
   /** linear with at most 8 rows (decode) and the decode swiglu: runtime/ops/linear.ts, runtime/ops/swiglu.ts. */
-  gemv: ['rows', 'coalesced'],
+  gemv: ['rows', 'coalesced', 'rows_shuffle'],
   /** prefill and ViT attention: runtime/ops/attention.ts. */
   attention: ['rows', 'blocked', 'tiled'],
   /** paged decode attention: runtime/ops/attention_decode.ts. */
@@ -30,7 +30,7 @@ export type OpVariants = { readonly [Op in OpName]: VariantOf<Op> };
 
 /** The one table: each class's variant per op (measured on lavapipe for `cpu`; read from the GPU kernels for `gpu`). */
 export const DEFAULTS: Readonly<Record<DeviceClass, OpVariants>> = {
-  cpu: { gemm: 'gemm_shuffle', gemv: 'rows', attention: 'blocked', attention_decode: 'heads_per_thread', sample: 'host' },
+  cpu: { gemm: 'gemm_shuffle', gemv: 'rows_shuffle', attention: 'blocked', attention_decode: 'heads_per_thread', sample: 'host' },
   gpu: { gemm: 'gemm_tiled', gemv: 'coalesced', attention: 'tiled', attention_decode: 'cooperative', sample: 'gpu' },
 };
 

@@ -38,7 +38,8 @@ for (const path of files('--check')) {
 // Which forced variant name each profile's default corresponds to, per bench op.
 const picks = (op: string, profile: 'cpu' | 'gpu'): string[] => {
   const d = DEFAULTS[profile];
-  if (op === 'linear') return [d.gemm, d.gemv, ...(d.gemv === 'rows' ? ['vec_r8', 'vec_r4', 'vec_r2'] : [])];
+  const rows = { rows: ['vec_r8', 'vec_r4', 'vec_r2'], rows_shuffle: ['vec_shuffle_r8', 'vec_shuffle_r4', 'vec_shuffle_r2'] } as Record<string, string[]>;
+  if (op === 'linear') return [d.gemm, d.gemv, ...(rows[d.gemv] ?? [])];
   if (op === 'attention') return [d.attention];
   if (op === 'attention_decode') return [d.attention_decode];
   if (op === 'swiglu') return [d.gemv];

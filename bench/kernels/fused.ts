@@ -24,10 +24,10 @@ const seq = (n: number, start = 0) => Array.from({ length: n }, (_, i) => start 
 const EPS = 1e-6;
 const QKV = LLM_HIDDEN + 2 * LLM_KV;
 /** Each gemv variant with the norm fused, and as the rms_norm op then the GEMV (the pair the prologue replaces). */
-const NORM_RUNS = (['rows', 'coalesced'] as const).flatMap((gemv) => [true, false].map((fused) => ({ gemv, fused })));
+const NORM_RUNS = (['rows', 'coalesced', 'rows_shuffle'] as const).flatMap((gemv) => [true, false].map((fused) => ({ gemv, fused })));
 
 export const fusedCases: BenchCase[] = [
-  ...([undefined, 'rows', 'coalesced'] as const).map(
+  ...([undefined, 'rows', 'coalesced', 'rows_shuffle'] as const).map(
     (variant): BenchCase => ({
       op: 'swiglu',
       name: `decode gate/up [1×${LLM_HIDDEN}]·[${LLM_FFN}×${LLM_HIDDEN}]ᵀ + silu·mul`,
@@ -43,7 +43,7 @@ export const fusedCases: BenchCase[] = [
       build: (g, b) => {
         const [x, nw] = [b.tensor('x', [1, LLM_HIDDEN]), b.tensor('norm_w', [LLM_HIDDEN])];
         const [w, bias] = [b.tensor('w', [QKV, LLM_HIDDEN], 'bf16'), b.tensor('b', [QKV])];
-        const variant = gemv === 'rows' ? 'vec_r2' : 'coalesced'; // the cpu / gpu default for this shape
+        const variant = ({ rows: 'vec_r2', rows_shuffle: 'vec_shuffle_r2', coalesced: 'coalesced' } as const)[gemv]; // each gemv's choice at this shape
         if (fused) return [linear(g, x, w, bias, 'y', { variant, rmsNorm: { weight: nw, eps: EPS } })];
         return [linear(g, rmsNorm(g, x, nw, EPS, 'xn'), w, bias, 'y', { variant })];
       },

@@ -1,8 +1,10 @@
 // linear at every real InternVL2-1B shape with the default variant, plus every variant at the ViT fc1 GEMM
 // (1025×1024 · 4096×1024ᵀ), the decode GEMV and lm_head, the fc1 GEMM with the smart wait off; the GPU
 // kernel gemm_tiled at every GEMM shape, and batch-32 decode (M = 32) with the default and gemm_tiled; gemm_shuffle
-// against gemm8x8 at vit.qkv and the prefill GEMMs (at fc1 with every gemm variant).
-import { LINEAR_VARIANTS, type LinearVariant, linear } from '../../runtime/ops/linear.js';
+// against gemm8x8 at vit.qkv and the prefill GEMMs (at fc1 with every gemm variant); the CPU-rasteriser GEMVs with x
+// shared by subgroupShuffle (vec_shuffle_r<R>) against vec_r<R> at decode.gate_up and lm_head, and vec_shuffle_r2
+// at every per-layer decode shape.
+import { LINEAR_VARIANTS, type LinearVariant, VEC_SHUFFLE_VARIANTS, linear } from '../../runtime/ops/linear.js';
 import type { BenchCase } from '../case.js';
 import { LINEAR_SHAPES, type LinearShape, linearShape } from '../shapes.js';
 
@@ -38,7 +40,7 @@ function residualCase(s: LinearShape, variant: LinearVariant): BenchCase {
 }
 
 const gemm = LINEAR_VARIANTS.filter((v) => v.startsWith('gemm'));
-const vec = LINEAR_VARIANTS.filter((v) => v.startsWith('vec'));
+const vec = [...LINEAR_VARIANTS.filter((v) => v.startsWith('vec')), ...VEC_SHUFFLE_VARIANTS];
 const fc1 = linearShape('vit.fc1');
 // batched decode: 32 sequences per step through the decode projections (the GEMM path, M > 8)
 const decode32 = LINEAR_SHAPES.filter((s) => s.name.startsWith('decode.')).map((s) => ({ ...s, name: `${s.name}×32`, M: 32 }));
@@ -51,7 +53,8 @@ export const linearCases: BenchCase[] = [
   ...vec.map((v) => linearCase(linearShape('lm_head'), v)),
   // the GPU GEMV (coalesced loads, a workgroup per row or few rows) at every decode shape, and down_proj + residual
   ...['decode.q', 'decode.kv', 'decode.gate_up', 'decode.down', 'lm_head'].map((n) => linearCase(linearShape(n), 'coalesced')),
-  ...(['coalesced', 'vec_r2'] as const).map((v) => residualCase(linearShape('decode.down'), v)),
+  ...(['coalesced', 'vec_r2', 'vec_shuffle_r2'] as const).map((v) => residualCase(linearShape('decode.down'), v)),
+  ...['decode.q', 'decode.kv', 'decode.down'].map((n) => linearCase(linearShape(n), 'vec_shuffle_r2')),
   ...LINEAR_SHAPES.filter((s) => s.M > 8 && s !== fc1).map((s) => linearCase(s, 'gemm_tiled')),
   ...decode32.flatMap((s) => [linearCase(s), linearCase(s, 'gemm_tiled')]),
   ...['vit.qkv', 'prefill.q', 'prefill.gate_up', 'prefill.down'].flatMap((n) => (['gemm8x8', 'gemm_shuffle'] as const).map((v) => linearCase(linearShape(n), v))),

@@ -1,5 +1,6 @@
 import { linearKernel } from '../../kernels/linear.js';
 import { linearVecKernel } from '../../kernels/linear_vec.js';
+import { linearVecShuffleKernel } from '../../kernels/linear_vec_shuffle.js';
 import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../graph.js';
 import { linear as linearRef } from '../reference/linear.js';
 import { rmsNorm as rmsNormRef } from '../reference/norms.js';
@@ -22,7 +23,14 @@ import { valueOf } from './values.js';
  * and vec2<u32> weight loads, on devices with subgroups and for K % 4 == 0, else gemm8x8 (runtime/ops/linear_shuffle.ts).
  */
 export const LINEAR_VARIANTS = ['gemm8x8', 'gemm4x8', 'vec_r8', 'vec_r4', 'vec_r2', 'gemm_tiled', 'coalesced', 'gemm_shuffle'] as const;
-export type LinearVariant = (typeof LINEAR_VARIANTS)[number];
+/**
+ * `vec_shuffle_r<R>`: the GEMVs of the 'rows_shuffle' gemv (the `cpu` default), kernels/linear_vec_shuffle.wgsl: vec_r<R>
+ * with x loaded once per subgroup and shared by subgroupShuffle, the norm prologue in registers; on devices without
+ * subgroups vec_r<R> runs. Kept out of LINEAR_VARIANTS, whose sweeps (test/kernels/norm_prologue.test.ts) expect
+ * the vec variants to run kernels/linear_vec.wgsl; tested in test/kernels/linear_vec_shuffle.test.ts.
+ */
+export const VEC_SHUFFLE_VARIANTS = ['vec_shuffle_r8', 'vec_shuffle_r4', 'vec_shuffle_r2'] as const;
+export type LinearVariant = (typeof LINEAR_VARIANTS)[number] | (typeof VEC_SHUFFLE_VARIANTS)[number];
 
 /** An RMSNorm (Qwen2RMSNorm) applied to every row of x before a GEMV: x · rsqrt(mean(x²) + eps) · weight. */
 export interface RmsNormPrologue {
@@ -42,14 +50,15 @@ export interface LinearOptions {
   /**
    * y = rmsNorm(x)·Wᵀ + b (+ r) (q/k/v after input_layernorm, lm_head after the final norm). Fused into the GEMV
    * variants as a prologue: 'coalesced' adds Σx² from the x words it loads and reads the norm weight alongside,
-   * 'vec_r*' stages x·weight in workgroup memory once per workgroup (where it fits: vecNormFits); the GEMM variants
+   * 'vec_r*' stages x·weight in workgroup memory once per workgroup (where it fits: vecNormFits), 'vec_shuffle_r*'
+   * scales the x words each lane loads in registers (always fits); the GEMM variants
    * (and 'vec_r*' where it does not fit) run the rms_norm op first (runtime/ops/rms_norm.ts, `${name}.norm`).
    */
   readonly rmsNorm?: RmsNormPrologue;
 }
 
 const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8] };
-const VEC_ROWS: Record<string, number> = { vec_r8: 8, vec_r4: 4, vec_r2: 2 };
+const VEC_ROWS: Record<string, number> = { vec_r8: 8, vec_r4: 4, vec_r2: 2, vec_shuffle_r8: 8, vec_shuffle_r4: 4, vec_shuffle_r2: 2 };
 const VEC_MAX_M = 8;
 const VEC_WG = 64;
 const GEMM_WG = 8;
@@ -70,21 +79,29 @@ export function vecNormFits(g: Graph, M: number, K: number, wg: number): boolean
  * GEMV 'rows': 8 weight rows per invocation for one x row at lm_head-sized N (fewest x loads per weight), 2 for
  * the per-layer projections (N ≤ 4864: more invocations; down_proj [896, 4864]: 2.7 ms at R=8, 1.1–1.6 ms at
  * R=2 on lavapipe), 4 for up to 8 rows (accumulators and unpacked weights stay fewer).
+ * GEMV 'rows_shuffle': the same R as 'rows' with x shared by subgroupShuffle (vec_shuffle_r<R>; measured on lavapipe
+ * in one process, worker CPU time: lm_head R = 2, 4, 8 within 5 % of each other, down_proj R = 2 < 4 < 1).
  */
 export function defaultLinearVariant(g: Graph, M: number, K: number, N = Infinity): LinearVariant {
   if (M <= VEC_MAX_M && K % 8 === 0 && g.profile.variants.gemv === 'coalesced') return 'coalesced';
-  if (M <= VEC_MAX_M && K % 8 === 0) return M === 1 ? (N >= 32768 ? 'vec_r8' : 'vec_r2') : 'vec_r4';
+  if (M <= VEC_MAX_M && K % 8 === 0) {
+    const rows = M === 1 ? (N >= 32768 ? 8 : 2) : 4;
+    return `vec_${g.profile.variants.gemv === 'rows_shuffle' ? 'shuffle_' : ''}r${rows}` as LinearVariant;
+  }
   return g.profile.variants.gemm;
 }
 
 /**
  * The variant that actually runs: the GEMV variants need M ≤ 8 and K % 8 == 0, else the GEMM runs; gemm_shuffle
- * needs `subgroups` (the device's feature, g.profile.subgroups) and K % 4 == 0, else gemm8x8 runs.
+ * needs `subgroups` (the device's feature, g.profile.subgroups) and K % 4 == 0, else gemm8x8 runs; vec_shuffle_r<R>
+ * needs `subgroups`, else vec_r<R> runs.
  */
 export function resolveLinearVariant(variant: LinearVariant, M: number, K: number, subgroups = false): LinearVariant {
   if (variant === 'gemm_shuffle') return shuffleFits(subgroups, K) ? variant : 'gemm8x8';
   if (variant === 'coalesced') return coalescedFits(M, K) ? variant : 'gemm4x8';
-  return variant in VEC_ROWS && (M > VEC_MAX_M || K % 8 !== 0) ? 'gemm4x8' : variant;
+  if (!(variant in VEC_ROWS)) return variant;
+  if (M > VEC_MAX_M || K % 8 !== 0) return 'gemm4x8';
+  return subgroups ? variant : (variant.replace('shuffle_', '') as LinearVariant);
 }
 
 /**
@@ -122,7 +139,8 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
 
   const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
   const gemv = variant === 'coalesced' || variant in VEC_ROWS;
-  const fusesNorm = variant === 'coalesced' || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
+  const shuffled = variant.startsWith('vec_shuffle');
+  const fusesNorm = variant === 'coalesced' || shuffled || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
   if (norm && !fusesNorm) return linear(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), w, b, name, { variant, residual: r });
   if (r && !gemv) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), undefined, name);
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
@@ -137,10 +155,10 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
     const rows = VEC_ROWS[variant];
     if (rows !== undefined) {
       const groups = Math.ceil(c.rows / (VEC_WG * rows));
-      const constants = { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b, HAS_RESIDUAL: !!r, NORM: !!norm, KW: norm ? K / 8 : 1 };
+      const constants = { WG: VEC_WG, R: rows, XM: M, HAS_BIAS: !!b, HAS_RESIDUAL: !!r, NORM: !!norm, ...(shuffled ? {} : { KW: norm ? K / 8 : 1 }) };
       // unused slots stay bound to a dummy (x); the override booleans guard every read
       const vecBindings = { ...bindings, res: r ?? x, norm_w: norm?.weight ?? x };
-      return { kernel: linearVecKernel, constants, bindings: vecBindings, params: { ...params, eps: norm?.eps ?? 0 }, grid: [groups, 1, 1] };
+      return { kernel: shuffled ? linearVecShuffleKernel : linearVecKernel, constants, bindings: vecBindings, params: { ...params, eps: norm?.eps ?? 0 }, grid: [groups, 1, 1] };
     }
     const [tm, tn] = GEMM_TILES[variant]!;
     const grid = [Math.ceil(c.rows / (GEMM_WG * tn)), Math.ceil(M / (GEMM_WG * tm)), 1] as const;

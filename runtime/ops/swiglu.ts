@@ -1,4 +1,5 @@
 import { linearVecSwigluKernel } from '../../kernels/linear_vec_swiglu.js';
+import { linearVecSwigluShuffleKernel } from '../../kernels/linear_vec_swiglu_shuffle.js';
 import type { VariantOf } from '../device_profile.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { siluMul as siluMulRef } from '../reference/elementwise.js';
@@ -21,8 +22,8 @@ export interface SwigluOptions {
   readonly variant?: VariantOf<'gemv'>;
   /**
    * y = swiglu(rmsNorm(x)) (post_attention_layernorm): fused into the decode GEMV as a prologue (for 'rows' where x
-   * fits its workgroup memory: vecNormFits in runtime/ops/linear.ts); otherwise the rms_norm op runs first
-   * (`${name}.norm`).
+   * fits its workgroup memory: vecNormFits in runtime/ops/linear.ts; always for 'rows_shuffle' and 'coalesced');
+   * otherwise the rms_norm op runs first (`${name}.norm`).
    */
   readonly rmsNorm?: RmsNormPrologue;
 }
@@ -31,7 +32,8 @@ export interface SwigluOptions {
  * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x), of rmsNorm(x) with opts.rmsNorm: x f32 [M, K], gate/up bf16 [F, K]
  * (no bias), norm weight f32 [K] → f32 [M, F].
  * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
- * kernels/linear_vec_swiglu.wgsl, 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
+ * kernels/linear_vec_swiglu.wgsl, 'rows_shuffle' kernels/linear_vec_swiglu_shuffle.wgsl (x shared by subgroupShuffle;
+ * 'rows' on devices without subgroups), 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
  * linear_coalesced.ts). Otherwise (prefill): two linears and silu_mul.
  */
 export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: string, opts: SwigluOptions = {}): Tensor {
@@ -53,7 +55,9 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
     const xn = norm ? rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`) : x;
     return siluMul(g, linear(g, xn, gate, undefined, `${name}.gate`), linear(g, xn, up, undefined, `${name}.up`), name);
   }
-  const variant = opts.variant ?? g.profile.variants.gemv;
+  const requested = opts.variant ?? g.profile.variants.gemv;
+  // rows_shuffle needs the `subgroups` feature; without it the plain 'rows' kernel runs
+  const variant = requested === 'rows_shuffle' && !g.profile.subgroups ? 'rows' : requested;
   if (norm && variant === 'rows' && !vecNormFits(g, M, K, WG)) return swiglu(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), gate, up, name, { variant });
   const y = g.tensor(name, [...x.shape.slice(0, -1), F]);
   g.add({
@@ -65,8 +69,8 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
       variant === 'coalesced'
         ? coalescedGemv(g, { x, w: gate, up, norm, y, M, rows: F, K, yStride: F, yCol: 0 })
         : {
-            kernel: linearVecSwigluKernel,
-            constants: { WG, R: ROWS, XM: M, NORM: !!norm, KW: norm ? K / 8 : 1 },
+            kernel: variant === 'rows_shuffle' ? linearVecSwigluShuffleKernel : linearVecSwigluKernel,
+            constants: { WG, R: ROWS, XM: M, NORM: !!norm, ...(variant === 'rows_shuffle' ? {} : { KW: norm ? K / 8 : 1 }) },
             // without the norm its slot is bound to a dummy (x); NORM guards the read
             bindings: { x, wg: gate, wu: up, norm_w: norm?.weight ?? x, y },
             params: { n: F, k: K, eps: norm?.eps ?? 0 },

@@ -77,7 +77,7 @@ export function serveMounts(mounts: Mounts) {
 
 /**
  * Browser builds of the Node test code: `vitest` becomes a small in-page runner (test/browser/vitest_shim.ts) and
- * the harness's Dawn device becomes navigator.gpu (test/browser/gpu_shim.ts). Nothing else changes.
+ * the test code's Dawn device (tools/node/gpu.ts) becomes navigator.gpu (test/browser/gpu_shim.ts). Nothing else changes.
  */
 function browserTestPlugin(mounts: Mounts): Plugin {
   return {
@@ -86,7 +86,7 @@ function browserTestPlugin(mounts: Mounts): Plugin {
     resolveId(source, importer) {
       if (!importer || importer.includes('node_modules')) return null;
       if (source === 'vitest' && importer.includes(`${sep}test${sep}`)) return join(REPO, 'test', 'browser', 'vitest_shim.ts');
-      if (source.endsWith('tools/node/gpu.js') && importer.endsWith(join('test', 'harness.ts'))) return join(REPO, 'test', 'browser', 'gpu_shim.ts');
+      if (source.endsWith('tools/node/gpu.js') && importer.includes(`${sep}test${sep}`)) return join(REPO, 'test', 'browser', 'gpu_shim.ts');
       return null;
     },
     configureServer(server) {

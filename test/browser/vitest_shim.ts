@@ -1,33 +1,59 @@
-// The part of vitest's API the kernel tests use (describe / it / expect with a few matchers), so that the same
-// test files run inside a page. Tests are collected when a file is imported and run by runCollected().
+// The part of vitest's API the kernel tests use (describe / it / beforeAll / afterAll / expect with a few
+// matchers), so that the same test files run inside a page. Tests are collected when a file is imported and run by
+// runCollected(); a describe's beforeAll hooks run before its first selected test, its afterAll hooks after its
+// last, and not at all when none of its tests is selected.
 
 type Body = () => unknown | Promise<unknown>;
+interface Scope {
+  readonly before: Body[];
+  readonly after: Body[];
+}
 export interface Collected {
   readonly name: string;
   readonly body: Body;
+  /** The enclosing describes, outermost first. */
+  readonly scopes: readonly Scope[];
 }
 
 let collected: Collected[] = [];
 const prefix: string[] = [];
+const scopes: Scope[] = [{ before: [], after: [] }];
 
 export function describe(name: string, body: () => void): void {
   prefix.push(name);
+  scopes.push({ before: [], after: [] });
   try {
     body();
   } finally {
     prefix.pop();
+    scopes.pop();
   }
 }
 
-export function it(name: string, body: Body, _timeout?: number): void {
-  collected.push({ name: [...prefix, name].join(' > '), body });
+function collect(name: string, body: Body, _timeout?: number): void {
+  collected.push({ name: [...prefix, name].join(' > '), body, scopes: [...scopes] });
 }
+const skipped = (_name: string, _body: Body, _timeout?: number): void => {};
+/** it(name, body), it.runIf(condition)(name, body), it.skipIf(condition)(name, body). */
+export const it = Object.assign(collect, {
+  runIf: (condition: unknown) => (condition ? collect : skipped),
+  skipIf: (condition: unknown) => (condition ? skipped : collect),
+});
 export const test = it;
 
-/** Takes the tests collected since the last call. */
+export function beforeAll(hook: Body, _timeout?: number): void {
+  scopes.at(-1)!.before.push(hook);
+}
+
+export function afterAll(hook: Body, _timeout?: number): void {
+  scopes.at(-1)!.after.push(hook);
+}
+
+/** Takes the tests collected since the last call (one file's); the next file starts with fresh top-level hooks. */
 export function takeCollected(): Collected[] {
   const out = collected;
   collected = [];
+  scopes[0] = { before: [], after: [] };
   return out;
 }
 
@@ -40,14 +66,30 @@ export interface TestResult {
 
 export async function runCollected(tests: readonly Collected[], filter?: (name: string) => boolean): Promise<TestResult[]> {
   const results: TestResult[] = [];
-  for (const t of tests) {
-    if (filter && !filter(t.name)) continue;
+  const selected = tests.filter((t) => !filter || filter(t.name));
+  const started = new Set<Scope>();
+  for (const [i, t] of selected.entries()) {
     const t0 = performance.now();
     try {
+      for (const scope of t.scopes) {
+        if (started.has(scope)) continue;
+        started.add(scope);
+        for (const hook of scope.before) await hook();
+      }
       await t.body();
       results.push({ name: t.name, ok: true, ms: performance.now() - t0 });
     } catch (e) {
       results.push({ name: t.name, ok: false, ms: performance.now() - t0, error: e instanceof Error ? `${e.message}` : String(e) });
+    }
+    // Scopes that no later selected test belongs to are done: their afterAll hooks run, innermost first.
+    const later = new Set(selected.slice(i + 1).flatMap((x) => x.scopes));
+    for (const scope of [...t.scopes].reverse()) {
+      if (later.has(scope)) continue;
+      try {
+        for (const hook of scope.after) await hook();
+      } catch (e) {
+        results.push({ name: `${t.name} (afterAll)`, ok: false, ms: 0, error: e instanceof Error ? e.message : String(e) });
+      }
     }
   }
   return results;
@@ -112,6 +154,19 @@ export function expect(actual: unknown, message?: string) {
       if (!e) fail(message, 'expected the function to throw');
       if (!matchesExpected(e, expected)) fail(message, `expected the error to match ${String(expected)}, got "${e.message}"`);
       return true;
+    },
+    rejects: {
+      toThrow: async (expected?: string | RegExp | (new (...a: never[]) => Error)) => {
+        let error: Error | undefined;
+        try {
+          await (actual as Promise<unknown>);
+        } catch (e) {
+          error = e instanceof Error ? e : new Error(String(e));
+        }
+        if (!error) fail(message, 'expected the promise to reject');
+        if (!matchesExpected(error, expected)) fail(message, `expected the rejection to match ${String(expected)}, got "${error.message}"`);
+        return true;
+      },
     },
     not: {
       toThrow: () => {
