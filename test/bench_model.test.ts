@@ -53,7 +53,7 @@ describe('npm run bench (model)', () => {
     expect(run.torch).toBeNull();
 
     const names = metrics.map((m) => m.name);
-    expect(names).toEqual(['vit_ms_per_tile_b1', 'projector_ms_per_tile', 'ttft_ms_t1', 'pp8', 'tg3', 'decode_ms_per_step', 'decode_host_ms_per_step', 'decode_gpu_ms_per_step', 'load_ms', 'gpu_peak_bytes', 'rss_peak_bytes']);
+    expect(names).toEqual(['vit_ms_per_tile_b1', 'projector_ms_per_tile', 'ttft_ms_t1', 'pp8', 'tg3', 'decode_ms_per_step', 'decode_host_ms_per_step', 'decode_dispatches_per_step', 'decode_gpu_ms_per_step', 'load_ms', 'gpu_peak_bytes', 'rss_peak_bytes']);
     expect(run.workload.tiles).toEqual([1]);
     expect(run.workload.vitLayers).toBeGreaterThan(0);
     for (const m of metrics) {
@@ -65,7 +65,11 @@ describe('npm run bench (model)', () => {
 
     const lines = jsonLines(result).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]!.type).toBe('run');
-    for (const l of lines) for (const k of ['adapter', 'node', 'dawn', 'date']) expect(l[k], k).toBeTruthy();
+    for (const l of lines) for (const k of ['adapter', 'profile', 'node', 'dawn', 'date']) expect(l[k], k).toBeTruthy();
+    // the decode graph of the tiny model: embedding, 2 layers of 5 (qkv, attention, o_proj, swiglu, down), lm_head in
+    // its row chunks, argmax (2)
+    const dispatches = metrics.find((m) => m.name === 'decode_dispatches_per_step')!.ours!.mean;
+    expect(dispatches).toBeLessThanOrEqual(1 + 2 * 5 + 3 + 2 + 2);
 
     const dir = await mkdtemp(join(tmpdir(), 'bench-model-'));
     try {

@@ -17,7 +17,14 @@ let dir: string;
 let model: string;
 
 function cli(...args: string[]) {
-  return promisify(execFile)('npx', ['tsx', join(root, 'tools', 'internvl_cli.ts'), ...args], { cwd: root, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 });
+  return cliWith({}, ...args);
+}
+
+function cliWith(env: Record<string, string>, ...args: string[]) {
+  const base: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HF_HUB_OFFLINE: '1' };
+  delete base.INTERNVL_PROFILE;
+  delete base.INTERNVL_VARIANTS;
+  return promisify(execFile)('npx', ['tsx', join(root, 'tools', 'internvl_cli.ts'), ...args], { cwd: root, env: { ...base, ...env }, maxBuffer: 16 << 20 });
 }
 
 beforeAll(async () => {
@@ -47,6 +54,20 @@ describe('internvl CLI', () => {
     let best = 0;
     for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
     expect(best).toBe(out.ids[0]);
+  });
+
+  it('generate honours INTERNVL_PROFILE and INTERNVL_VARIANTS: the gpu kernels give the same greedy tokens', async () => {
+    const args = ['generate', '--model', model, '--image', EXAMPLE, '--prompt', 'What is this?', '--max-new-tokens', '6', '--json'];
+    const parse = (stdout: string) => JSON.parse(stdout) as { ids: number[]; profile: string };
+    const auto = parse((await cliWith({}, ...args)).stdout);
+    const gpu = parse((await cliWith({ INTERNVL_PROFILE: 'gpu' }, ...args)).stdout);
+    const forced = parse((await cliWith({ INTERNVL_PROFILE: 'cpu', INTERNVL_VARIANTS: 'gemm=gemm_tiled,attention=tiled' }, ...args)).stdout);
+    expect(auto.profile).toMatch(/^cpu /); // lavapipe
+    expect(gpu.profile).toMatch(/^gpu .*gemm=gemm_tiled gemv=coalesced attention=tiled attention_decode=cooperative/);
+    expect(forced.profile).toMatch(/^cpu .*gemm=gemm_tiled .*attention=tiled/);
+    expect(gpu.ids).toEqual(auto.ids);
+    expect(forced.ids).toEqual(auto.ids);
+    await expect(cliWith({ INTERNVL_VARIANTS: 'gemm=fastest' }, ...args)).rejects.toMatchObject({ stderr: expect.stringContaining('unknown variant "fastest" for gemm') });
   });
 
   it('chat answers every piped question in turn, with history', async () => {

@@ -1,6 +1,8 @@
 // `internvl generate`: one turn. Streams the answer to stdout, or with --json prints exactly one JSON object
-// {prompt_ids, ids, text, timings}; --logits-out writes the float32 LE logits of the last prompt position.
+// {prompt_ids, ids, text, timings, profile} (profile: the device profile and each op's kernel variant, as
+// INTERNVL_PROFILE / INTERNVL_VARIANTS chose them); --logits-out writes the float32 LE logits of the last prompt position.
 import { writeFile } from 'node:fs/promises';
+import { describeProfile } from '../../runtime/device_profile.js';
 import { parseArgs } from './args.js';
 import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel } from './common.js';
 import { firstTurn, loadMedia } from './request.js';
@@ -40,7 +42,8 @@ export async function generateCommand(argv: readonly string[]): Promise<void> {
       decode_tokens_per_s: s.decodeMs > 0 ? (1000 * s.decodeTokens) / s.decodeMs : 0,
       host_ms_per_step: s.hostMsPerStep.length ? s.hostMsPerStep.reduce((a, b) => a + b, 0) / s.hostMsPerStep.length : 0,
     };
-    if (args.json) process.stdout.write(JSON.stringify({ prompt_ids: [...result.promptIds], ids: result.ids, text: result.response, timings }) + '\n');
+    const profile = describeProfile(model.model.gpu.profile);
+    if (args.json) process.stdout.write(JSON.stringify({ prompt_ids: [...result.promptIds], ids: result.ids, text: result.response, timings, profile }) + '\n');
     else process.stdout.write('\n');
   } finally {
     await model.destroy();
