@@ -2,6 +2,7 @@
 // cache (one replayed graph per batch size, no padding), stopping each on <|im_end|> or max_new_tokens.
 // Greedy tokens come from the GPU argmax (4 bytes per sequence per step); sampling reads the logits row.
 import type { Tensor } from '../runtime/tensor.js';
+import { createTensor } from '../runtime/upload.js';
 import { IM_END } from '../tokenizer/special_tokens.js';
 import { type KvCache, createKvCache } from './kv_cache.js';
 import { SAMPLE_TOPK_CAP, packSampleSettings } from '../runtime/ops/sample.js';
@@ -50,11 +51,13 @@ export interface GenerationStats {
   hostMsPerStep: number[];
 }
 
-/** The model plus its KV cache and recorded decode graphs (one per batch size seen so far). */
+/** The model plus its KV cache and recorded decode graphs (per batch size, token picker and context bucket). */
 export interface Engine {
   readonly model: LoadedModel;
   readonly cache: KvCache;
   readonly decodeGraphs: Map<string, DecodeGraph>;
+  /** The decode token buffer of each batch size, shared by its graphs (see DecodeGraph.tokens). */
+  readonly decodeTokens: Map<number, Tensor>;
   nextSeq: number;
   readonly sampleOn?: 'gpu' | 'host';
 }
@@ -72,19 +75,37 @@ export interface EngineOptions {
 export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
   const maxContext = Math.min(options.maxContext ?? 4096, model.config.llm_config.max_position_embeddings);
   const cache = createKvCache(model.gpu, model.config.llm_config, { capacityTokens: options.cacheTokens ?? 2 * maxContext, maxSeqLen: maxContext, ...(options.blockSize ? { blockSize: options.blockSize } : {}) });
-  return { model, cache, decodeGraphs: new Map(), nextSeq: 1, ...(options.sampleOn && { sampleOn: options.sampleOn }) };
+  return { model, cache, decodeGraphs: new Map(), decodeTokens: new Map(), nextSeq: 1, ...(options.sampleOn && { sampleOn: options.sampleOn }) };
 }
 
 export function destroyEngine(engine: Engine): void {
   for (const g of engine.decodeGraphs.values()) g.destroy();
   engine.decodeGraphs.clear();
+  for (const t of engine.decodeTokens.values()) t.storage?.buffer.destroy();
+  engine.decodeTokens.clear();
   engine.cache.destroy();
 }
 
-function decodeGraphFor(engine: Engine, batch: number, picker: TokenPicker): DecodeGraph {
-  const key = `${batch}:${picker}`;
+/** Contexts served by one decode graph: powers of two from 64 up to the cache's maxSeqLen. */
+const MIN_CONTEXT_BUCKET = 64;
+
+export function contextBucket(maxSeqLen: number, tokens: number): number {
+  return Math.min(maxSeqLen, Math.max(MIN_CONTEXT_BUCKET, 2 ** Math.ceil(Math.log2(Math.max(1, tokens)))));
+}
+
+/**
+ * The graph for a step of `batch` sequences whose longest context (this step's token included) is `tokens`:
+ * recorded per power-of-two context bucket, so a short context attends without split-K's combine pass.
+ */
+function decodeGraphFor(engine: Engine, batch: number, picker: TokenPicker, tokens: number): DecodeGraph {
+  const context = contextBucket(engine.cache.maxSeqLen, tokens);
+  const key = `${batch}:${picker}:${context}`;
   let graph = engine.decodeGraphs.get(key);
-  if (!graph) engine.decodeGraphs.set(key, (graph = buildDecodeGraph(engine.model, engine.cache, batch, picker)));
+  if (!graph) {
+    let ids = engine.decodeTokens.get(batch);
+    if (!ids) engine.decodeTokens.set(batch, (ids = createTensor(engine.model.gpu, `decode.tokens[${batch}]`, [batch], 'u32', 'state')));
+    engine.decodeGraphs.set(key, (graph = buildDecodeGraph(engine.model, engine.cache, batch, picker, context, ids)));
+  }
   return graph;
 }
 
@@ -170,7 +191,8 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
     while (live.length || inflight.length) {
       while (submitAllowed()) {
         hooks.signal?.throwIfAborted();
-        const graph = decodeGraphFor(engine, live.length, picker);
+        const longest = Math.max(...live.map((i) => cache.blocks.length(seqs[i]!))) + 1;
+        const graph = decodeGraphFor(engine, live.length, picker, longest);
         const sampleInputs =
           picker === 'sample'
             ? { settings: packSampleSettings(live.map(() => ({ options, u: options.doSample ? random() : 0 }))), previous: live.map((i) => generated[i]!) }

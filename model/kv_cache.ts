@@ -77,14 +77,15 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
 
 /**
  * One new token per sequence (batch B): the decode attention rotates q and the new k, appends k and v to the
- * cache at position seq_len − 1 (the slot its block table gives) and attends over the sequence, in one dispatch.
+ * cache at position seq_len − 1 (the slot its block table gives) and attends over the sequence, in one dispatch
+ * (plus a combine pass when `context`, the longest sequence the graph serves, needs several key splits).
  */
-export function decodeStep(cache: KvCache, inputs: { blockTables: Tensor; seqLens: Tensor }): AttentionStep {
+export function decodeStep(cache: KvCache, inputs: { blockTables: Tensor; seqLens: Tensor }, context = cache.maxSeqLen): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const { heads, scale } = attnShape(cache.config);
       const append = { k, v, invFreq: cache.invFreq };
-      return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: cache.maxSeqLen, append }, name);
+      return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: context, append }, name);
     },
   };
 }

@@ -104,16 +104,19 @@ export function imageContextRows(ids: ArrayLike<number>): Uint32Array {
  */
 export type TokenPicker = 'argmax' | 'sample' | 'host';
 
-/** A recorded decode step for B sequences. */
+/** A recorded decode step for B sequences whose contexts are at most `context` tokens. */
 export interface DecodeGraph {
   readonly batch: number;
   readonly picker: TokenPicker;
+  /** The longest context (prompt + generated, this step's token included) the graph attends over. */
+  readonly context: number;
   readonly plan: Plan;
   readonly inputs: { blockTables: Tensor; seqLens: Tensor; settings?: Tensor; prevIds?: Tensor };
   /**
-   * u32 [B], state: the token each sequence feeds in. The step's argmax/sampler writes its choice here, so the next
-   * step reads it on the GPU and can be submitted before this one's token is read back; the host writes it only
-   * for the first step of a batch and with the 'host' picker. Only these 4 bytes per sequence come back.
+   * u32 [B], state, shared by every graph of this batch size (the engine owns it): the token each sequence feeds
+   * in. The step's argmax/sampler writes its choice here, so the next step — of this graph or of the next context
+   * bucket's — reads it on the GPU and can be submitted before this one's token is read back; the host writes it
+   * only for the first step of a batch and with the 'host' picker. Only these 4 bytes per sequence come back.
    */
   readonly tokens: Tensor;
   /** f32 [B, V] */
@@ -128,7 +131,11 @@ export interface DecodeGraph {
   destroy(): void;
 }
 
-export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker = 'argmax'): DecodeGraph {
+/**
+ * The decode graph for `batch` sequences of contexts up to `context` tokens (≤ the cache's maxSeqLen): the
+ * attention's split-K is sized for that context, so short contexts run without a combine pass.
+ */
+export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker, context: number, tokens: Tensor): DecodeGraph {
   const { gpu, config, weights } = m;
   const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
   // The per-step u32 inputs share one buffer: one writeBuffer per step.
@@ -152,17 +159,19 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
       prevIds: createTensor(gpu, 'decode.prev_ids', [batch, cache.maxSeqLen], 'u32', 'input'),
     }),
   };
-  const tokens = createTensor(gpu, 'decode.tokens', [batch], 'u32', 'state');
+  if (tokens.shape[0] !== batch) throw new Error(`[decode] the token buffer holds ${tokens.shape[0]} sequences, the graph ${batch}`);
+  if (!(context >= 1 && context <= cache.maxSeqLen)) throw new Error(`[decode] context ${context} must be 1..${cache.maxSeqLen}`);
   const g = new Graph(gpu.limits, gpu.profile);
   const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, tokens, 'llm.embeddings');
-  const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs));
+  const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs, context));
   const logits = lmHead(g, weights.language_model, h, finalNorm(weights.language_model, config.llm_config));
   if (picker === 'argmax') argmax(g, logits, 'next_token', tokens);
   if (picker === 'sample') sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token', tokens);
-  const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}]` });
+  const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}, ≤${context}]` });
   return {
     batch,
     picker,
+    context,
     plan,
     inputs,
     tokens,
@@ -171,7 +180,6 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
     packed,
     destroy() {
       plan.destroy();
-      tokens.storage!.buffer.destroy();
       for (const t of Object.values(inputs)) t?.storage?.buffer.destroy(); // the packed buffer more than once: harmless
     },
   };
@@ -212,6 +220,7 @@ export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number
   for (let i = 0; i < B; i++) {
     const seq = seqs[i]!;
     const pos = cache.blocks.length(seq);
+    if (pos + 1 > graph.context) throw new Error(`[decode] sequence ${seq} would reach ${pos + 1} tokens; this graph attends over at most ${graph.context}`);
     if (pos + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
     cache.blocks.append(seq, 1);
     st[w.seqLens + i] = pos + 1;

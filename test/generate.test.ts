@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InternVL, concatPixelValues } from '../model/chat.js';
-import { type Engine, type GenerationOptions, createEngine, destroyEngine, generate } from '../model/generate.js';
+import { type Engine, type GenerationOptions, contextBucket, createEngine, destroyEngine, generate } from '../model/generate.js';
 import { type LoadedModel, loadModel } from '../model/load.js';
 import { decodeImageFile } from '../tools/node/decode_image.js';
 import { dirFiles } from '../tools/node/dir_files.js';
@@ -66,6 +66,21 @@ describe('generation', () => {
     await expect(tokens(engine, { maxNewTokens: 250 })).rejects.toThrow(/exceeds the 256-token context/);
     const [after] = await tokens(engine, { maxNewTokens: 2 });
     expect(after!.length).toBe(2);
+  });
+
+  it('decoding across context buckets (64 → 128 tokens) picks what a fresh prefill of the same tokens picks', async () => {
+    expect([1, 64, 65, 128, 129, 4096, 5000].map((n) => contextBucket(256, n))).toEqual([64, 64, 128, 128, 256, 256, 256]);
+    const base = prompt();
+    const ids = Uint32Array.from({ length: 58 }, (_, i) => base[i % base.length]!);
+    const [generated] = await tokens(engine, { maxNewTokens: 12, eosTokenId: -1 }, [{ ids }]);
+    const contexts = [...engine.decodeGraphs.values()].filter((g) => g.batch === 1 && g.picker === 'argmax').map((g) => g.context);
+    expect(contexts).toEqual(expect.arrayContaining([64, 128]));
+    // teacher forcing through the prefill graph (no decode graph, no paged decode attention) as the reference
+    for (let j = 0; j < generated!.length; j++) {
+      const [next] = await tokens(engine, { maxNewTokens: 1 }, [{ ids: Uint32Array.from([...ids, ...generated!.slice(0, j)]) }]);
+      expect(next![0], `token ${j}`).toBe(generated![j]);
+    }
+    expect(engine.cache.blocks.usage().usedBlocks).toBe(0);
   });
 
   it('gives every KV block back when sequences end', async () => {
