@@ -177,11 +177,12 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       if (!done) live.push(i);
     }
     const picker = tokenPicker(engine, options);
-    // Greedy steps run one ahead: step N+1 reads step N's token on the GPU and is submitted before step N's
-    // token is read back, so the GPU does not wait for the host between steps. A step ahead goes out only for
-    // an unchanged batch whose every sequence has room under maxNewTokens; results of sequences that ended
-    // meanwhile are dropped (their blocks are released with the sequence).
-    const ahead = picker === 'argmax' ? 1 : 0;
+    // With the profile's 'submit_ahead' (GPUs), greedy steps run one ahead: step N+1 reads step N's token on the
+    // GPU and is submitted before step N's token is read back, so the GPU does not wait for the host between
+    // steps. A step ahead goes out only for an unchanged batch whose every sequence has room under maxNewTokens;
+    // results of sequences that ended meanwhile are dropped (their blocks are released with the sequence). CPU
+    // adapters run 'in_turn': there the host's work competes with the rasteriser for the same cores (−15 %).
+    const ahead = picker === 'argmax' && engine.model.gpu.profile.variants.decode_pipeline === 'submit_ahead' ? 1 : 0;
     const V = engine.model.config.llm_config.vocab_size;
     let feedFromHost = true; // the first step of a batch takes its tokens from the host (and every 'host' step)
     let lastDone = performance.now();

@@ -83,6 +83,27 @@ describe('generation', () => {
     expect(engine.cache.blocks.usage().usedBlocks).toBe(0);
   });
 
+  it('greedy steps submitted ahead of the readback (the gpu profile\'s decode_pipeline) give the same tokens', async () => {
+    const ahead = await loadModel(await nodeGpu({ variants: { decode_pipeline: 'submit_ahead' } }), dirFiles(await tinyCheckpointDir()));
+    const aheadEngine = createEngine(ahead, { maxContext: 256, cacheTokens: 1024 });
+    try {
+      // different lengths and an eos that ends one sequence early: the batch shrinks while a step is in flight
+      const base = prompt();
+      const requests = [{ ids: base }, { ids: base.slice(0, 7) }, { ids: Uint32Array.from({ length: 60 }, (_, i) => base[i % base.length]!) }];
+      const inTurn = await tokens(engine, { maxNewTokens: 9 }, requests);
+      const eos = inTurn[1]![3]!;
+      const wanted = await tokens(engine, { maxNewTokens: 9, eosTokenId: eos }, requests);
+      expect(await tokens(aheadEngine, { maxNewTokens: 9 }, requests)).toEqual(inTurn);
+      expect(await tokens(aheadEngine, { maxNewTokens: 9, eosTokenId: eos }, requests)).toEqual(wanted);
+      expect(wanted[1]!.length).toBeLessThan(9);
+      expect(aheadEngine.cache.blocks.usage().usedBlocks).toBe(0);
+    } finally {
+      destroyEngine(aheadEngine);
+      ahead.destroy();
+      ahead.gpu.device.destroy();
+    }
+  });
+
   it('gives every KV block back when sequences end', async () => {
     await tokens(engine, { maxNewTokens: 3 }, [{ ids: prompt() }, { ids: prompt() }, { ids: prompt().slice(0, 3) }]);
     expect(engine.cache.blocks.usage().usedBlocks).toBe(0);
