@@ -2,7 +2,7 @@
 // runtime/ops/linear_coalesced.ts) for `linear` and the decode `swiglu`, on the default test device (subgroups:
 // the subgroupAdd kernel) and on one without subgroups (the workgroup-memory reduction), against the float64
 // references with outputs poisoned; plus the `residual` option of `linear` on every other variant.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { linearCoalescedSgKernel } from '../../kernels/linear_coalesced_sg.js';
 import type { Gpu } from '../../runtime/device.js';
 import type { DeviceProfile } from '../../runtime/device_profile.js';
@@ -18,8 +18,9 @@ import { linear as linearRef } from '../../runtime/reference/linear.js';
 import { type Tensor, numel } from '../../runtime/tensor.js';
 import { createTensor, writeTensor } from '../../runtime/upload.js';
 import { LLM_FFN, LLM_HIDDEN, linearShape } from '../../bench/shapes.js';
-import { nodeGpu } from '../../tools/node/gpu.js';
 import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { nodeGpu } from '../../tools/node/gpu.js';
+import { forEachSubgroupDevice } from '../subgroup_devices.js';
 import { TOL } from '../tolerances.js';
 
 interface Case {
@@ -79,21 +80,11 @@ function expectKernel(g: Graph, gpu: Gpu): void {
   expect(names).toEqual(names.map(() => (gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced')));
 }
 
-const devices: [string, () => Promise<Gpu>][] = [
-  ['subgroups', getGpu],
-  ['no subgroups', () => nodeGpu({ disable: ['subgroups'] })],
-];
 
-for (const [label, makeGpu] of devices) {
+forEachSubgroupDevice((label, use) => {
   describe(`coalesced GEMV, ${label}`, () => {
     let gpu: Gpu;
-    beforeAll(async () => {
-      gpu = await makeGpu();
-      expect(gpu.profile.subgroups).toBe(label === 'subgroups'); // lavapipe exposes subgroups (size 8)
-    });
-    afterAll(() => {
-      if (label !== 'subgroups') gpu.device.destroy(); // the shared test device stays for the other files
-    });
+    use((g) => (gpu = g));
 
     for (const c of CASES) {
       it(`linear [${c.M}, ${c.K}] · [${c.N}, ${c.K}]ᵀ${c.bias ? ' + b' : ''}${c.residual ? ' + r' : ''}`, async () => {
@@ -169,7 +160,7 @@ for (const [label, makeGpu] of devices) {
       w.storage!.buffer.destroy();
     });
   });
-}
+});
 
 describe('linear residual option, every other variant', () => {
   // GEMM variants (M > 8 or K % 8 ≠ 0) add it with a second op (runtime/ops/residual.ts); the 'rows' GEMV

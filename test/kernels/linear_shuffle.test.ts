@@ -3,7 +3,7 @@
 // subgroupShuffle), on the same device with SHARE_X = false (the direct-load path a non-matching subgroup layout
 // takes), and on a device without subgroups (the op must fall back to gemm8x8, kernels/linear.wgsl). K % 4 ≠ 0
 // falls back to gemm8x8 on every device.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../runtime/device.js';
 import type { DeviceProfile } from '../../runtime/device_profile.js';
 import { decodeValues } from '../../runtime/decode_values.js';
@@ -13,8 +13,8 @@ import { compilePlan } from '../../runtime/plan.js';
 import { linear as linearRef } from '../../runtime/reference/linear.js';
 import { numel } from '../../runtime/tensor.js';
 import { linearShape } from '../../bench/shapes.js';
-import { nodeGpu } from '../../tools/node/gpu.js';
-import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { TestGraph, expectClose, rng } from '../harness.js';
+import { forEachSubgroupDevice } from '../subgroup_devices.js';
 import { TOL } from '../tolerances.js';
 
 interface Case {
@@ -68,21 +68,11 @@ function withoutSharing(g: Graph): void {
   });
 }
 
-const devices: [string, () => Promise<Gpu>][] = [
-  ['subgroups', getGpu],
-  ['no subgroups', () => nodeGpu({ disable: ['subgroups'] })],
-];
 
-for (const [label, makeGpu] of devices) {
+forEachSubgroupDevice((label, use) => {
   describe(`gemm_shuffle, ${label}`, () => {
     let gpu: Gpu;
-    beforeAll(async () => {
-      gpu = await makeGpu();
-      expect(gpu.profile.subgroups).toBe(label === 'subgroups'); // lavapipe exposes subgroups (size 8)
-    });
-    afterAll(() => {
-      if (label !== 'subgroups') gpu.device.destroy(); // the shared test device stays for the other files
-    });
+    use((g) => (gpu = g));
 
     for (const c of CASES) {
       const name = `[${c.M}, ${c.K}] · [${c.N}, ${c.K}]ᵀ${c.bias ? ' + b' : ''}${c.residual ? ' + r' : ''}${c.bindBytes ? ', w in row chunks' : ''}`;
@@ -122,4 +112,4 @@ for (const [label, makeGpu] of devices) {
       expect(gemmKernels(g)).toEqual([gpu.profile.subgroups ? 'linear_shuffle' : 'linear', 'linear']);
     });
   });
-}
+});

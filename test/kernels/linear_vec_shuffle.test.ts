@@ -5,7 +5,7 @@
 // with SHARE_X = false (the direct-load path of a subgroup with missing lanes), and on a device without subgroups
 // (the op must run the plain kernels/linear_vec.wgsl, linear_vec_swiglu.wgsl, or rms_norm first where their
 // workgroup memory cannot stage x).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../runtime/device.js';
 import type { DeviceProfile } from '../../runtime/device_profile.js';
 import { bf16ToF32 } from '../../runtime/dtype.js';
@@ -20,8 +20,8 @@ import { rmsNorm as rmsNormRef } from '../../runtime/reference/norms.js';
 import { type Tensor, numel } from '../../runtime/tensor.js';
 import { createTensor, writeTensor } from '../../runtime/upload.js';
 import { LLM_FFN, LLM_HIDDEN, LLM_KV, linearShape } from '../../bench/shapes.js';
-import { nodeGpu } from '../../tools/node/gpu.js';
-import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { TestGraph, expectClose, rng } from '../harness.js';
+import { forEachSubgroupDevice } from '../subgroup_devices.js';
 import { TOL } from '../tolerances.js';
 
 const EPS = 1e-6; // Qwen2's rms_norm_eps
@@ -108,21 +108,11 @@ async function checkBoth(gpu: Gpu, limits: GraphLimits, profile: DeviceProfile, 
   }
 }
 
-const devices: [string, () => Promise<Gpu>][] = [
-  ['subgroups', getGpu],
-  ['no subgroups', () => nodeGpu({ disable: ['subgroups'] })],
-];
 
-for (const [label, makeGpu] of devices) {
+forEachSubgroupDevice((label, use) => {
   describe(`decode GEMVs with x shared by subgroupShuffle, ${label}`, () => {
     let gpu: Gpu;
-    beforeAll(async () => {
-      gpu = await makeGpu();
-      expect(gpu.profile.subgroups).toBe(label === 'subgroups'); // lavapipe exposes subgroups (size 8)
-    });
-    afterAll(() => {
-      if (label !== 'subgroups') gpu.device.destroy(); // the shared test device stays for the other files
-    });
+    use((g) => (gpu = g));
 
     for (const c of CASES) {
       const shape = `[${c.M}, ${c.K}] · [${c.N}, ${c.K}]ᵀ${c.bias ? ' + b' : ''}${c.residual ? ' + r' : ''}${c.norm ? ', rmsNorm(x)' : ''}${c.bindBytes ? ', w in row chunks' : ''}`;
@@ -217,4 +207,4 @@ for (const [label, makeGpu] of devices) {
       w.storage!.buffer.destroy();
     });
   });
-}
+});

@@ -5,7 +5,7 @@
 // GEMVs where x does not fit their workgroup memory) runs rms_norm first.
 // Every linear variant and both gemv variants, on the default test device (subgroups: linear_coalesced_sg) and on
 // one without subgroups (linear_coalesced), outputs poisoned.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../runtime/device.js';
 import type { DeviceProfile, VariantOf } from '../../runtime/device_profile.js';
 import { bf16ToF32 } from '../../runtime/dtype.js';
@@ -20,8 +20,8 @@ import { rmsNorm as rmsNormRef } from '../../runtime/reference/norms.js';
 import { type Tensor, numel } from '../../runtime/tensor.js';
 import { createTensor, writeTensor } from '../../runtime/upload.js';
 import { LLM_FFN, LLM_HIDDEN, LLM_KV, linearShape } from '../../bench/shapes.js';
-import { nodeGpu } from '../../tools/node/gpu.js';
-import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { TestGraph, expectClose, rng } from '../harness.js';
+import { forEachSubgroupDevice } from '../subgroup_devices.js';
 import { TOL } from '../tolerances.js';
 
 const EPS = 1e-6; // Qwen2's rms_norm_eps
@@ -83,21 +83,11 @@ function expectFused(g: Graph, kernel: string, chunks = 1): void {
   expect(g.nodes[0]!.dispatches.every((d) => d.constants?.NORM === true)).toBe(true);
 }
 
-const devices: [string, () => Promise<Gpu>][] = [
-  ['subgroups', getGpu],
-  ['no subgroups', () => nodeGpu({ disable: ['subgroups'] })],
-];
 
-for (const [label, makeGpu] of devices) {
+forEachSubgroupDevice((label, use) => {
   describe(`rmsNorm prologue, ${label}`, () => {
     let gpu: Gpu;
-    beforeAll(async () => {
-      gpu = await makeGpu();
-      expect(gpu.profile.subgroups).toBe(label === 'subgroups'); // lavapipe exposes subgroups (size 8)
-    });
-    afterAll(() => {
-      if (label !== 'subgroups') gpu.device.destroy(); // the shared test device stays for the other files
-    });
+    use((g) => (gpu = g));
 
     for (const c of CASES) {
       const shape = `[${c.M}, ${c.K}] · [${c.N}, ${c.K}]ᵀ${c.bias ? ' + b' : ''}${c.residual ? ' + r' : ''}`;
@@ -238,4 +228,4 @@ for (const [label, makeGpu] of devices) {
       expect(() => swiglu(tg.g, x, w, w, 'y', { rmsNorm: { weight: short, eps: EPS } })).toThrow(/\[swiglu\] norm weight must be \[K\] with K = 8/);
     });
   });
-}
+});
