@@ -4,6 +4,7 @@
 // are right on a real GPU before their timings mean anything (bench/gpu/run.sh runs it first, with and without
 // subgroups). Outputs are poisoned with NaN. Prints one row per case; exits 1 if any case fails.
 import { TestGraph, checkGraph, rng } from '../../test/harness.js';
+import { blockTables } from '../../test/paged_blocks.js';
 import { TOL } from '../../test/tolerances.js';
 import { OP_VARIANTS, describeProfile } from '../../runtime/device_profile.js';
 import type { Gpu } from '../../runtime/device.js';
@@ -108,8 +109,7 @@ for (const variant of OP_VARIANTS.attention_decode) {
       const [heads, kvHeads, dh, blockSize] = [14, 2, 64, 16];
       const maxBlocks = Math.ceil(c.maxContext / blockSize);
       const numBlocks = c.lens.reduce((n, l) => n + Math.ceil(l / blockSize), 0) + 2;
-      const order = Array.from({ length: numBlocks }, (_, i) => i).sort(() => r.next() - 0.5);
-      const tables = c.lens.map((len) => Array.from({ length: maxBlocks }, (_, i) => (i < Math.ceil(len / blockSize) ? order.pop()! : 0)));
+      const tables = blockTables(c.lens, blockSize, maxBlocks, numBlocks, r);
       const n = numBlocks * blockSize * kvHeads * dh;
       const shape = [numBlocks, blockSize, kvHeads, dh];
       const pool = { k: tg.tensor('k_cache', shape, 'f32', r.normal(n, 1.5), 'state'), v: tg.tensor('v_cache', shape, 'f32', r.normal(n), 'state') };

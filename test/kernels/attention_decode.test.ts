@@ -4,28 +4,8 @@ import { attention } from '../../runtime/ops/attention.js';
 import { attentionDecode } from '../../runtime/ops/attention_decode.js';
 import { type KvPool, kvAppend, slotsFor } from '../../runtime/ops/kv_cache.js';
 import { TestGraph, checkGraph, expectClose, getGpu, rng } from '../harness.js';
+import { blockTables, shuffled } from '../paged_blocks.js';
 import { TOL } from '../tolerances.js';
-
-type Rng = ReturnType<typeof rng>;
-
-function shuffled(n: number, r: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r.next() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
-/** Block tables [B, maxBlocks] drawn from a shuffled pool (non-contiguous); unused entries point at block 0. */
-function blockTables(lens: readonly number[], blockSize: number, maxBlocks: number, numBlocks: number, r: Rng): number[][] {
-  const free = shuffled(numBlocks, r);
-  return lens.map((len) => {
-    const row = new Array<number>(maxBlocks).fill(0);
-    for (let i = 0; i < Math.ceil(len / blockSize); i++) row[i] = free.pop()!;
-    return row;
-  });
-}
 
 function pool(tg: TestGraph, numBlocks: number, blockSize: number, kvHeads: number, dh: number, fill: (n: number) => ArrayLike<number>): KvPool {
   const shape = [numBlocks, blockSize, kvHeads, dh];

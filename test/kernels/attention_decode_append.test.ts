@@ -10,28 +10,10 @@ import { ropeAppend } from '../../runtime/ops/rope_append.js';
 import { ropeInvFreq } from '../../runtime/reference/elementwise.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { blockTables } from '../paged_blocks.js';
 import { TOL, type Tolerance } from '../tolerances.js';
 
 type Rng = ReturnType<typeof rng>;
-
-function shuffled(n: number, r: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r.next() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
-/** Block tables [B, maxBlocks] for sequences of `lens` tokens from a shuffled pool; unused entries are block 0. */
-function blockTables(lens: readonly number[], blockSize: number, maxBlocks: number, numBlocks: number, r: Rng): number[][] {
-  const free = shuffled(numBlocks, r);
-  return lens.map((len) => {
-    const row = new Array<number>(maxBlocks).fill(0);
-    for (let i = 0; i < Math.ceil(len / blockSize); i++) row[i] = free.pop()!;
-    return row;
-  });
-}
 
 /**
  * The pools hold NaN in every row that is not one of the `cached` positions of a sequence (the new token's row
