@@ -85,18 +85,6 @@ export class KvBlockManager {
     return row;
   }
 
-  /**
-   * Roll a sequence back to its first `length` tokens (a decode step submitted ahead whose sequence had already
-   * ended): the slots past it are forgotten and blocks no longer needed go back to the pool.
-   */
-  truncate(seq: number, length: number): void {
-    const entry = this.table(seq);
-    if (!Number.isInteger(length) || length < 0 || length > entry.length) throw new Error(`[kv cache] cannot truncate sequence ${seq} of ${entry.length} tokens to ${length}`);
-    const keep = this.blocksFor(length);
-    while (entry.blocks.length > keep) this.free.push(entry.blocks.pop()!);
-    entry.length = length;
-  }
-
   /** End a sequence: its blocks go back to the pool. */
   release(seq: number): void {
     const entry = this.tables.get(seq);

@@ -220,8 +220,8 @@ export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number
   for (let i = 0; i < B; i++) {
     const seq = seqs[i]!;
     const pos = cache.blocks.length(seq);
+    // graph.context ≤ cache.maxSeqLen (buildDecodeGraph checks), so this also keeps a sequence within the cache.
     if (pos + 1 > graph.context) throw new Error(`[decode] sequence ${seq} would reach ${pos + 1} tokens; this graph attends over at most ${graph.context}`);
-    if (pos + 1 > cache.maxSeqLen) throw new Error(`[decode] sequence ${seq} would exceed the ${cache.maxSeqLen}-token context the cache was sized for`);
     cache.blocks.append(seq, 1);
     st[w.seqLens + i] = pos + 1;
     st.set(cache.blocks.blockTable(seq, width), w.blockTables + i * width);

@@ -55,7 +55,8 @@ describe('device profile', () => {
 
   it('the test device reports its profile (lavapipe: cpu with subgroups unless disabled)', async () => {
     const gpu = await nodeGpu();
-    expect(gpu.profile.deviceClass).toBe(gpu.isSoftware && !process.env.INTERNVL_PROFILE ? 'cpu' : gpu.profile.deviceClass);
+    const forced = process.env.INTERNVL_PROFILE;
+    expect(gpu.profile.deviceClass).toBe(forced && forced !== 'auto' ? forced : gpu.isSoftware ? 'cpu' : 'gpu');
     const plain = await nodeGpu({ disable: ['subgroups'], profile: 'gpu' });
     expect(plain.profile.subgroups).toBe(false);
     expect(plain.profile.deviceClass).toBe('gpu');

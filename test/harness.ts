@@ -1,7 +1,7 @@
 // Shared test helpers: a seeded RNG, GPU tensors from host arrays, running a graph next to its float64
 // reference, and a comparison that says where and by how much a result is off.
 import type { Gpu } from '../runtime/device.js';
-import { roundToBf16 } from '../runtime/dtype.js';
+import { bf16ToF32, roundToBf16 } from '../runtime/dtype.js';
 import { decodeValues } from '../runtime/decode_values.js';
 import { Graph, type ReferenceEnv } from '../runtime/graph.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
@@ -129,4 +129,25 @@ export function expectClose(label: string, got: ArrayLike<number>, want: ArrayLi
 export async function checkGraph(tg: TestGraph, outputs: readonly Tensor[], tol: Tolerance, label: string, symbols: Record<string, number> = {}): Promise<void> {
   const { got, want } = await tg.run(outputs, symbols);
   for (const t of outputs) expectClose(`${label} ${t.name} ${formatShape(t.shape)}`, got.get(t)!, want.get(t)!, tol);
+}
+
+/**
+ * `count` bf16 bit patterns from a cheap integer hash (sign, 7 mantissa bits, |v| in [2^-8, 2)): weights the size of
+ * the real lm_head without generating 136 M random normals.
+ */
+export function hashedBf16Bits(count: number): Uint16Array {
+  const bits = new Uint16Array(count);
+  for (let i = 0; i < count; i++) {
+    let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (h >>> 16);
+    bits[i] = (h & 0x807f) | ((119 + ((h >>> 8) & 7)) << 7);
+  }
+  return bits;
+}
+
+/** Every bf16 bit pattern widened to float64: the reference reads hashed weights through it. */
+export function bf16Table(): Float64Array {
+  const lut = new Float64Array(65536);
+  for (let i = 0; i < 65536; i++) lut[i] = bf16ToF32(i);
+  return lut;
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32 } from '../../runtime/dtype.js';
 import { decodeValues } from '../../runtime/decode_values.js';
 import { Graph } from '../../runtime/graph.js';
 import { LINEAR_VARIANTS, type LinearVariant, linear, resolveLinearVariant } from '../../runtime/ops/linear.js';
@@ -8,7 +7,7 @@ import { linear as linearRef } from '../../runtime/reference/linear.js';
 import { type Tensor, numel } from '../../runtime/tensor.js';
 import { createTensor, writeTensor } from '../../runtime/upload.js';
 import { linearShape } from '../../bench/shapes.js';
-import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { bf16Table, expectClose, getGpu, hashedBf16Bits, rng, TestGraph } from '../harness.js';
 import { TOL } from '../tolerances.js';
 
 interface Case {
@@ -97,20 +96,14 @@ describe('linear', () => {
     const { M, N, K } = linearShape('lm_head');
     const gpu = await getGpu();
     const tg = new TestGraph(gpu);
-    const bits = new Uint16Array(N * K);
-    for (let i = 0; i < bits.length; i++) {
-      let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
-      h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (h >>> 16);
-      bits[i] = (h & 0x807f) | ((119 + ((h >>> 8) & 7)) << 7); // sign, 7 mantissa bits, |v| in [2^-8, 2)
-    }
+    const bits = hashedBf16Bits(N * K);
     const w = createTensor(gpu, 'lm_head', [N, K], 'bf16', 'weight');
     writeTensor(gpu, w, bits);
     expect(w.storage!.size).toBeGreaterThan(gpu.limits.maxStorageBufferBindingSize);
     const xv = rng(5).normal(M * K);
     const x = tg.tensor('x', [M, K], 'f32', xv);
     const xs = tg.env.get(x.id)!;
-    const lut = new Float64Array(65536);
-    for (let i = 0; i < 65536; i++) lut[i] = bf16ToF32(i);
+    const lut = bf16Table();
     const want = new Float64Array(M * N);
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { linearCoalescedSgKernel } from '../../kernels/linear_coalesced_sg.js';
 import type { Gpu } from '../../runtime/device.js';
 import type { DeviceProfile } from '../../runtime/device_profile.js';
-import { bf16ToF32 } from '../../runtime/dtype.js';
 import { decodeValues } from '../../runtime/decode_values.js';
 import { Graph } from '../../runtime/graph.js';
 import { getPipeline } from '../../runtime/kernel.js';
@@ -18,7 +17,7 @@ import { linear as linearRef } from '../../runtime/reference/linear.js';
 import { type Tensor, numel } from '../../runtime/tensor.js';
 import { createTensor, writeTensor } from '../../runtime/upload.js';
 import { LLM_FFN, LLM_HIDDEN, linearShape } from '../../bench/shapes.js';
-import { TestGraph, expectClose, getGpu, rng } from '../harness.js';
+import { bf16Table, expectClose, getGpu, hashedBf16Bits, rng, TestGraph } from '../harness.js';
 import { nodeGpu } from '../../tools/node/gpu.js';
 import { forEachSubgroupDevice } from '../subgroup_devices.js';
 import { TOL } from '../tolerances.js';
@@ -130,12 +129,7 @@ forEachSubgroupDevice((label, use) => {
     it('lm_head [1, 896] · [151655, 896]ᵀ + b + r bound as row chunks', async () => {
       const { M, N, K } = linearShape('lm_head');
       const tg = new TestGraph(gpu);
-      const bits = new Uint16Array(N * K);
-      for (let i = 0; i < bits.length; i++) {
-        let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
-        h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (h >>> 16);
-        bits[i] = (h & 0x807f) | ((119 + ((h >>> 8) & 7)) << 7); // sign, 7 mantissa bits, |v| in [2^-8, 2)
-      }
+      const bits = hashedBf16Bits(N * K);
       const w = createTensor(gpu, 'lm_head', [N, K], 'bf16', 'weight');
       writeTensor(gpu, w, bits);
       expect(w.storage!.size).toBeGreaterThan(gpu.limits.maxStorageBufferBindingSize);
@@ -144,8 +138,7 @@ forEachSubgroupDevice((label, use) => {
       const b = tg.tensor('b', [N], 'f32', r.normal(N));
       const res = tg.tensor('res', [M, N], 'f32', r.normal(M * N), 'input');
       const [xs, bs, rs] = [tg.env.get(x.id)!, tg.env.get(b.id)!, tg.env.get(res.id)!];
-      const lut = new Float64Array(65536);
-      for (let i = 0; i < 65536; i++) lut[i] = bf16ToF32(i);
+      const lut = bf16Table();
       const want = new Float64Array(M * N);
       for (let n = 0; n < N; n++) {
         let s = 0;

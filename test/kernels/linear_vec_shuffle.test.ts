@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../runtime/device.js';
 import type { DeviceProfile } from '../../runtime/device_profile.js';
-import { bf16ToF32 } from '../../runtime/dtype.js';
 import { decodeValues } from '../../runtime/decode_values.js';
 import { Graph, type GraphLimits, rowChunks } from '../../runtime/graph.js';
 import { type LinearVariant, VEC_SHUFFLE_VARIANTS, defaultLinearVariant, linear, resolveLinearVariant } from '../../runtime/ops/linear.js';
@@ -20,7 +19,7 @@ import { rmsNorm as rmsNormRef } from '../../runtime/reference/norms.js';
 import { type Tensor, numel } from '../../runtime/tensor.js';
 import { createTensor, writeTensor } from '../../runtime/upload.js';
 import { LLM_FFN, LLM_HIDDEN, LLM_KV, linearShape } from '../../bench/shapes.js';
-import { TestGraph, expectClose, rng } from '../harness.js';
+import { bf16Table, expectClose, hashedBf16Bits, rng, TestGraph } from '../harness.js';
 import { forEachSubgroupDevice } from '../subgroup_devices.js';
 import { TOL } from '../tolerances.js';
 
@@ -179,20 +178,14 @@ forEachSubgroupDevice((label, use) => {
     it.runIf(label === 'subgroups')('lm_head(rmsNorm(x)) [1, 896] · [151655, 896]ᵀ bound as row chunks, vec_shuffle_r8', async () => {
       const { M, N, K } = linearShape('lm_head');
       const tg = new TestGraph(gpu);
-      const bits = new Uint16Array(N * K);
-      for (let i = 0; i < bits.length; i++) {
-        let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
-        h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (h >>> 16);
-        bits[i] = (h & 0x807f) | ((119 + ((h >>> 8) & 7)) << 7); // sign, 7 mantissa bits, |v| in [2^-8, 2)
-      }
+      const bits = hashedBf16Bits(N * K);
       const w = createTensor(gpu, 'lm_head', [N, K], 'bf16', 'weight');
       writeTensor(gpu, w, bits);
       const r = rng(5);
       const x = tg.tensor('x', [M, K], 'f32', r.normal(M * K, 3));
       const nw = tg.tensor('norm_w', [K], 'f32', r.uniform(K, -2, 2));
       const xn = rmsNormRef(tg.env.get(x.id)!, tg.env.get(nw.id)!, M, K, EPS);
-      const lut = new Float64Array(65536);
-      for (let i = 0; i < 65536; i++) lut[i] = bf16ToF32(i);
+      const lut = bf16Table();
       const want = new Float64Array(M * N);
       for (let n = 0; n < N; n++) {
         let s = 0;
