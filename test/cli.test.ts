@@ -1,6 +1,7 @@
-// The `internvl` CLI end to end on the tiny checkpoint: `generate --json` prints exactly one JSON object with the
-// full prompt ids, `--logits-out` writes V float32 values, `preprocess` writes [tiles, 3, 448, 448] floats, and bad
-// input ends with a clear message naming the problem.
+// The `internvl` CLI end to end on the tiny checkpoint, through its bin (tools/internvl.ts): `generate --json`
+// prints exactly one JSON object with the full prompt ids and nothing on stderr, `--logits-out` writes V float32
+// values, prompts follow the card's placeholder rule, `preprocess` writes [tiles, 3, 448, 448] floats, `download`
+// fills the HF cache from a loopback hub, and bad input ends with a one-line message and exit status 1 (2 for bad usage).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +10,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatPrompt } from '../model/conversation.js';
 import { loadTokenizerFromDir } from '../tools/node/load_tokenizer.js';
+import { FakeHub, lfs, text } from './fake_hub.js';
 import { tinyCheckpointDir } from './fixtures.js';
 
 const root = join(import.meta.dirname, '..');
 const EXAMPLE = join(root, 'tools', 'demo', 'example.png');
+const BIN = join(root, 'tools', 'internvl.ts');
 let dir: string;
 let model: string;
 
@@ -24,7 +27,23 @@ function cliWith(env: Record<string, string>, ...args: string[]) {
   const base: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HF_HUB_OFFLINE: '1' };
   delete base.INTERNVL_PROFILE;
   delete base.INTERNVL_VARIANTS;
-  return promisify(execFile)('npx', ['tsx', join(root, 'tools', 'internvl_cli.ts'), ...args], { cwd: root, env: { ...base, ...env }, maxBuffer: 16 << 20 });
+  return promisify(execFile)('npx', ['tsx', BIN, ...args], { cwd: root, env: { ...base, ...env }, maxBuffer: 16 << 20 });
+}
+
+/** Exit status and output of a run that is expected to fail. */
+async function failing(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    await cli(...args);
+  } catch (e) {
+    const { code, stdout, stderr } = e as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+  throw new Error(`internvl ${args.join(' ')} succeeded`);
+}
+
+async function promptIds(question: string, numPatchesList: number[]): Promise<number[]> {
+  const tok = await loadTokenizerFromDir(model);
+  return tok.encode(chatPrompt({ question, numPatchesList }).prompt);
 }
 
 beforeAll(async () => {
@@ -36,13 +55,12 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('internvl CLI', () => {
   it('generate --json prints one object with the template-expanded prompt ids; --logits-out writes V floats', async () => {
     const logits = join(dir, 'logits.f32');
-    const { stdout } = await cli('generate', '--model', model, '--image', EXAMPLE, '--prompt', 'What is this?', '--max-new-tokens', '5', '--json', '--logits-out', logits);
+    const { stdout, stderr } = await cli('generate', '--model', model, '--image', EXAMPLE, '--prompt', 'What is this?', '--max-new-tokens', '5', '--json', '--logits-out', logits);
+    expect(stderr).toBe(''); // no Dawn warnings, no progress bars off a terminal
     const lines = stdout.trim().split('\n');
     expect(lines.length).toBe(1);
     const out = JSON.parse(lines[0]!) as { prompt_ids: number[]; ids: number[]; text: string; timings: Record<string, number> };
-    const tok = await loadTokenizerFromDir(model);
-    const { prompt } = chatPrompt({ question: '<image>\nWhat is this?', numPatchesList: [1] });
-    expect(out.prompt_ids).toEqual(tok.encode(prompt));
+    expect(out.prompt_ids).toEqual(await promptIds('<image>\nWhat is this?', [1]));
     expect(out.ids.length).toBeGreaterThan(0);
     expect(out.ids.length).toBeLessThanOrEqual(5);
     expect(typeof out.text).toBe('string');
@@ -71,17 +89,84 @@ describe('internvl CLI', () => {
   });
 
   it('chat answers every piped question in turn, with history', async () => {
-    const child = spawn('npx', ['tsx', join(root, 'tools', 'internvl_cli.ts'), 'chat', '--model', model, '--image', EXAMPLE, '--max-new-tokens', '4'], {
+    const child = spawn('npx', ['tsx', BIN, 'chat', '--model', model, '--image', EXAMPLE, '--image', EXAMPLE, '--max-new-tokens', '4'], {
       cwd: root,
       env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HF_HUB_OFFLINE: '1' },
     });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stdin.end('What is this?\nAnd the colours?\n\n');
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // A first question with three placeholders for two images is refused and the session goes on; then the card's
+    // slots as typed; a later turn with a placeholder is refused too.
+    child.stdin.end('<image> <image> <image> What?\nImage-1: <image>\nImage-2: <image>\nWhat is this?\n<image> again?\nAnd the colours?\n\n');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
     const turns = stdout.split('> ').filter((t) => t.trim());
     expect(turns.length).toBe(2); // two answers; the empty line ends the session
+    expect(stderr).toContain('error: the prompt has 3 <image> placeholders for 2 images');
+    expect(stderr).toContain('error: only the first question may hold <image> placeholders');
+  });
+
+  it('the placeholder rule: a prompt with <image> placeholders gets none added, and they are the slots in order', async () => {
+    const run = async (...args: string[]) => (JSON.parse((await cli('generate', '--model', model, '--max-new-tokens', '1', '--json', ...args)).stdout) as { prompt_ids: number[] }).prompt_ids;
+    expect(await run('--image', EXAMPLE, '--prompt', '<image>\nDescribe the image.')).toEqual(await promptIds('<image>\nDescribe the image.', [1]));
+    const slots = 'Image-1: <image>\nImage-2: <image>\nWhat are the similarities and differences between these two images.';
+    expect(await run('--image', EXAMPLE, '--image', EXAMPLE, '--prompt', slots)).toEqual(await promptIds(slots, [1, 1]));
+    // without placeholders the card's prefixes are added: Image-N slots, or one <image> for combined tiles
+    expect(await run('--image', EXAMPLE, '--image', EXAMPLE, '--prompt', 'Compare.')).toEqual(await promptIds('Image-1: <image>\nImage-2: <image>\nCompare.', [1, 1]));
+    expect(await run('--image', EXAMPLE, '--image', EXAMPLE, '--combine-images', '--prompt', 'Compare.')).toEqual(await promptIds('<image>\nCompare.', [2]));
+  });
+
+  it('a placeholder count that fits neither the images nor the frames is a one-line error, before any weights load', async () => {
+    const missing = join(dir, 'no-such-model'); // never reached: the prompt and media are checked first
+    for (const [args, message] of [
+      [['--image', EXAMPLE, '--image', EXAMPLE, '--prompt', '<image> one slot'], 'the prompt has 1 <image> placeholder for 2 images'],
+      [['--image', EXAMPLE, '--image', EXAMPLE, '--combine-images', '--prompt', 'Image-1: <image>\nImage-2: <image>\n?'], 'for 2 images combined (one <image>)'],
+      [['--video', 'clip.mp4', '--frames', '4', '--prompt', 'Frame1: <image>\nFrame2: <image>\n?'], 'for 4 video frames'],
+      [['--prompt', '<image>\nDescribe.'], 'no --image or --video was given'],
+    ] as const) {
+      const r = await failing('generate', '--model', missing, ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr.trim().split('\n').length).toBe(1);
+    }
+    const bad = join(dir, 'unreadable.png');
+    await writeFile(bad, 'not an image');
+    const r = await failing('generate', '--model', missing, '--image', bad, '--prompt', 'hi');
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('unreadable.png') });
+    expect(r.stderr).not.toContain('no-such-model');
+  });
+
+  it('--help, --version and bad usage: help on stdout with exit 0, usage errors with exit 2', async () => {
+    const help = await cli('generate', '--help');
+    for (const flag of ['--model', '--prompt', '--image', '--combine-images', '--video', '--frames', '--json', '--temperature', '--verbose']) expect(help.stdout).toContain(flag);
+    expect((await cli('--help')).stdout).toMatch(/chat[\s\S]*generate[\s\S]*download[\s\S]*preprocess/);
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect((await cli('--version')).stdout.trim()).toBe(pkg.version);
+    expect(await failing('generate', '--model', model, '--prompt', 'hi', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --bogus') });
+    expect(await failing('generate', '--prompt', 'hi')).toMatchObject({ code: 2, stderr: expect.stringContaining('--model DIR|REPO is required') });
+    expect(await failing('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect(await failing()).toMatchObject({ code: 2 });
+  });
+
+  it('download fills the Hugging Face cache with a progress report and prints the snapshot; offline it finds it again', async () => {
+    const hub = new FakeHub();
+    await hub.start();
+    try {
+      const weights = Buffer.alloc(300_000, 7);
+      hub.addRepo('org/model', { 'config.json': text('{}'), 'model.safetensors': lfs(weights), 'vocab.json': text('{}'), 'merges.txt': text('') });
+      const env = { HF_HOME: join(dir, 'hf'), HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '0', INTERNVL_STDERR_COLUMNS: '100' };
+      const online = await cliWith(env, 'download', 'org/model');
+      const snapshot = online.stdout.trim();
+      expect(snapshot).toBe(join(dir, 'hf', 'hub', 'models--org--model', 'snapshots', hub.repos.get('org/model')!.commit));
+      expect(await readFile(join(snapshot, 'model.safetensors'))).toEqual(weights);
+      expect(online.stderr).toContain('model.safetensors');
+      expect(online.stderr).toContain('100%');
+      expect((await cliWith({ ...env, HF_HUB_OFFLINE: '1' }, 'download', 'org/model')).stdout.trim()).toBe(snapshot);
+    } finally {
+      await hub.stop();
+    }
   });
 
   it('generate --video samples frames by get_index, one tile and one Frame-N slot each', async () => {

@@ -1,5 +1,5 @@
 // kernels/*.wgsl → kernels/shaders.gen.ts ({ name: source }), so Node and bundlers load kernels the same way.
-// Generated, git-ignored; `npm test`, `npm run bench:*` and the CLI run it first.
+// Generated, git-ignored; `npm run build`, `npm test`, the benches and the dev scripts run it first (silently).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,4 +16,3 @@ try {
   previous = readFileSync(target, 'utf8');
 } catch {}
 if (previous !== out) writeFileSync(target, out);
-console.error(`embed_shaders: ${names.length} kernels`);

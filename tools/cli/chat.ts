@@ -1,16 +1,26 @@
 // `internvl chat`: an interactive REPL with streamed answers and history; images/video attach to every turn
-// (the card re-encodes the whole conversation, pixels included, each round).
+// (the card re-encodes the whole conversation, pixels included, each round). The first question follows the
+// placeholder rule of tools/cli/request.ts.
 import { createInterface } from 'node:readline';
 import type { Turn } from '../../model/conversation.js';
-import { parseArgs } from './args.js';
-import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel } from './common.js';
-import { firstTurn, loadMedia } from './request.js';
+import type { Command, Parsed } from './args.js';
+import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel, requiredModel } from './common.js';
+import { firstTurn, laterTurn, readMedia, tileMedia } from './request.js';
 
-export async function chatCommand(argv: readonly string[]): Promise<void> {
-  const args = parseArgs(argv, MODEL_OPTIONS, 'internvl chat');
+export const chatCommand: Command = {
+  name: 'chat',
+  summary: 'Chat in the terminal with streamed answers and history; questions are read line by line from stdin.',
+  usage: '--model DIR|REPO [options]',
+  options: MODEL_OPTIONS,
+  run: chat,
+};
+
+async function chat(args: Parsed): Promise<void> {
+  requiredModel(args);
+  const media = await readMedia(mediaOptions(args));
   const model = await openModel(args);
-  const media = await loadMedia(model, mediaOptions(args));
-  for (const line of media.grids) console.error(line);
+  const tiled = tileMedia(model, media);
+  for (const line of tiled.grids) console.error(line);
   const rl = createInterface({ input: process.stdin, terminal: false });
   let history: Turn[] | undefined;
   console.error('Type a question (empty line or Ctrl-D to quit; /reset clears the history).');
@@ -26,9 +36,14 @@ export async function chatCommand(argv: readonly string[]): Promise<void> {
         prompt();
         continue;
       }
-      const turn = history ? { question, ...(media.pixelValues && { pixelValues: media.pixelValues, numPatchesList: media.numPatchesList! }) } : firstTurn(media, question);
       try {
-        const stream = model.stream({ ...turn, ...(history && { history }), generation: generationOptions(args) });
+        const turn = history ? laterTurn(tiled, question) : firstTurn(media, tiled, question);
+        const stream = model.stream({
+          ...turn,
+          ...(history && { history }),
+          generation: generationOptions(args),
+          ...(args.system !== undefined && { systemMessage: args.system as string }),
+        });
         let step = await stream.next();
         while (!step.done) {
           process.stdout.write(step.value);

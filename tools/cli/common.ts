@@ -1,36 +1,70 @@
-// Options shared by `internvl chat` and `internvl generate`: the model source, media, generation settings.
+// Options shared by `internvl chat` and `internvl generate`: the model source, media, generation settings, and
+// what goes to stderr (nothing by default but progress bars on a terminal; --verbose adds adapter and timings).
 import type { GenerationOptions } from '../../model/generate.js';
+import { describeProfile } from '../../runtime/device_profile.js';
 import { InternVL } from '../node/internvl.js';
-import { progressBar } from '../node/progress_bar.js';
-import type { OptionSpec, Parsed } from './args.js';
+import { type ProgressStream, progressBar } from '../node/progress_bar.js';
+import { type Options, type Parsed, UsageError, VERBOSE } from './args.js';
 
-export const MODEL_OPTIONS: Record<string, OptionSpec> = {
-  model: { type: 'string' },
-  revision: { type: 'string' },
-  image: { type: 'string', repeat: true },
-  'combine-images': { type: 'boolean' },
-  'max-tiles': { type: 'number' },
-  video: { type: 'string' },
-  frames: { type: 'number' },
-  'max-new-tokens': { type: 'number' },
-  'max-context': { type: 'number' },
-  temperature: { type: 'number' },
-  'top-p': { type: 'number' },
-  'top-k': { type: 'number' },
-  'repetition-penalty': { type: 'number' },
-  seed: { type: 'number' },
-  system: { type: 'string' },
+export const MODEL_OPTIONS: Options = {
+  model: { type: 'string', value: 'DIR|REPO', help: 'a model directory or a Hugging Face repo id (e.g. OpenGVLab/InternVL2-1B)' },
+  revision: { type: 'string', value: 'REV', help: 'hub branch, tag or commit (default main)' },
+  image: { type: 'string', value: 'FILE', repeat: true, help: 'an image; several are Image-1: <image>, Image-2: <image>, …' },
+  'combine-images': { type: 'boolean', help: 'all images\' tiles under one <image>' },
+  'max-tiles': { type: 'number', help: 'max_num of the dynamic tiling (default: config max_dynamic_patch)' },
+  video: { type: 'string', value: 'FILE', help: 'a video: frames picked by get_index, Frame1: <image>, …' },
+  frames: { type: 'number', help: 'frames taken from --video (default 8)' },
+  'max-new-tokens': { type: 'number', help: 'answer length limit (default 1024)' },
+  'max-context': { type: 'number', help: 'longest prompt + answer the KV cache holds (default 4096)' },
+  temperature: { type: 'number', value: 'T', help: 'sample with this temperature (greedy unless a sampling option is given)' },
+  'top-p': { type: 'number', value: 'P', help: 'nucleus sampling' },
+  'top-k': { type: 'number', value: 'K', help: 'top-k sampling (default 50 when sampling)' },
+  'repetition-penalty': { type: 'number', value: 'R', help: 'HF repetition penalty (default 1)' },
+  seed: { type: 'number', value: 'S', help: 'sampling seed' },
+  system: { type: 'string', value: 'TEXT', help: 'system message (default the model card\'s)' },
+  ...VERBOSE,
 };
 
-export async function openModel(args: Parsed): Promise<InternVL> {
+/**
+ * stderr as the progress bar sees it. bin/internvl runs the CLI with stderr piped through its filter, and tells
+ * it whether the real stderr is a terminal (INTERNVL_STDERR_COLUMNS).
+ */
+export function stderr(): ProgressStream {
+  const columns = Number(process.env.INTERNVL_STDERR_COLUMNS);
+  const isTTY = process.stderr.isTTY || columns > 0;
+  return { write: (text: string) => process.stderr.write(text), isTTY, columns: process.stderr.columns ?? (columns || 80) };
+}
+
+/** Progress on a terminal or with --verbose; silent when stderr is a file or a pipe (scripts, CI, --json). */
+export function progress(args: Parsed) {
+  const stream = stderr();
+  return stream.isTTY || args.verbose ? progressBar(stream) : undefined;
+}
+
+export function verboseLog(args: Parsed): (line: string) => void {
+  return args.verbose ? (line) => void process.stderr.write(`${line}\n`) : () => {};
+}
+
+export function requiredModel(args: Parsed): string {
   const source = args.model as string | undefined;
-  if (!source) throw new Error('--model DIR|REPO is required (e.g. --model OpenGVLab/InternVL2-1B)');
-  const bar = progressBar();
-  return InternVL.load(source, {
+  if (!source) throw new UsageError('--model DIR|REPO is required (e.g. --model OpenGVLab/InternVL2-1B)');
+  return source;
+}
+
+export async function openModel(args: Parsed): Promise<InternVL> {
+  const bar = progress(args);
+  const log = verboseLog(args);
+  const t0 = performance.now();
+  const model = await InternVL.load(requiredModel(args), {
     ...(args.revision !== undefined && { revision: args.revision as string }),
     ...(args.maxContext !== undefined && { maxContext: args.maxContext as number }),
-    onProgress: (p: { file?: string; bytesDone: number; bytesTotal: number }) => bar({ file: p.file ?? 'weights → GPU', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
+    ...(bar && { onProgress: (p: { file?: string; bytesDone: number; bytesTotal: number }) => bar({ file: p.file ?? 'weights → GPU', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }) }),
   });
+  const { gpu, timings, weightBytes } = model.model;
+  log(`adapter: ${gpu.adapterName}`);
+  log(`profile: ${describeProfile(gpu.profile)}`);
+  log(`loaded ${(weightBytes / 1e6).toFixed(1)} MB of weights in ${(performance.now() - t0).toFixed(0)} ms (read ${timings.readMs.toFixed(0)} ms, upload ${timings.uploadMs.toFixed(0)} ms)`);
+  return model;
 }
 
 /** Greedy unless a sampling option is given, so runs are reproducible by default. */

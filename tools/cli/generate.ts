@@ -3,26 +3,44 @@
 // INTERNVL_PROFILE / INTERNVL_VARIANTS chose them); --logits-out writes the float32 LE logits of the last prompt position.
 import { writeFile } from 'node:fs/promises';
 import { describeProfile } from '../../runtime/device_profile.js';
-import { parseArgs } from './args.js';
-import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel } from './common.js';
-import { firstTurn, loadMedia } from './request.js';
+import { type Command, type Parsed, UsageError } from './args.js';
+import { MODEL_OPTIONS, generationOptions, mediaOptions, openModel, requiredModel, verboseLog } from './common.js';
+import { checkPlaceholders, firstTurn, readMedia, tileMedia } from './request.js';
 
-export async function generateCommand(argv: readonly string[]): Promise<void> {
-  const args = parseArgs(argv, { ...MODEL_OPTIONS, prompt: { type: 'string' }, json: { type: 'boolean' }, 'logits-out': { type: 'string' } }, 'internvl generate');
-  if (args.prompt === undefined) throw new Error('internvl generate: --prompt TEXT is required');
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'Answer one prompt, about images or a video if given, streamed to stdout (or one JSON object with --json).',
+  usage: '--model DIR|REPO --prompt TEXT [options]',
+  options: {
+    ...MODEL_OPTIONS,
+    prompt: { type: 'string', value: 'TEXT', help: 'the question; its <image> placeholders, if any, are the image/frame slots' },
+    json: { type: 'boolean', help: 'print {prompt_ids, ids, text, timings, profile} instead of the streamed answer' },
+    'logits-out': { type: 'string', value: 'FILE', help: 'write the float32 LE logits of the last prompt position' },
+  },
+  run: generate,
+};
+
+async function generate(args: Parsed): Promise<void> {
+  requiredModel(args);
+  if (args.prompt === undefined) throw new UsageError('--prompt TEXT is required');
+  const question = args.prompt as string;
+  const options = mediaOptions(args);
+  checkPlaceholders(question, options);
+  const media = await readMedia(options);
+  const log = verboseLog(args);
   const t0 = performance.now();
   const model = await openModel(args);
   const loadMs = performance.now() - t0;
   try {
-    const media = await loadMedia(model, mediaOptions(args));
+    const tiled = tileMedia(model, media);
+    for (const line of tiled.grids) log(line);
     let logits: Float32Array | undefined;
-    const request = {
-      ...firstTurn(media, args.prompt as string),
+    const stream = model.stream({
+      ...firstTurn(media, tiled, question),
       generation: generationOptions(args),
       ...(args.system !== undefined && { systemMessage: args.system as string }),
       ...(args.logitsOut !== undefined && { onPrefillLogits: (l: Float32Array) => (logits = l) }),
-    };
-    const stream = model.stream(request);
+    });
     let step = await stream.next();
     while (!step.done) {
       if (!args.json) process.stdout.write(step.value);
@@ -45,6 +63,10 @@ export async function generateCommand(argv: readonly string[]): Promise<void> {
     const profile = describeProfile(model.model.gpu.profile);
     if (args.json) process.stdout.write(JSON.stringify({ prompt_ids: [...result.promptIds], ids: result.ids, text: result.response, timings, profile }) + '\n');
     else process.stdout.write('\n');
+    log(
+      `vision ${timings.vision_ms.toFixed(0)} ms (${timings.tiles} tiles), prefill ${timings.prefill_tokens} tokens in ${timings.prefill_ms.toFixed(0)} ms, ` +
+        `decode ${timings.decode_tokens} tokens at ${timings.decode_tokens_per_s.toFixed(2)} tok/s (host ${timings.host_ms_per_step.toFixed(2)} ms/step)`,
+    );
   } finally {
     await model.destroy();
   }

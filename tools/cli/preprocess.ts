@@ -3,11 +3,22 @@
 import { writeFile } from 'node:fs/promises';
 import { loadImagePixels } from '../../model/image/normalize.js';
 import { loadImage } from '../node/internvl.js';
-import { parseArgs } from './args.js';
+import { type Command, type Parsed, UsageError } from './args.js';
 
-export async function preprocessCommand(argv: readonly string[]): Promise<void> {
-  const args = parseArgs(argv, { image: { type: 'string' }, 'max-tiles': { type: 'number' }, out: { type: 'string' } }, 'internvl preprocess');
-  if (args.image === undefined || args.out === undefined) throw new Error('internvl preprocess: --image F and --out FILE are required');
+export const preprocessCommand: Command = {
+  name: 'preprocess',
+  summary: 'Tile and normalise an image exactly as the card\'s load_image; write float32 [tiles, 3, 448, 448].',
+  usage: '--image FILE --out FILE [--max-tiles N]',
+  options: {
+    image: { type: 'string', value: 'FILE', help: 'the image' },
+    'max-tiles': { type: 'number', help: 'max_num of the dynamic tiling (default 12)' },
+    out: { type: 'string', value: 'FILE', help: 'where to write the float32 little-endian pixel values' },
+  },
+  run: preprocess,
+};
+
+async function preprocess(args: Parsed): Promise<void> {
+  if (args.image === undefined || args.out === undefined) throw new UsageError('--image FILE and --out FILE are required');
   const img = await loadImage(args.image as string);
   const { pixelValues, numTiles, grid } = loadImagePixels(img, (args.maxTiles as number | undefined) ?? 12);
   await writeFile(args.out as string, new Uint8Array(pixelValues.buffer, pixelValues.byteOffset, pixelValues.byteLength));

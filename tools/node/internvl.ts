@@ -1,6 +1,7 @@
-// Node entry point: importing it makes InternVL.load use Dawn and the Hugging Face cache on disk, and adds
-// file helpers for images and videos. `import { InternVL, loadImage } from 'internvl-webgpu/node'`.
-import { InternVL, type PixelValues, concatPixelValues } from '../../model/chat.js';
+// The package's Node entry, `import { InternVL, loadImage } from 'internvl-webgpu/node'`: everything the
+// browser entry has, and importing it makes InternVL.load use Dawn and the Hugging Face cache on disk; adds
+// image and video files.
+import type { PixelValues } from '../../model/chat.js';
 import { videoPrefix } from '../../model/conversation.js';
 import type { RgbImage } from '../../model/image/rgb_image.js';
 import { videoPixels } from '../../model/image/video.js';
@@ -32,5 +33,9 @@ export async function loadVideo(path: string, numSegments = 8, bound: [number, n
   return { pixelValues: { data: pixelValues, tiles: frames.length }, numPatchesList, prefix: videoPrefix(frames.length), frameIndices: indices };
 }
 
-export { InternVL, concatPixelValues };
-export type { RgbImage };
+export * from '../../model/index.js';
+export { decodeImageBytes } from './decode_image.js';
+export { dirFiles } from './dir_files.js';
+export { nodeGpu, profileFromEnv } from './gpu.js';
+export { hfSettings, resolveModel, snapshotDownload, type ResolveOptions } from './hf_cache.js';
+export { progressBar } from './progress_bar.js';

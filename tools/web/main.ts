@@ -13,8 +13,8 @@ import { dynamicPreprocess } from '../../model/image/tiling.js';
 import { videoPixels } from '../../model/image/video.js';
 import { browserPlatform } from '../../model/platform.js';
 import type { GpuOptions } from '../../runtime/device.js';
-import { fileListFiles } from './files.js';
-import { videoFrames } from './video.js';
+import { fileListFiles } from '../../loader/file_list_files.js';
+import { videoFrames } from '../../model/image/browser_video.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const num = (id: string) => Number($<HTMLInputElement>(id).value);

@@ -1,7 +1,7 @@
 // ModelFiles over File objects: a local model folder chosen with <input type="file" webkitdirectory> (every
 // browser) or dropped. Paths are relative to the chosen folder; nothing is copied, reads are Blob slices.
-import { blobSource } from '../../loader/byte_source.js';
-import type { ModelFiles } from '../../loader/model_files.js';
+import { blobSource } from './byte_source.js';
+import type { ModelFiles } from './model_files.js';
 
 export function fileListFiles(list: ArrayLike<File>): ModelFiles {
   const byPath = new Map<string, File>();

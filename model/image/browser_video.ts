@@ -1,9 +1,9 @@
 // Video frames as the card's load_video picks them: get_index over the clip (model/image/video.ts), each frame
 // taken by seeking a <video> to the centre of frame i, (i + 0.5) / fps, and drawn to a canvas. Browsers do not
 // expose the frame rate: it is measured with requestVideoFrameCallback while the clip plays muted (fallback 30).
-import { readCanvas2d, rgbFromRgba } from '../../model/image/browser_decode.js';
-import type { RgbImage } from '../../model/image/rgb_image.js';
-import { getIndex } from '../../model/image/video.js';
+import { readCanvas2d, rgbFromRgba } from './browser_decode.js';
+import type { RgbImage } from './rgb_image.js';
+import { getIndex } from './video.js';
 
 export interface VideoFrames {
   readonly frames: RgbImage[];
