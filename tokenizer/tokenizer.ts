@@ -30,13 +30,23 @@ export type TokenPiece =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'added'; text: string; special: boolean };
 
+/**
+ * What QwenTokenizer uses of @huggingface/tokenizers' Tokenizer. Declared here so that the package's public types
+ * do not pull in that library's declarations (which do not type-check under moduleResolution NodeNext).
+ */
+export interface BpeTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  id_to_token(id: number): string | undefined;
+  token_to_id(token: string): number | undefined;
+}
+
 export class QwenTokenizer {
   /** Highest id + 1 (151655 for InternVL2-1B: 151643 BPE tokens + 12 added tokens). */
   readonly vocabSize: number;
   private readonly pieces: (TokenPiece | undefined)[] = [];
   private readonly added = new Map<number, { content: string; special: boolean }>();
 
-  constructor(private readonly hf: Tokenizer, json: TokenizerJson) {
+  constructor(private readonly hf: BpeTokenizer, json: TokenizerJson) {
     let maxId = -1;
     for (const id of Object.values(json.model.vocab)) if (id > maxId) maxId = id;
     for (const t of json.added_tokens) {
