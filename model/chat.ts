@@ -13,6 +13,7 @@ import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conv
 import { createCallQueue } from './call_queue.js';
 import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, generate, newStats } from './generate.js';
 import { loadImagePixels } from './image/normalize.js';
+import { type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type CompletionOptions, chatCompletions, fetchedMedia } from './openai_api.js';
 import type { RgbImage } from './image/rgb_image.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
 import { platform } from './platform.js';
@@ -54,6 +55,8 @@ export interface ChatRequest {
   readonly onPrefillLogits?: (logits: Float32Array) => void;
   /** Cancels the call: while it waits for its turn, or at its next step once running (its KV blocks are freed). */
   readonly signal?: AbortSignal;
+  /** Strings that end the answer (OpenAI's `stop`): generation stops once one appears; the response ends before it. */
+  readonly stop?: readonly string[];
 }
 
 export interface ChatResult {
@@ -62,6 +65,8 @@ export interface ChatResult {
   /** Token ids of the full prompt after the template and image-token expansion. */
   readonly promptIds: Uint32Array;
   readonly ids: number[];
+  /** 'stop': the end-of-turn token or a stop string ended the answer; 'length': maxNewTokens did. */
+  readonly finishReason: 'stop' | 'length';
   readonly stats: GenerationStats & { visionMs: number; tiles: number };
 }
 
@@ -154,6 +159,18 @@ export class InternVL {
     }, request.signal);
   }
 
+  /**
+   * OpenAI's `chat.completions.create` in process, the same code path as `internvl serve`: the response object, or
+   * with `stream: true` an async iterable of chunk objects (leaving it early cancels the generation). Request
+   * errors are `ApiError`s with the HTTP status and OpenAI error object. Images in `image_url` parts are read
+   * from data: and http(s) URLs unless `options.media` says otherwise.
+   */
+  chatCompletions(request: ChatCompletionRequest & { stream: true }, options?: CompletionOptions): Promise<AsyncGenerator<ChatCompletionChunk>>;
+  chatCompletions(request: ChatCompletionRequest & { stream?: false | null }, options?: CompletionOptions): Promise<ChatCompletion>;
+  chatCompletions(request: ChatCompletionRequest, options: CompletionOptions = {}): Promise<ChatCompletion | AsyncGenerator<ChatCompletionChunk>> {
+    return chatCompletions(this, request, { media: fetchedMedia(platform().images), maxTiles: this.model.config.max_dynamic_patch, ...options });
+  }
+
   /** KV cache blocks in use and free. */
   cacheUsage() {
     return this.engine.cache.blocks.usage();
@@ -202,6 +219,11 @@ export class InternVL {
     const stats = newStats();
     const ids: number[] = [];
     const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
+    const stops = request.stop ?? [];
+    const longestStop = Math.max(0, ...stops.map((s) => s.length));
+    let text = '';
+    let stopped = false;
+    const stopAt = (t: string) => Math.min(...stops.map((s) => t.indexOf(s)).filter((i) => i >= 0).concat(Infinity));
     try {
       const events = generate(this.engine, [{ ids: promptIds, ...(vision && { imageFeatures: vision.features }) }], { eosTokenId: this.eos, ...request.generation }, stats, {
         signal,
@@ -211,15 +233,22 @@ export class InternVL {
         ids.push(e.token);
         if (e.token === this.eos) break;
         const piece = decoder.push(e.token);
-        if (piece) onPiece(piece);
+        if (!piece) continue;
+        onPiece(piece);
+        if (stops.length) {
+          text = (text + piece).slice(-(piece.length + longestStop)); // only a window can hold a new match
+          if ((stopped = stopAt(text) < Infinity)) break;
+        }
       }
       const tail = decoder.flush();
       if (tail) onPiece(tail);
     } finally {
       vision?.features.storage?.buffer.destroy();
     }
-    const response = postprocessResponse(tokenizer.decode(ids, { skipSpecialTokens: true }));
-    return { response, history: [...(request.history ?? []), [question, response]], promptIds, ids, stats: { ...stats, visionMs, tiles: pixels?.tiles ?? 0 } };
+    const decoded = tokenizer.decode(ids, { skipSpecialTokens: true });
+    const response = postprocessResponse(stops.length ? decoded.slice(0, stopAt(decoded)) : decoded);
+    const finishReason = stopped || ids.at(-1) === this.eos ? 'stop' : 'length';
+    return { response, history: [...(request.history ?? []), [question, response]], promptIds, ids, finishReason, stats: { ...stats, visionMs, tiles: pixels?.tiles ?? 0 } };
   }
 
   private imagesToPixels(images: readonly RgbImage[], maxTiles?: number): PixelValues | undefined {

@@ -6,10 +6,14 @@ import type { DownloadOptions } from '../loader/hub.js';
 import type { ModelFiles } from '../loader/model_files.js';
 import { urlFiles } from '../loader/url_files.js';
 import { type Gpu, type GpuOptions, requestGpu } from '../runtime/device.js';
+import { browserImageDecoder } from './image/browser_decode.js';
+import type { ImageDecoder } from './image/rgb_image.js';
 
 export interface Platform {
   gpu(options?: GpuOptions): Promise<Gpu>;
   resolve(source: string, options: DownloadOptions): Promise<ModelFiles>;
+  /** Encoded image bytes (PNG, JPEG, …) → pixels as PIL's Image.open(...).convert('RGB'). */
+  readonly images: ImageDecoder;
 }
 
 const isUrl = (s: string) => /^(https?:|blob:|\.{0,2}\/)/.test(s);
@@ -17,6 +21,7 @@ const isUrl = (s: string) => /^(https?:|blob:|\.{0,2}\/)/.test(s);
 export const browserPlatform: Platform = {
   gpu: (options) => requestGpu((globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu, options),
   resolve: async (source, options) => (isUrl(source) ? urlFiles(source.endsWith('/') ? source : `${source}/`) : openHubModel(source, options)),
+  images: browserImageDecoder,
 };
 
 let current: Platform = browserPlatform;

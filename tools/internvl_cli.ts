@@ -1,4 +1,4 @@
-// internvl <chat|generate|download|preprocess> … — see README.md. Run through the `internvl` bin
+// internvl <chat|generate|serve|download|preprocess> … — see README.md. Run through the `internvl` bin
 // (tools/internvl.ts). Exit status: 0 success, 1 a failure with a one-line message, 2 bad usage.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,8 +8,9 @@ import { chatCommand } from './cli/chat.js';
 import { downloadCommand } from './cli/download.js';
 import { generateCommand } from './cli/generate.js';
 import { preprocessCommand } from './cli/preprocess.js';
+import { serveCommand } from './cli/serve.js';
 
-const COMMANDS: readonly Command[] = [chatCommand, generateCommand, downloadCommand, preprocessCommand];
+const COMMANDS: readonly Command[] = [chatCommand, generateCommand, serveCommand, downloadCommand, preprocessCommand];
 
 function overview(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`);

@@ -6,12 +6,12 @@ import { videoPrefix } from '../../model/conversation.js';
 import type { RgbImage } from '../../model/image/rgb_image.js';
 import { videoPixels } from '../../model/image/video.js';
 import { setPlatform } from '../../model/platform.js';
-import { decodeImageFile } from './decode_image.js';
+import { decodeImageFile, nodeImageDecoder } from './decode_image.js';
 import { loadVideoFrames } from './decode_video.js';
 import { nodeGpu } from './gpu.js';
 import { resolveModel } from './hf_cache.js';
 
-setPlatform({ gpu: (options) => nodeGpu(options), resolve: (source, options) => resolveModel(source, options) });
+setPlatform({ gpu: (options) => nodeGpu(options), resolve: (source, options) => resolveModel(source, options), images: nodeImageDecoder });
 
 /** An image file decoded as PIL's Image.open(...).convert('RGB') would (no EXIF rotation, alpha dropped). */
 export function loadImage(path: string): Promise<RgbImage> {
