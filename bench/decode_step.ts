@@ -5,7 +5,8 @@
 // GPU time of one replayed step (timestamp-query if the adapter has it, else wall around the smart wait),
 // wall per step, dispatches per step (and per op), decode tokens/s. Progress goes to stderr.
 import { execSync } from 'node:child_process';
-import { type Engine, createEngine, destroyEngine, generate, newStats } from '../model/generate.js';
+import { type Engine, createEngine, destroyEngine, newStats } from '../model/generate.js';
+import { generate } from '../model/scheduler.js';
 import { loadModel } from '../model/load.js';
 import { median, timePlan } from '../runtime/profile.js';
 import { dirFiles } from '../tools/node/dir_files.js';

@@ -2,22 +2,23 @@
 // InternVLChatModel.chat and batch_chat. Browser-safe; tools/node/internvl.ts adds loading by path or repo id
 // and image/video files.
 //
-// Calls on one model take turns (model/call_queue.ts): any interleaving of chat, stream, batchChat and destroy
-// is safe, and each call returns what it would return alone.
+// Calls on one model are sequences of its scheduler (model/scheduler.ts): any interleaving of chat, stream,
+// batchChat, chatCompletions and destroy is safe, concurrent calls are decoded together, and each call returns
+// what it would return alone.
 import { numImageToken } from '../loader/config.js';
 import type { ModelFiles } from '../loader/model_files.js';
 import type { DownloadOptions } from '../loader/hub.js';
 import type { Gpu, GpuOptions } from '../runtime/device.js';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
 import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
-import { createCallQueue } from './call_queue.js';
-import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, generate, newStats } from './generate.js';
+import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, newStats } from './generate.js';
 import { loadImagePixels } from './image/normalize.js';
 import { type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type CompletionOptions, chatCompletions, fetchedMedia } from './openai_api.js';
 import type { RgbImage } from './image/rgb_image.js';
 import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
 import { platform } from './platform.js';
 import { pushedStream } from './pushed_stream.js';
+import { type Scheduler, type SchedulerOptions, createScheduler } from './scheduler.js';
 import { encodeImages, featureViews } from './vision_pass.js';
 
 /** Preprocessed pixels: f32 [tiles, 3, S, S] (model/image). */
@@ -88,29 +89,32 @@ interface PreparedChat {
   readonly promptIds: Uint32Array;
 }
 
+const DESTROYED = () => new Error('[InternVL] the model was destroyed; load it again to make more calls');
+
 export class InternVL {
-  private readonly queue = createCallQueue();
   private destroyed: Promise<void> | undefined;
 
   private constructor(
     readonly model: LoadedModel,
     private readonly engine: Engine,
+    private readonly scheduler: Scheduler,
   ) {}
 
   /**
    * The card's `AutoModel.from_pretrained(path)`: a hub repo id ('OpenGVLab/InternVL2-1B'), a URL of a model
    * directory (browser) or a local directory (Node, after importing tools/node/internvl.ts).
    */
-  static async load(source: string | ModelFiles, options: LoadOptions & EngineOptions & DownloadOptions & { gpu?: Gpu; gpuOptions?: GpuOptions } = {}): Promise<InternVL> {
+  static async load(source: string | ModelFiles, options: LoadOptions & EngineOptions & SchedulerOptions & DownloadOptions & { gpu?: Gpu; gpuOptions?: GpuOptions } = {}): Promise<InternVL> {
     const p = platform();
     const files = typeof source === 'string' ? await p.resolve(source, options) : source;
     const gpu = options.gpu ?? (await p.gpu(options.gpuOptions));
     return InternVL.create(gpu, files, options);
   }
 
-  static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & EngineOptions = {}): Promise<InternVL> {
+  static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & EngineOptions & SchedulerOptions = {}): Promise<InternVL> {
     const model = await loadModel(gpu, files, options);
-    return new InternVL(model, createEngine(model, options));
+    const engine = createEngine(model, options);
+    return new InternVL(model, engine, createScheduler(engine, options));
   }
 
   /** Tiles of one image exactly as the card's load_image(max_num). Host only: needs no turn. */
@@ -121,8 +125,7 @@ export class InternVL {
 
   /** One turn; resolves with the stripped response and the history including this turn. */
   async chat(request: ChatRequest): Promise<ChatResult> {
-    const prepared = this.prepareChat(request);
-    return this.queue.run((signal) => this.runChat(prepared, () => {}, signal), request.signal);
+    return this.runChat(this.prepareChat(request), () => {}, request.signal);
   }
 
   /**
@@ -133,8 +136,7 @@ export class InternVL {
   stream(request: ChatRequest): AsyncGenerator<string, ChatResult> {
     return pushedStream(async (push, closed) => {
       const prepared = this.prepareChat(request);
-      const signal = request.signal ? AbortSignal.any([request.signal, closed]) : closed;
-      return this.queue.run((turn) => this.runChat(prepared, push, turn), signal);
+      return this.runChat(prepared, push, request.signal ? AbortSignal.any([request.signal, closed]) : closed);
     });
   }
 
@@ -145,18 +147,33 @@ export class InternVL {
     const total = request.numPatchesList.reduce((a, b) => a + b, 0);
     if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
     const promptIds = prompts.map((p) => Uint32Array.from(tokenizer.encode(p)));
-    return this.queue.run(async (signal) => {
-      const vision = await encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles, { signal });
-      const views = featureViews(this.model, vision.features, request.numPatchesList);
-      try {
-        const requests = promptIds.map((ids, i) => ({ ids, ...(request.numPatchesList[i]! > 0 && { imageFeatures: views[i]! }) }));
-        const ids: number[][] = prompts.map(() => []);
-        for await (const e of generate(this.engine, requests, { eosTokenId: this.eos, ...request.generation }, newStats(), { signal })) ids[e.index]!.push(e.token);
-        return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
-      } finally {
-        vision.features.storage?.buffer.destroy();
-      }
-    }, request.signal);
+    this.checkOpen();
+    // One vision pass for the whole batch, in the first sequence's turn; the features live until the call ends.
+    let vision: ReturnType<typeof encodeImages> | undefined;
+    const features = (signal: AbortSignal) => (vision ??= encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles, { signal }));
+    const failed = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, failed.signal]) : failed.signal;
+    const ids: number[][] = prompts.map(() => []);
+    try {
+      await Promise.all(
+        promptIds.map((promptIds, i) =>
+          this.scheduler
+            .submit({
+              ids: promptIds,
+              options: { eosTokenId: this.eos, ...request.generation },
+              ...(request.numPatchesList[i]! > 0 && {
+                prepare: async (turn: AbortSignal) => ({ imageFeatures: featureViews(this.model, (await features(turn)).features, request.numPatchesList)[i]!, release() {} }),
+              }),
+              onToken: (token) => void ids[i]!.push(token),
+              signal,
+            })
+            .catch((e: unknown) => (failed.abort(e), Promise.reject(e))),
+        ),
+      );
+      return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
+    } finally {
+      (await vision?.catch(() => undefined))?.features.storage?.buffer.destroy();
+    }
   }
 
   /**
@@ -182,10 +199,14 @@ export class InternVL {
    */
   destroy(): Promise<void> {
     return (this.destroyed ??= (async () => {
-      await this.queue.close(new Error('[InternVL] the model was destroyed; load it again to make more calls'));
+      await this.scheduler.close(DESTROYED());
       destroyEngine(this.engine);
       this.model.destroy();
     })());
+  }
+
+  private checkOpen(): void {
+    if (this.destroyed) throw DESTROYED();
   }
 
   private get eos(): number {
@@ -194,6 +215,7 @@ export class InternVL {
 
   /** Everything a chat turn needs from the host, checked before it waits for the GPU. */
   private prepareChat(request: ChatRequest): PreparedChat {
+    this.checkOpen();
     const { tokenizer, config } = this.model;
     const pixels = request.pixelValues ?? this.imagesToPixels(request.images ?? [], request.maxTiles);
     const numPatchesList = pixels ? (request.numPatchesList ?? [pixels.tiles]) : [];
@@ -210,40 +232,50 @@ export class InternVL {
     return { request, pixels, question, promptIds: Uint32Array.from(tokenizer.encode(prompt)) };
   }
 
-  /** One chat turn on the GPU (the caller holds the model's turn); text pieces go to `onPiece` as decoded. */
-  private async runChat({ request, pixels, question, promptIds }: PreparedChat, onPiece: (piece: string) => void, signal: AbortSignal): Promise<ChatResult> {
+  /** One chat turn as a sequence of the scheduler; text pieces go to `onPiece` as decoded. */
+  private async runChat({ request, pixels, question, promptIds }: PreparedChat, onPiece: (piece: string) => void, signal?: AbortSignal): Promise<ChatResult> {
     const { tokenizer } = this.model;
-    const t0 = performance.now();
-    const vision = pixels ? await encodeImages(this.model, pixels.data, pixels.tiles, { signal }) : undefined;
-    const visionMs = performance.now() - t0;
     const stats = newStats();
+    let visionMs = 0;
     const ids: number[] = [];
     const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
     const stops = request.stop ?? [];
     const longestStop = Math.max(0, ...stops.map((s) => s.length));
-    let text = '';
-    let stopped = false;
     const stopAt = (t: string) => Math.min(...stops.map((s) => t.indexOf(s)).filter((i) => i >= 0).concat(Infinity));
-    try {
-      const events = generate(this.engine, [{ ids: promptIds, ...(vision && { imageFeatures: vision.features }) }], { eosTokenId: this.eos, ...request.generation }, stats, {
-        signal,
-        ...(request.onPrefillLogits && { onPrefillLogits: (_: number, l: Float32Array) => request.onPrefillLogits!(l) }),
-      });
-      for await (const e of events) {
-        ids.push(e.token);
-        if (e.token === this.eos) break;
-        const piece = decoder.push(e.token);
-        if (!piece) continue;
-        onPiece(piece);
-        if (stops.length) {
-          text = (text + piece).slice(-(piece.length + longestStop)); // only a window can hold a new match
-          if ((stopped = stopAt(text) < Infinity)) break;
+    let window = '';
+    let stopped = false;
+    await this.scheduler.submit({
+      ids: promptIds,
+      options: { eosTokenId: this.eos, ...request.generation },
+      ...(pixels && {
+        prepare: async (turn: AbortSignal) => {
+          const t0 = performance.now();
+          const vision = await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn });
+          visionMs = performance.now() - t0;
+          return { imageFeatures: vision.features, release: () => vision.features.storage?.buffer.destroy() };
+        },
+      }),
+      ...(request.onPrefillLogits && { onPrefill: (logits: Float32Array) => request.onPrefillLogits!(logits) }),
+      onToken: (token, done) => {
+        ids.push(token);
+        const piece = token === this.eos ? '' : decoder.push(token);
+        if (piece) onPiece(piece);
+        if (done) {
+          const tail = decoder.flush();
+          if (tail) onPiece(tail);
+          return;
         }
-      }
+        if (piece && stops.length) {
+          window = (window + piece).slice(-(piece.length + longestStop)); // only a window can hold a new match
+          if ((stopped = stopAt(window) < Infinity)) return 'stop';
+        }
+      },
+      ...(signal && { signal }),
+      stats,
+    });
+    if (stopped) {
       const tail = decoder.flush();
       if (tail) onPiece(tail);
-    } finally {
-      vision?.features.storage?.buffer.destroy();
     }
     const decoded = tokenizer.decode(ids, { skipSpecialTokens: true });
     const response = postprocessResponse(stops.length ? decoded.slice(0, stopAt(decoded)) : decoded);

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InternVL, concatPixelValues } from '../model/chat.js';
-import { type Engine, type GenerationOptions, contextBucket, createEngine, destroyEngine, generate } from '../model/generate.js';
+import { type Engine, type GenerationOptions, contextBucket, createEngine, destroyEngine } from '../model/generate.js';
+import { generate } from '../model/scheduler.js';
 import { type LoadedModel, loadModel } from '../model/load.js';
 import { decodeImageFile } from '../tools/node/decode_image.js';
 import { dirFiles } from '../tools/node/dir_files.js';

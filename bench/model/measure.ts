@@ -3,7 +3,8 @@
 // encodeImages() for TTFT); the ViT and projector are timed on plans built once and replayed, so the smart
 // wait can learn the expected duration and the on/off comparison measures the wait alone.
 import { numImageToken, patchGrid } from '../../loader/config.js';
-import { type Engine, type GenerationOptions, type GenerationStats, generate, newStats } from '../../model/generate.js';
+import { type Engine, type GenerationOptions, type GenerationStats, newStats } from '../../model/generate.js';
+import { generate } from '../../model/scheduler.js';
 import { visionModel } from '../../model/intern_vit.js';
 import { projector } from '../../model/projector.js';
 import type { DecodeGraph } from '../../model/llm_pass.js';

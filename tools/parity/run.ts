@@ -3,7 +3,8 @@
 // Samples run as one batch on our side (prefill each, decode together through the paged cache).
 import { numImageToken } from '../../loader/config.js';
 import { chatPrompt, type Turn } from '../../model/conversation.js';
-import { createEngine, destroyEngine, generate } from '../../model/generate.js';
+import { createEngine, destroyEngine } from '../../model/generate.js';
+import { generate } from '../../model/scheduler.js';
 import { loadImagePixels } from '../../model/image/normalize.js';
 import { type LoadedModel, loadModel } from '../../model/load.js';
 import { encodeImages, featureViews } from '../../model/vision_pass.js';
