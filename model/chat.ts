@@ -12,6 +12,7 @@ import type { Gpu, GpuOptions } from '../runtime/device.js';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
 import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
 import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, newStats } from './generate.js';
+import { type FeatureCache, createFeatureCache } from './feature_cache.js';
 import { loadImagePixels } from './image/normalize.js';
 import { type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type CompletionOptions, chatCompletions, fetchedMedia } from './openai_api.js';
 import type { RgbImage } from './image/rgb_image.js';
@@ -68,7 +69,8 @@ export interface ChatResult {
   readonly ids: number[];
   /** 'stop': the end-of-turn token or a stop string ended the answer; 'length': maxNewTokens did. */
   readonly finishReason: 'stop' | 'length';
-  readonly stats: GenerationStats & { visionMs: number; tiles: number };
+  /** visionCached: the image features came from the image-feature cache (no ViT pass). */
+  readonly stats: GenerationStats & { visionMs: number; visionCached: boolean; tiles: number };
 }
 
 export interface BatchChatRequest {
@@ -89,6 +91,12 @@ interface PreparedChat {
   readonly promptIds: Uint32Array;
 }
 
+/** How a loaded model serves: cache sizes, batching, and the image-feature cache (0 turns it off). */
+export interface ModelOptions extends EngineOptions, SchedulerOptions {
+  /** GPU bytes of vision features kept for images seen recently (default 128 MiB; 0: off). */
+  readonly imageFeatureCacheBytes?: number;
+}
+
 const DESTROYED = () => new Error('[InternVL] the model was destroyed; load it again to make more calls');
 
 export class InternVL {
@@ -98,23 +106,24 @@ export class InternVL {
     readonly model: LoadedModel,
     private readonly engine: Engine,
     private readonly scheduler: Scheduler,
+    private readonly featureCache: FeatureCache,
   ) {}
 
   /**
    * The card's `AutoModel.from_pretrained(path)`: a hub repo id ('OpenGVLab/InternVL2-1B'), a URL of a model
    * directory (browser) or a local directory (Node, after importing tools/node/internvl.ts).
    */
-  static async load(source: string | ModelFiles, options: LoadOptions & EngineOptions & SchedulerOptions & DownloadOptions & { gpu?: Gpu; gpuOptions?: GpuOptions } = {}): Promise<InternVL> {
+  static async load(source: string | ModelFiles, options: LoadOptions & ModelOptions & DownloadOptions & { gpu?: Gpu; gpuOptions?: GpuOptions } = {}): Promise<InternVL> {
     const p = platform();
     const files = typeof source === 'string' ? await p.resolve(source, options) : source;
     const gpu = options.gpu ?? (await p.gpu(options.gpuOptions));
     return InternVL.create(gpu, files, options);
   }
 
-  static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & EngineOptions & SchedulerOptions = {}): Promise<InternVL> {
+  static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & ModelOptions = {}): Promise<InternVL> {
     const model = await loadModel(gpu, files, options);
     const engine = createEngine(model, options);
-    return new InternVL(model, engine, createScheduler(engine, options));
+    return new InternVL(model, engine, createScheduler(engine, options), createFeatureCache(options.imageFeatureCacheBytes ?? 128 << 20));
   }
 
   /** Tiles of one image exactly as the card's load_image(max_num). Host only: needs no turn. */
@@ -193,6 +202,11 @@ export class InternVL {
     return this.engine.cache.blocks.usage();
   }
 
+  /** Hits, misses and size of the image-feature cache. */
+  imageFeatureCache() {
+    return this.featureCache.stats();
+  }
+
   /**
    * Frees the KV cache, the recorded graphs and the weights. Calls still waiting are rejected, a running one
    * stops at its next step with the same error, and calls made afterwards are rejected; resolves once freed.
@@ -200,6 +214,7 @@ export class InternVL {
   destroy(): Promise<void> {
     return (this.destroyed ??= (async () => {
       await this.scheduler.close(DESTROYED());
+      this.featureCache.clear();
       destroyEngine(this.engine);
       this.model.destroy();
     })());
@@ -237,6 +252,7 @@ export class InternVL {
     const { tokenizer } = this.model;
     const stats = newStats();
     let visionMs = 0;
+    let visionCached = false;
     const ids: number[] = [];
     const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
     const stops = request.stop ?? [];
@@ -250,9 +266,10 @@ export class InternVL {
       ...(pixels && {
         prepare: async (turn: AbortSignal) => {
           const t0 = performance.now();
-          const vision = await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn });
+          const vision = await this.featureCache.acquire(pixels.data, async () => (await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn })).features);
           visionMs = performance.now() - t0;
-          return { imageFeatures: vision.features, release: () => vision.features.storage?.buffer.destroy() };
+          visionCached = vision.hit;
+          return { imageFeatures: vision.features, release: vision.release };
         },
       }),
       ...(request.onPrefillLogits && { onPrefill: (logits: Float32Array) => request.onPrefillLogits!(logits) }),
@@ -280,7 +297,7 @@ export class InternVL {
     const decoded = tokenizer.decode(ids, { skipSpecialTokens: true });
     const response = postprocessResponse(stops.length ? decoded.slice(0, stopAt(decoded)) : decoded);
     const finishReason = stopped || ids.at(-1) === this.eos ? 'stop' : 'length';
-    return { response, history: [...(request.history ?? []), [question, response]], promptIds, ids, finishReason, stats: { ...stats, visionMs, tiles: pixels?.tiles ?? 0 } };
+    return { response, history: [...(request.history ?? []), [question, response]], promptIds, ids, finishReason, stats: { ...stats, visionMs, visionCached, tiles: pixels?.tiles ?? 0 } };
   }
 
   private imagesToPixels(images: readonly RgbImage[], maxTiles?: number): PixelValues | undefined {

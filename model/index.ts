@@ -3,7 +3,9 @@
 // prompt helpers and the ModelFiles adapters a web page needs. Nothing here imports a Node built-in;
 // `internvl-webgpu/node` (tools/node/internvl.ts) adds loading by path, image/video files and Dawn.
 export { InternVL, concatPixelValues } from './chat.js';
-export type { BatchChatRequest, ChatRequest, ChatResult, PixelValues } from './chat.js';
+export type { BatchChatRequest, ChatRequest, ChatResult, ModelOptions, PixelValues } from './chat.js';
+export type { FeatureCacheStats } from './feature_cache.js';
+export { ApiError, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type CompletionOptions, type MediaResolver } from './openai_api.js';
 export type { GenerationOptions, GenerationStats, EngineOptions } from './generate.js';
 export type { LoadOptions, LoadProgress, LoadTimings, LoadedModel } from './load.js';
 export type { SamplingOptions } from '../runtime/sampler.js';

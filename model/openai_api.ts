@@ -354,6 +354,7 @@ const randomId = () => `chatcmpl-${Math.random().toString(36).slice(2, 12)}${Dat
 function asApiError(e: unknown): unknown {
   if (e instanceof ApiError || (e as Error)?.name === 'AbortError') return e;
   const message = (e as Error)?.message ?? String(e);
+  if (message.startsWith('[scheduler] busy')) return new ApiError(429, message, null, 'queue_full');
   if (/^\[(generation|chat)\]/.test(message)) return new ApiError(400, message, 'messages', /context|exceeds/.test(message) ? 'context_length_exceeded' : null);
   return e;
 }

@@ -1,7 +1,8 @@
 // `internvl serve` over real HTTP on 127.0.0.1 with the official `openai` client, on the tiny checkpoint: answers
-// equal `internvl generate` (streamed or not), 16 concurrent streaming clients each get their lone answer while 4
-// of them disconnect, every error is an OpenAI error object with its status and is followed by a good request,
-// /health is 503 while the model loads, and afterwards nothing runs, waits or holds a KV block.
+// equal `internvl generate` (streamed or not; the second from the image-feature cache), 16 concurrent streaming
+// clients each get their lone answer while 4 of them disconnect, every error is an OpenAI error object with its
+// status and is followed by a good request, /health is 503 while the model loads, and afterwards nothing runs,
+// waits or holds a KV block.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -78,6 +79,7 @@ describe('internvl serve', () => {
     );
     const cli = JSON.parse(stdout) as { ids: number[]; text: string; prompt_ids: number[] };
     const plain = await client.chat.completions.create({ model: 'tiny', messages: userImage('What is this?'), max_tokens: 12 });
+    const hits = model.imageFeatureCache().hits; // the same image again: its features come from the cache
     expect(plain.choices[0]!.message.content).toBe(cli.text);
     expect(plain.usage).toMatchObject({ prompt_tokens: cli.prompt_ids.length, completion_tokens: cli.ids.length });
     expect(plain.choices[0]!.finish_reason).toBe(cli.ids.length === 12 && cli.ids.at(-1) !== 151645 ? 'length' : 'stop');
@@ -85,6 +87,8 @@ describe('internvl serve', () => {
     expect(strip(streamed.text)).toBe(cli.text);
     expect(streamed.finish).toBe(plain.choices[0]!.finish_reason);
     expect(streamed.usage).toMatchObject({ prompt_tokens: cli.prompt_ids.length, completion_tokens: cli.ids.length });
+    expect(model.imageFeatureCache().hits).toBe(hits + 1); // and the answer equals the CLI's, computed without it
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(new RegExp(`^internvl_image_feature_cache_hits_total ${hits + 1}$`, 'm'));
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(['tiny']);
   }, 120_000);
 

@@ -58,6 +58,7 @@ export async function openModel(args: Parsed): Promise<InternVL> {
   const model = await InternVL.load(requiredModel(args), {
     ...(args.revision !== undefined && { revision: args.revision as string }),
     ...(args.maxContext !== undefined && { maxContext: args.maxContext as number }),
+    ...(args.maxBatch !== undefined && { maxBatch: args.maxBatch as number }),
     ...(bar && { onProgress: (p: { file?: string; bytesDone: number; bytesTotal: number }) => bar({ file: p.file ?? 'weights → GPU', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }) }),
   });
   const { gpu, timings, weightBytes } = model.model;

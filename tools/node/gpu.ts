@@ -26,7 +26,9 @@ export function nodeGpu(givenOptions: GpuOptions = {}): Promise<Gpu> {
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, … as in a browser
   // Keep the instance referenced for the life of the process: when Dawn's instance is garbage-collected
   // while a device is alive the process aborts (futex / pthread_mutex_lock assertion).
-  const instance = create([]);
+  // INTERNVL_ADAPTER picks the adapter whose device name contains it (Dawn's `adapter` flag), e.g. per server.
+  const adapter = process.env.INTERNVL_ADAPTER?.trim();
+  const instance = create(adapter ? [`adapter=${adapter}`] : []);
   (globalThis as { __dawnInstances?: unknown[] }).__dawnInstances ??= [];
   (globalThis as { __dawnInstances?: unknown[] }).__dawnInstances!.push(instance);
   const gpu = requestGpu(instance, options, instance);

@@ -111,7 +111,8 @@ export async function startServer(load: () => Promise<InternVL>, o: ServeOptions
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/health') return json(res, model ? 200 : 503, { status: model ? 'ok' : 'loading' });
     if (path === '/metrics') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.text(model?.cacheUsage()));
+      const text = metrics.text(model?.cacheUsage(), model?.imageFeatureCache());
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(text);
       return;
     }
     if (path.startsWith('/v1/') && o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`) {

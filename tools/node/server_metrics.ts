@@ -29,6 +29,12 @@ export interface CacheUsage {
   readonly totalBlocks: number;
 }
 
+export interface FeatureCacheCounters {
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytes: number;
+}
+
 export function serverMetrics() {
   let running = 0;
   let waiting = 0;
@@ -70,7 +76,7 @@ export function serverMetrics() {
     error(status: number) {
       errors.set(status, (errors.get(status) ?? 0) + 1);
     },
-    text(cache: CacheUsage | undefined): string {
+    text(cache: CacheUsage | undefined, features: FeatureCacheCounters | undefined): string {
       const lines = [
         '# TYPE internvl_requests_running gauge',
         `internvl_requests_running ${running}`,
@@ -80,6 +86,12 @@ export function serverMetrics() {
         `internvl_kv_cache_usage_ratio ${cache ? cache.usedBlocks / cache.totalBlocks : 0}`,
         '# TYPE internvl_kv_cache_blocks_used gauge',
         `internvl_kv_cache_blocks_used ${cache?.usedBlocks ?? 0}`,
+        '# TYPE internvl_image_feature_cache_hits_total counter',
+        `internvl_image_feature_cache_hits_total ${features?.hits ?? 0}`,
+        '# TYPE internvl_image_feature_cache_misses_total counter',
+        `internvl_image_feature_cache_misses_total ${features?.misses ?? 0}`,
+        '# TYPE internvl_image_feature_cache_bytes gauge',
+        `internvl_image_feature_cache_bytes ${features?.bytes ?? 0}`,
         '# TYPE internvl_requests_total counter',
         `internvl_requests_total ${requests}`,
         '# TYPE internvl_prompt_tokens_total counter',
