@@ -12,7 +12,7 @@ import type { Gpu, GpuOptions } from '../runtime/device.js';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
 import { type Turn, batchPrompts, chatPrompt, postprocessResponse } from './conversation.js';
 import { type Engine, type EngineOptions, type GenerationOptions, type GenerationStats, createEngine, destroyEngine, newStats } from './generate.js';
-import { type FeatureCache, createFeatureCache } from './feature_cache.js';
+import { type FeatureCache, createFeatureCache, pixelKey } from './feature_cache.js';
 import { loadImagePixels } from './image/normalize.js';
 import { type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type CompletionOptions, chatCompletions, fetchedMedia } from './openai_api.js';
 import type { RgbImage } from './image/rgb_image.js';
@@ -252,7 +252,9 @@ export class InternVL {
     const { tokenizer } = this.model;
     const stats = newStats();
     let visionMs = 0;
-    let visionCached = false;
+    // Features come from the image-feature cache, or not at all when the prefix cache holds every image token.
+    let visionCached = pixels !== undefined;
+    const imageKey = pixels && (await pixelKey(pixels.data));
     const ids: number[] = [];
     const decoder = new StreamDecoder(tokenizer, { skipSpecialTokens: true });
     const stops = request.stop ?? [];
@@ -264,9 +266,10 @@ export class InternVL {
       ids: promptIds,
       options: { eosTokenId: this.eos, ...request.generation },
       ...(pixels && {
+        imageKey,
         prepare: async (turn: AbortSignal) => {
           const t0 = performance.now();
-          const vision = await this.featureCache.acquire(pixels.data, async () => (await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn })).features);
+          const vision = await this.featureCache.acquire(imageKey!, async () => (await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn })).features);
           visionMs = performance.now() - t0;
           visionCached = vision.hit;
           return { imageFeatures: vision.features, release: vision.release };

@@ -21,9 +21,17 @@ interface Entry {
   users: number;
 }
 
+/** SHA-256 of pixel values (Web Crypto where present, else our own): the key of their features and prefix blocks. */
+export async function pixelKey(pixels: Float32Array): Promise<string> {
+  const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+  if (!subtle) return sha256Hex(bytes);
+  return Array.from(new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export interface FeatureCache {
-  /** The features for `pixels`, computed by `encode` on a miss; release() when the prefill has used them. */
-  acquire(pixels: Float32Array, encode: () => Promise<Tensor>): Promise<{ features: Tensor; hit: boolean; release(): void }>;
+  /** The features for the pixels `key` names (pixelKey), computed by `encode` on a miss; release() when used. */
+  acquire(key: string, encode: () => Promise<Tensor>): Promise<{ features: Tensor; hit: boolean; release(): void }>;
   stats(): FeatureCacheStats;
   /** Frees every entry not in use. */
   clear(): void;
@@ -49,13 +57,12 @@ export function createFeatureCache(maxBytes: number): FeatureCache {
   }
 
   return {
-    async acquire(pixels, encode) {
+    async acquire(key, encode) {
       if (maxBytes <= 0) {
         misses++;
         const features = await encode();
         return { features, hit: false, release: () => destroy(features) };
       }
-      const key = `${pixels.length}:${sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))}`;
       let entry = entries.get(key);
       const hit = entry !== undefined;
       if (entry) {

@@ -48,6 +48,8 @@ export interface GenerationStats {
   decodeTokens: number;
   /** Host (JS) time per decode step: input prep + encode + submit. */
   hostMsPerStep: number[];
+  /** Prompt tokens whose keys and values came from the prefix cache (not prefilled). */
+  cachedPromptTokens: number;
 }
 
 /** The model plus its KV cache and recorded decode graphs (per batch size, token picker and context bucket). */
@@ -67,13 +69,24 @@ export interface EngineOptions {
   /** Tokens the cache holds over all live sequences (batch chat). Default 2 · maxContext. */
   readonly cacheTokens?: number;
   readonly blockSize?: number;
+  /**
+   * Prompt tokens kept in the cache for reuse by later prompts that start the same way (prefix caching), at most;
+   * default: as many as the cache holds, 0 turns it off. Kept blocks are reclaimed whenever new sequences need room.
+   */
+  readonly prefixCacheTokens?: number;
   /** Where sampled tokens are drawn (default: the device profile's `sample` variant; see tokenPicker). */
   readonly sampleOn?: 'gpu' | 'host';
 }
 
 export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
   const maxContext = Math.min(options.maxContext ?? 4096, model.config.llm_config.max_position_embeddings);
-  const cache = createKvCache(model.gpu, model.config.llm_config, { capacityTokens: options.cacheTokens ?? 2 * maxContext, maxSeqLen: maxContext, ...(options.blockSize ? { blockSize: options.blockSize } : {}) });
+  const blockSize = options.blockSize ?? 16;
+  const cache = createKvCache(model.gpu, model.config.llm_config, {
+    capacityTokens: options.cacheTokens ?? 2 * maxContext,
+    maxSeqLen: maxContext,
+    blockSize,
+    ...(options.prefixCacheTokens !== undefined && { prefixCacheBlocks: Math.floor(options.prefixCacheTokens / blockSize) }),
+  });
   return { model, cache, decodeGraphs: new Map(), decodeTokens: new Map(), nextSeq: 1, ...(options.sampleOn && { sampleOn: options.sampleOn }) };
 }
 
@@ -120,5 +133,5 @@ export function tokenPicker(engine: Engine, o: SamplingOptions): TokenPicker {
 }
 
 export function newStats(): GenerationStats {
-  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [] };
+  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [], cachedPromptTokens: 0 };
 }

@@ -33,6 +33,8 @@ export interface KvCacheOptions {
   /** Longest single sequence (prompt + new tokens); defaults to the capacity. */
   readonly maxSeqLen?: number;
   readonly blockSize?: number;
+  /** Prompt blocks kept for prefix reuse when no sequence holds them (default: the whole pool; 0: off). */
+  readonly prefixCacheBlocks?: number;
 }
 
 export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions): KvCache {
@@ -47,7 +49,7 @@ export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions)
   const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', ropeInvFreq(dh, c.rope_theta));
   const maxSeqLen = Math.min(options.maxSeqLen ?? numBlocks * blockSize, numBlocks * blockSize);
   return {
-    blocks: new KvBlockManager(numBlocks, blockSize),
+    blocks: new KvBlockManager(numBlocks, blockSize, Math.min(options.prefixCacheBlocks ?? numBlocks, numBlocks)),
     pools,
     invFreq,
     config: c,
@@ -71,6 +73,23 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
       const shape = attnShape(cache.config);
       const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
       return attention(g, r.q, r.k!, v, { ...shape, causal: true }, name);
+    },
+  };
+}
+
+/**
+ * The rest of a prompt whose first tokens are already in the cache (a reused prefix): RoPE and the new keys and
+ * values to their slots, then each new token attends through the block table to every cached key up to its own
+ * position — the paged decode attention with one query row per new token (`blockTables` repeats the sequence's
+ * row, `seqLens` counts prefix + i + 1).
+ */
+export function extendStep(cache: KvCache, positions: Tensor, slots: Tensor, inputs: { blockTables: Tensor; seqLens: Tensor }): AttentionStep {
+  return {
+    attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
+      const shape = attnShape(cache.config);
+      const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: false }, `${name}.rope_append`);
+      const context = inputs.blockTables.shape[1]! * cache.blocks.blockSize;
+      return attentionDecode(g, r.q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads: shape.heads, scale: shape.scale, maxContext: context }, name);
     },
   };
 }

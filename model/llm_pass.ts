@@ -14,7 +14,7 @@ import { type Plan, compilePlan } from '../runtime/plan.js';
 import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
 import { IMG_CONTEXT } from '../tokenizer/special_tokens.js';
-import { type KvCache, decodeStep, prefillStep } from './kv_cache.js';
+import { type KvCache, decodeStep, extendStep, prefillStep } from './kv_cache.js';
 import type { LoadedModel } from './load.js';
 import { finalNorm, lmHead, qwen2Model } from './qwen2.js';
 
@@ -26,8 +26,13 @@ export interface PrefillResult {
 }
 
 export interface PrefillOptions {
-  /** f32 [n · 256, H] image features for the IMG_CONTEXT positions, in order. */
+  /** f32 [n · 256, H] image features for the IMG_CONTEXT positions after the cached prefix, in order. */
   readonly imageFeatures?: Tensor;
+  /**
+   * Leading tokens of `ids` whose keys and values the sequence already holds (a reused prefix, attached to it with
+   * KvBlockManager.attachPrefix): only the rest is computed, attending to the cache through the block table.
+   */
+  readonly cachedTokens?: number;
   readonly capture?: readonly string[];
 }
 
@@ -45,11 +50,13 @@ function prefillEstimate(m: LoadedModel, L: number): { octave: number; perToken:
 }
 
 /** Prefill sequence `seq` (already registered in the cache's block manager by the caller's append). */
-export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: Uint32Array, options: PrefillOptions = {}): Promise<PrefillResult> {
+export async function prefill(m: LoadedModel, cache: KvCache, seq: number, allIds: Uint32Array, options: PrefillOptions = {}): Promise<PrefillResult> {
   const { gpu, config, weights } = m;
   const c = config.llm_config;
+  const cached = options.cachedTokens ?? 0;
+  const ids = allIds.subarray(cached);
   const L = ids.length;
-  if (L === 0) throw new Error('[prefill] empty prompt');
+  if (L === 0) throw new Error('[prefill] empty prompt (or nothing after the cached prefix)');
   checkTokenIds(ids, c.vocab_size);
   const imageRows = imageContextRows(ids);
   const featureRows = options.imageFeatures?.shape[0] ?? 0;
@@ -57,20 +64,26 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
     throw new Error(`[prefill] the prompt has ${imageRows.length} <IMG_CONTEXT> tokens but ${featureRows} image feature rows were given`);
   }
   const start = cache.blocks.has(seq) ? cache.blocks.length(seq) : 0;
-  if (start !== 0) throw new Error(`[prefill] sequence ${seq} already holds ${start} tokens`);
+  if (start !== cached) throw new Error(`[prefill] sequence ${seq} holds ${start} tokens, expected the ${cached} cached ones`);
   const slots = cache.blocks.append(seq, L);
-  const positions = Uint32Array.from({ length: L }, (_, i) => i);
+  const positions = Uint32Array.from({ length: L }, (_, i) => cached + i);
 
   const g = new Graph(gpu.limits, gpu.profile);
+  const width = cache.blocks.blocksFor(cached + L);
   const inputs = {
     ids: createTensor(gpu, 'input_ids', [L], 'u32', 'input'),
     positions: createTensor(gpu, 'positions', [L], 'u32', 'input'),
     slots: createTensor(gpu, 'slots', [L], 'u32', 'input'),
     rows: imageRows.length ? createTensor(gpu, 'image_rows', [imageRows.length], 'u32', 'input') : undefined,
+    blockTables: cached ? createTensor(gpu, 'block_tables', [L, width], 'u32', 'input') : undefined,
+    seqLens: cached ? createTensor(gpu, 'seq_lens', [L], 'u32', 'input') : undefined,
   };
   let embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, inputs.rows ? 'llm.embed_tokens' : 'llm.embeddings');
   if (inputs.rows && options.imageFeatures) embeds = scatterRows(g, embeds, options.imageFeatures, inputs.rows, 'llm.embeddings');
-  const h = qwen2Model(g, weights.language_model, c, embeds, prefillStep(cache, inputs.positions, inputs.slots));
+  const attend = inputs.blockTables && inputs.seqLens
+    ? extendStep(cache, inputs.positions, inputs.slots, { blockTables: inputs.blockTables, seqLens: inputs.seqLens })
+    : prefillStep(cache, inputs.positions, inputs.slots);
+  const h = qwen2Model(g, weights.language_model, c, embeds, attend);
   const normed = rmsNorm(g, h, weights.language_model.model.norm.weight, c.rms_norm_eps, 'llm.norm');
   const logits = lmHead(g, weights.language_model, sliceRows(g, normed, L - 1, 1, 'llm.last'));
   const captured = (options.capture ?? []).map((n) => g.get(n));
@@ -80,6 +93,12 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, ids: 
   const t0 = performance.now();
   const data: [Tensor, ArrayBufferView][] = [[inputs.ids, ids], [inputs.positions, positions], [inputs.slots, slots]];
   if (inputs.rows) data.push([inputs.rows, imageRows]);
+  if (inputs.blockTables && inputs.seqLens) {
+    const row = cache.blocks.blockTable(seq, width);
+    const tables = new Uint32Array(L * width);
+    for (let i = 0; i < L; i++) tables.set(row, i * width);
+    data.push([inputs.blockTables, tables], [inputs.seqLens, Uint32Array.from({ length: L }, (_, i) => cached + i + 1)]);
+  }
   const read = await plan.run({ inputs: data, read: [logits, ...captured] });
   const gpuMs = performance.now() - t0;
   estimate.perToken.set(estimate.octave, wait.expectedMs / L);

@@ -63,6 +63,8 @@ export interface Usage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
+  /** cached_tokens: prompt tokens whose keys and values came from the prefix cache. */
+  readonly prompt_tokens_details: { readonly cached_tokens: number };
 }
 
 export interface ChatCompletion {
@@ -376,7 +378,8 @@ export async function chatCompletions(model: ChatModel, body: unknown, o: Comple
   const finish = (result: ChatResult): { reason: FinishReason; usage: Usage } => {
     const prompt = result.promptIds.length;
     const completion = result.ids.length;
-    return { reason: result.finishReason, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } };
+    const details = { cached_tokens: result.stats.cachedPromptTokens };
+    return { reason: result.finishReason, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: details } };
   };
 
   // The answer's pieces up to a stop string; returns the chat result. Closing it early cancels the generation.

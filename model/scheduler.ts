@@ -8,10 +8,11 @@
 // that running streams keep flowing — then one decode step of every live sequence together (one replayed graph
 // per batch size, no padding). Each sequence keeps its own sampling settings and seeded random stream, so its
 // tokens do not depend on what else is in the batch. Browser-safe.
+import { sha256Hex } from '../loader/sha256.js';
 import { packSampleSettings } from '../runtime/ops/sample.js';
 import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from '../runtime/sampler.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { IM_END } from '../tokenizer/special_tokens.js';
+import { IMG_CONTEXT, IM_END } from '../tokenizer/special_tokens.js';
 import {
   type Engine,
   type GenerationHooks,
@@ -24,6 +25,7 @@ import {
   tokenPicker,
 } from './generate.js';
 import { type DecodeResult, type TokenPicker, decode, prefill } from './llm_pass.js';
+import { featureRowsFrom } from './vision_pass.js';
 
 /** What a sequence needs before its prefill: its image features (computed in the scheduler's turn). */
 export interface Prepared {
@@ -38,6 +40,12 @@ export interface Job {
   /** GPU work before the prefill, e.g. the vision pass; runs between decode steps. */
   readonly prepare?: (signal: AbortSignal) => Promise<Prepared | undefined>;
   readonly imageFeatures?: Tensor;
+  /**
+   * The content key of the images the prompt's <IMG_CONTEXT> tokens show (feature_cache.ts pixelKey): with it,
+   * prompt blocks holding image tokens can be reused by prompts showing the same images; without, only the
+   * blocks before the first image token.
+   */
+  readonly imageKey?: string;
   /** Named prefill intermediates to read back (parity). */
   readonly capture?: readonly string[];
   onPrefill?(logits: Float32Array, captures: Map<string, Float32Array>): void;
@@ -77,6 +85,8 @@ interface Sequence {
   readonly picker: TokenPicker;
   readonly stats: GenerationStats;
   readonly generated: number[];
+  /** Prefix-cache keys of the prompt's full blocks (block i: everything up to its end). */
+  readonly hashes: readonly string[];
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
   /** Set once the sequence has ended or failed: it takes no more tokens. */
@@ -91,6 +101,29 @@ export function schedulerOf(engine: Engine, options: SchedulerOptions = {}): Sch
   if (!s) schedulers.set(engine, (s = createScheduler(engine, options)));
   return s;
 }
+
+/**
+ * Keys of a prompt's full blocks for the prefix cache, a hash chain: block i's key covers every token up to its
+ * end and, for blocks with image tokens, which images they show. Stops at an image block without an image key.
+ */
+export function prefixHashes(ids: Uint32Array, blockSize: number, imageKey: string | undefined): string[] {
+  const hashes: string[] = [];
+  let previous = '';
+  const encoder = new TextEncoder();
+  for (let b = 0; (b + 1) * blockSize <= ids.length; b++) {
+    const block = ids.subarray(b * blockSize, (b + 1) * blockSize);
+    const image = block.includes(IMG_CONTEXT);
+    if (image && imageKey === undefined) break;
+    const head = encoder.encode(`${previous}|${image ? imageKey : ''}|`);
+    const bytes = new Uint8Array(head.length + block.byteLength);
+    bytes.set(head);
+    bytes.set(new Uint8Array(block.buffer, block.byteOffset, block.byteLength), head.length);
+    hashes.push((previous = sha256Hex(bytes)));
+  }
+  return hashes;
+}
+
+const countImageTokens = (ids: Uint32Array) => ids.reduce((n, id) => n + (id === IMG_CONTEXT ? 1 : 0), 0);
 
 /** The batch's token picker: GPU argmax when every sequence is greedy, else the sampler its sequences need. */
 function batchPicker(live: readonly Sequence[]): TokenPicker {
@@ -143,18 +176,47 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     feedFromHost = true; // another batch: another graph, whose token buffer the host fills
   }
 
-  async function admit(s: Sequence): Promise<void> {
+  /**
+   * The cached blocks a sequence can start from: the longest registered run of its prompt's keys, leaving at least
+   * one token to prefill, cut back before the images when the image features after it could not be bound.
+   */
+  function prefixOf(s: Sequence): number[] {
+    const { blockSize } = cache.blocks;
+    const ids = s.job.ids;
+    let hit = cache.blocks.lookup(s.hashes.slice(0, Math.floor((ids.length - 1) / blockSize)));
+    const inPrefix = countImageTokens(ids.subarray(0, hit.length * blockSize));
+    const total = countImageTokens(ids);
+    if (inPrefix > 0 && inPrefix < total) {
+      const rowBytes = model.config.llm_config.hidden_size * 4;
+      if ((inPrefix * rowBytes) % model.gpu.limits.minStorageBufferOffsetAlignment !== 0) hit = hit.slice(0, Math.floor(ids.indexOf(IMG_CONTEXT) / blockSize));
+    }
+    return hit;
+  }
+
+  async function admit(s: Sequence, prefix: readonly number[]): Promise<void> {
     const signal = s.job.signal ?? new AbortController().signal;
     let prepared: Prepared | undefined;
     try {
       signal.throwIfAborted();
-      prepared = await s.job.prepare?.(signal);
+      const ids = s.job.ids;
+      const cachedTokens = prefix.length * cache.blocks.blockSize;
+      if (prefix.length) cache.blocks.attachPrefix(s.seq, prefix);
+      const imagesCached = countImageTokens(ids.subarray(0, cachedTokens));
+      // The vision pass only when image tokens remain to be prefilled.
+      if (imagesCached < countImageTokens(ids)) prepared = await s.job.prepare?.(signal);
       signal.throwIfAborted();
       const t0 = performance.now();
-      const features = prepared?.imageFeatures ?? s.job.imageFeatures;
-      const { logits, captures } = await prefill(model, cache, s.seq, s.job.ids, { ...(features && { imageFeatures: features }), ...(s.job.capture && { capture: s.job.capture }) });
+      const all = prepared?.imageFeatures ?? s.job.imageFeatures;
+      const features = all && imagesCached ? featureRowsFrom(model, all, imagesCached) : all;
+      const { logits, captures } = await prefill(model, cache, s.seq, ids, {
+        cachedTokens,
+        ...(features && { imageFeatures: features }),
+        ...(s.job.capture && { capture: s.job.capture }),
+      });
+      cache.blocks.register(s.seq, s.hashes);
       s.stats.prefillMs += performance.now() - t0;
-      s.stats.prefillTokens += s.job.ids.length;
+      s.stats.prefillTokens += ids.length - cachedTokens;
+      s.stats.cachedPromptTokens += cachedTokens;
       s.job.onPrefill?.(logits.slice(), captures);
       const token = sampleToken(logits, s.options, s.generated, s.random);
       emit(s, token);
@@ -186,11 +248,14 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     let tokens = 0;
     while (waiting.length && live.length < maxBatch && (idle || tokens < prefillBudget)) {
       const next = waiting[0]!;
-      // Ended sequences not yet released hold their blocks (not free), and need no more.
-      if (!cache.blocks.canHold(demandOf([...live, next]))) break;
+      const prefix = prefixOf(next);
+      // Ended sequences not yet released hold their blocks (not free), and need no more. Shared prefix blocks need
+      // no allocation, but kept ones stop being available once shared.
+      const own = cache.blocks.blocksFor(next.job.ids.length + next.maxNew) - prefix.length + cache.blocks.keptAmong(prefix);
+      if (!cache.blocks.canHold(demandOf(live), own)) break;
       waiting.shift();
-      tokens += next.job.ids.length;
-      await admit(next);
+      tokens += next.job.ids.length - prefix.length * cache.blocks.blockSize;
+      await admit(next, prefix);
     }
   }
 
@@ -322,6 +387,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
           picker: tokenPicker(engine, options as SamplingOptions),
           stats: job.stats ?? newStats(),
           generated: [],
+          hashes: cache.blocks.maxCachedBlocks > 0 ? prefixHashes(job.ids, cache.blocks.blockSize, job.imageKey) : [],
           resolve,
           reject,
         };
@@ -409,6 +475,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       stats.prefillMs += s.prefillMs;
       stats.prefillTokens += s.prefillTokens;
       stats.decodeTokens += s.decodeTokens;
+      stats.cachedPromptTokens += s.cachedPromptTokens;
       stats.hostMsPerStep.push(...s.hostMsPerStep);
     }
     const longest = perRequest.reduce((a, s) => (s.decodeSteps > a.decodeSteps ? s : a), newStats());

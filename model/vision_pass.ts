@@ -120,3 +120,16 @@ export function featureViews(m: LoadedModel, features: Tensor, numPatchesList: r
     return makeTensor(`image_features.${i}`, [rows, width], 'f32', 'state', { buffer: features.storage!.buffer, offset, size: rows * rowBytes });
   });
 }
+
+/**
+ * The rows of `features` from `first` on (a view, no copy), for a prompt whose first image tokens are in a reused
+ * cache prefix; undefined when no row is left, or when the view would not start at a bindable offset (the caller
+ * then prefills from an earlier block).
+ */
+export function featureRowsFrom(m: LoadedModel, features: Tensor, first: number): Tensor | undefined {
+  const width = features.shape[1]!;
+  const rows = features.shape[0]! - first;
+  const offset = features.storage!.offset + first * width * 4;
+  if (rows <= 0 || offset % m.gpu.limits.minStorageBufferOffsetAlignment !== 0) return undefined;
+  return makeTensor('image_features.rest', [rows, width], 'f32', 'state', { buffer: features.storage!.buffer, offset, size: rows * width * 4 });
+}

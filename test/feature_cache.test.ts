@@ -1,4 +1,4 @@
-// The image-feature cache on stand-in tensors: a hit for the same pixels (not for other pixels), recency order,
+// The image-feature cache on stand-in tensors and keys: a hit for the same pixels (not for other pixels), recency order,
 // eviction past the budget that never frees an entry in use, failed passes not cached, and 0 bytes = off.
 import { describe, expect, it } from 'vitest';
 import { createFeatureCache } from '../model/feature_cache.js';
@@ -8,7 +8,7 @@ import type { Tensor } from '../runtime/tensor.js';
 function tensor(rows: number, log: string[], name: string): Tensor {
   return { name, shape: [rows, 4], dtype: 'f32', storage: { offset: 0, buffer: { destroy: () => log.push(`destroy ${name}`) } } } as unknown as Tensor;
 }
-const pixels = (v: number) => new Float32Array(64).fill(v);
+const pixels = (v: number) => `pixels ${v}`; // stands for pixelKey(…) of distinct pixel values
 
 describe('image-feature cache', () => {
   it('hits for the same pixels only, and frees least recently used entries not in use past the budget', async () => {
@@ -46,5 +46,15 @@ describe('image-feature cache', () => {
     first.release();
     expect((await off.acquire(pixels(1), async () => tensor(2, log, 'z'))).hit).toBe(false);
     expect(log).toEqual(['destroy y']);
+  });
+});
+
+describe('pixelKey', () => {
+  it('is the SHA-256 of the pixel bytes', async () => {
+    const { pixelKey } = await import('../model/feature_cache.js');
+    const { createHash } = await import('node:crypto');
+    const px = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+    expect(await pixelKey(px)).toBe(createHash('sha256').update(new Uint8Array(px.buffer)).digest('hex'));
+    expect(await pixelKey(px.subarray(1))).not.toBe(await pixelKey(px));
   });
 });

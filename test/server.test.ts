@@ -1,8 +1,9 @@
 // `internvl serve` over real HTTP on 127.0.0.1 with the official `openai` client, on the tiny checkpoint: answers
-// equal `internvl generate` (streamed or not; the second from the image-feature cache), 16 concurrent streaming
-// clients each get their lone answer while 4 of them disconnect, every error is an OpenAI error object with its
-// status and is followed by a good request, /health is 503 while the model loads, and afterwards nothing runs,
-// waits or holds a KV block.
+// equal `internvl generate` (streamed or not), a second turn reuses the cached prefix and another system message
+// the cached image features (each answer equal to the uncached one), 16 concurrent streaming clients each get
+// their lone answer while 4 of them disconnect, every error is an OpenAI error object with its status and is
+// followed by a good request, /health is 503 while the model loads, and afterwards nothing runs, waits or holds a
+// KV block (prefix-cache blocks are reported apart).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,17 +80,40 @@ describe('internvl serve', () => {
     );
     const cli = JSON.parse(stdout) as { ids: number[]; text: string; prompt_ids: number[] };
     const plain = await client.chat.completions.create({ model: 'tiny', messages: userImage('What is this?'), max_tokens: 12 });
-    const hits = model.imageFeatureCache().hits; // the same image again: its features come from the cache
     expect(plain.choices[0]!.message.content).toBe(cli.text);
-    expect(plain.usage).toMatchObject({ prompt_tokens: cli.prompt_ids.length, completion_tokens: cli.ids.length });
+    expect(plain.usage).toMatchObject({ prompt_tokens: cli.prompt_ids.length, completion_tokens: cli.ids.length, prompt_tokens_details: { cached_tokens: 0 } });
     expect(plain.choices[0]!.finish_reason).toBe(cli.ids.length === 12 && cli.ids.at(-1) !== 151645 ? 'length' : 'stop');
     const streamed = await streamText(await client.chat.completions.create({ model: 'tiny', messages: userImage('What is this?'), max_tokens: 12, stream: true, stream_options: { include_usage: true } }));
     expect(strip(streamed.text)).toBe(cli.text);
     expect(streamed.finish).toBe(plain.choices[0]!.finish_reason);
     expect(streamed.usage).toMatchObject({ prompt_tokens: cli.prompt_ids.length, completion_tokens: cli.ids.length });
-    expect(model.imageFeatureCache().hits).toBe(hits + 1); // and the answer equals the CLI's, computed without it
-    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(new RegExp(`^internvl_image_feature_cache_hits_total ${hits + 1}$`, 'm'));
+    // The same prompt again: every full block came from the prefix cache (the CLI computed it without caches).
+    expect(streamed.usage!.prompt_tokens_details!.cached_tokens).toBe(Math.floor(cli.prompt_ids.length / 16) * 16);
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(['tiny']);
+  }, 120_000);
+
+  it('a second turn with the same image reuses the cached prefix; another system message reuses the image features', async () => {
+    const first = await client.chat.completions.create({ model: 'tiny', messages: userImage('Describe it.'), max_tokens: 8 });
+    const turn = [...userImage('Describe it.'), { role: 'assistant' as const, content: first.choices[0]!.message.content! }, { role: 'user' as const, content: 'More?' }];
+    const second = await client.chat.completions.create({ model: 'tiny', messages: turn, max_tokens: 8 });
+    expect(second.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThanOrEqual(256); // the image tokens at least
+    const hits = model.imageFeatureCache().hits;
+    const system = [{ role: 'system' as const, content: 'Be brief.' }, ...userImage('Describe it.')];
+    const viaFeatures = await client.chat.completions.create({ model: 'tiny', messages: system, max_tokens: 8 });
+    expect(model.imageFeatureCache().hits).toBe(hits + 1);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(new RegExp(`^internvl_image_feature_cache_hits_total ${hits + 1}$`, 'm'));
+    // Each equals the answer computed with both caches off.
+    const uncached = await NodeInternVL.load(dir, { maxContext: MAX_CONTEXT, prefixCacheTokens: 0, imageFeatureCacheBytes: 0 });
+    try {
+      const image = await loadImage(EXAMPLE);
+      const a = await uncached.chat({ question: 'Describe it.', images: [image], maxTiles: 1, generation: { maxNewTokens: 8 } });
+      const b = await uncached.chat({ question: 'More?', images: [image], maxTiles: 1, history: a.history, generation: { maxNewTokens: 8 } });
+      const c = await uncached.chat({ question: 'Describe it.', images: [image], maxTiles: 1, systemMessage: 'Be brief.', generation: { maxNewTokens: 8 } });
+      expect([first, second, viaFeatures].map((r) => r.choices[0]!.message.content)).toEqual([a.response, b.response, c.response]);
+    } finally {
+      await uncached.destroy();
+    }
+    await idle();
   }, 120_000);
 
   it('16 concurrent streaming clients each get their lone answer; 4 disconnect mid-stream; nothing is left behind', async () => {
@@ -112,7 +136,10 @@ describe('internvl serve', () => {
         try {
           for await (const chunk of stream) {
             text += chunk.choices[0]?.delta.content ?? '';
-            if (quitters.has(i) && text) controller.abort();
+            if (quitters.has(i) && text) {
+              controller.abort(); // the connection closes; the client library may still hold buffered chunks
+              return undefined;
+            }
           }
         } catch (e) {
           if (!quitters.has(i)) throw e;

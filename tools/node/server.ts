@@ -73,7 +73,11 @@ export async function startServer(load: () => Promise<InternVL>, o: ServeOptions
     if (metrics.waiting >= maxQueue) throw new ApiError(429, `the server is busy: ${metrics.waiting} requests are waiting (--max-queue ${maxQueue}); retry later`, null, 'queue_full');
     // The client going away (before the answer is complete) cancels the generation.
     const gone = new AbortController();
-    res.on('close', () => res.writableFinished || gone.abort(new Error('the client disconnected')));
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      metrics.cancel();
+      gone.abort(new Error('the client disconnected'));
+    });
     const request = metrics.start();
     try {
       const result = await model.chatCompletions(body as never, { media, modelName: name, signal: gone.signal, onFirstToken: request.firstToken, ...(o.maxTiles !== undefined && { maxTiles: o.maxTiles }) });

@@ -26,6 +26,7 @@ class Histogram {
 
 export interface CacheUsage {
   readonly usedBlocks: number;
+  readonly cachedBlocks: number;
   readonly totalBlocks: number;
 }
 
@@ -39,8 +40,10 @@ export function serverMetrics() {
   let running = 0;
   let waiting = 0;
   let promptTokens = 0;
+  let cachedPromptTokens = 0;
   let generationTokens = 0;
   let requests = 0;
+  let cancelled = 0;
   const errors = new Map<number, number>();
   const ttft = new Histogram();
   const latency = new Histogram();
@@ -50,6 +53,13 @@ export function serverMetrics() {
     },
     get running() {
       return running;
+    },
+    get cancelled() {
+      return cancelled;
+    },
+    /** A client went away before its answer was complete. */
+    cancel() {
+      cancelled++;
     },
     /** A request accepted into the model's queue; returns its callbacks for the first token and the end. */
     start() {
@@ -63,13 +73,13 @@ export function serverMetrics() {
           (phase = 'running'), waiting--, running++;
           ttft.observe((performance.now() - t0) / 1000);
         },
-        end(usage?: { prompt_tokens: number; completion_tokens: number }) {
+        end(usage?: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens: number } }) {
           if (phase === 'done') return;
           if (phase === 'waiting') waiting--;
           else running--;
           phase = 'done';
           latency.observe((performance.now() - t0) / 1000);
-          if (usage) (promptTokens += usage.prompt_tokens), (generationTokens += usage.completion_tokens);
+          if (usage) (promptTokens += usage.prompt_tokens), (generationTokens += usage.completion_tokens), (cachedPromptTokens += usage.prompt_tokens_details?.cached_tokens ?? 0);
         },
       };
     },
@@ -86,6 +96,12 @@ export function serverMetrics() {
         `internvl_kv_cache_usage_ratio ${cache ? cache.usedBlocks / cache.totalBlocks : 0}`,
         '# TYPE internvl_kv_cache_blocks_used gauge',
         `internvl_kv_cache_blocks_used ${cache?.usedBlocks ?? 0}`,
+        '# TYPE internvl_prefix_cache_blocks gauge',
+        `internvl_prefix_cache_blocks ${cache?.cachedBlocks ?? 0}`,
+        '# TYPE internvl_prefix_cache_hit_ratio gauge',
+        `internvl_prefix_cache_hit_ratio ${promptTokens ? cachedPromptTokens / promptTokens : 0}`,
+        '# TYPE internvl_prompt_tokens_cached_total counter',
+        `internvl_prompt_tokens_cached_total ${cachedPromptTokens}`,
         '# TYPE internvl_image_feature_cache_hits_total counter',
         `internvl_image_feature_cache_hits_total ${features?.hits ?? 0}`,
         '# TYPE internvl_image_feature_cache_misses_total counter',
@@ -94,6 +110,8 @@ export function serverMetrics() {
         `internvl_image_feature_cache_bytes ${features?.bytes ?? 0}`,
         '# TYPE internvl_requests_total counter',
         `internvl_requests_total ${requests}`,
+        '# TYPE internvl_requests_cancelled_total counter',
+        `internvl_requests_cancelled_total ${cancelled}`,
         '# TYPE internvl_prompt_tokens_total counter',
         `internvl_prompt_tokens_total ${promptTokens}`,
         '# TYPE internvl_generation_tokens_total counter',
