@@ -61,6 +61,8 @@ export interface Engine {
   readonly decodeTokens: Map<number, Tensor>;
   nextSeq: number;
   readonly sampleOn?: 'gpu' | 'host';
+  /** Recorded decode graphs kept at most (least recently used first to go). */
+  readonly maxDecodeGraphs: number;
 }
 
 export interface EngineOptions {
@@ -76,6 +78,8 @@ export interface EngineOptions {
   readonly prefixCacheTokens?: number;
   /** Where sampled tokens are drawn (default: the device profile's `sample` variant; see tokenPicker). */
   readonly sampleOn?: 'gpu' | 'host';
+  /** Decode graphs (one per batch size, token picker and context bucket) kept recorded at most; default 16, ≥ 4. */
+  readonly maxDecodeGraphs?: number;
 }
 
 export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
@@ -87,7 +91,8 @@ export function createEngine(model: LoadedModel, options: EngineOptions = {}): E
     blockSize,
     ...(options.prefixCacheTokens !== undefined && { prefixCacheBlocks: Math.floor(options.prefixCacheTokens / blockSize) }),
   });
-  return { model, cache, decodeGraphs: new Map(), decodeTokens: new Map(), nextSeq: 1, ...(options.sampleOn && { sampleOn: options.sampleOn }) };
+  const maxDecodeGraphs = Math.max(4, options.maxDecodeGraphs ?? 16);
+  return { model, cache, decodeGraphs: new Map(), decodeTokens: new Map(), nextSeq: 1, maxDecodeGraphs, ...(options.sampleOn && { sampleOn: options.sampleOn }) };
 }
 
 export function destroyEngine(engine: Engine): void {
@@ -113,10 +118,20 @@ export function decodeGraphFor(engine: Engine, batch: number, picker: TokenPicke
   const context = contextBucket(engine.cache.maxSeqLen, tokens);
   const key = `${batch}:${picker}:${context}`;
   let graph = engine.decodeGraphs.get(key);
-  if (!graph) {
-    let ids = engine.decodeTokens.get(batch);
-    if (!ids) engine.decodeTokens.set(batch, (ids = createTensor(engine.model.gpu, `decode.tokens[${batch}]`, [batch], 'u32', 'state')));
-    engine.decodeGraphs.set(key, (graph = buildDecodeGraph(engine.model, engine.cache, batch, picker, context, ids)));
+  if (graph) {
+    engine.decodeGraphs.delete(key); // most recently used last
+    engine.decodeGraphs.set(key, graph);
+    return graph;
+  }
+  let ids = engine.decodeTokens.get(batch);
+  if (!ids) engine.decodeTokens.set(batch, (ids = createTensor(engine.model.gpu, `decode.tokens[${batch}]`, [batch], 'u32', 'state')));
+  engine.decodeGraphs.set(key, (graph = buildDecodeGraph(engine.model, engine.cache, batch, picker, context, ids)));
+  // Continuous batching meets many (batch, context) pairs: the least recently used graphs go. Steps in flight use
+  // the graphs of the last two calls at most, so they are never among those freed.
+  for (const [old, g] of engine.decodeGraphs) {
+    if (engine.decodeGraphs.size <= engine.maxDecodeGraphs) break;
+    engine.decodeGraphs.delete(old);
+    g.destroy();
   }
   return graph;
 }

@@ -387,7 +387,8 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
           picker: tokenPicker(engine, options as SamplingOptions),
           stats: job.stats ?? newStats(),
           generated: [],
-          hashes: cache.blocks.maxCachedBlocks > 0 ? prefixHashes(job.ids, cache.blocks.blockSize, job.imageKey) : [],
+          // A sequence whose prefill intermediates are read back (parity) computes its whole prompt.
+          hashes: cache.blocks.maxCachedBlocks > 0 && !job.capture ? prefixHashes(job.ids, cache.blocks.blockSize, job.imageKey) : [],
           resolve,
           reject,
         };

@@ -181,6 +181,35 @@ describe('internvl CLI', () => {
     expect(tok.decode(out.prompt_ids)).toContain('Frame4: <img>');
   });
 
+  it('serve listens, reports ready, answers, and ends cleanly on SIGTERM', async () => {
+    // node itself (not npx), so that SIGTERM reaches the bin, which hands it to the CLI
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'serve', '--model', model, '--port', '0', '--max-context', '512'], {
+      cwd: root,
+      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', HF_HUB_OFFLINE: '1' },
+    });
+    let stderr = '';
+    const ready = new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /ready at (http:\/\/\S+)\/v1/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.on('close', () => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    try {
+      const url = await ready;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }) });
+      expect(((await res.json()) as { object: string }).object).toBe('chat.completion');
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      expect(await closed).toBe(0);
+      expect(stderr).not.toContain('Warning:');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('preprocess writes float32 [tiles, 3, 448, 448] and prints the grid', async () => {
     const out = join(dir, 'pixels.f32');
     const { stdout } = await cli('preprocess', '--image', EXAMPLE, '--max-tiles', '6', '--out', out);

@@ -5,7 +5,8 @@
 // followed by a good request, /health is 503 while the model loads, and afterwards nothing runs, waits or holds a
 // KV block (prefix-cache blocks are reported apart).
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
@@ -30,7 +31,7 @@ let imageUrl: string;
 beforeAll(async () => {
   dir = await tinyCheckpointDir();
   imageUrl = `data:image/png;base64,${(await readFile(EXAMPLE)).toString('base64')}`;
-  server = await startServer(() => NodeInternVL.load(dir, { maxContext: MAX_CONTEXT }), { port: 0, modelName: 'tiny', apiKey: KEY, maxBodyBytes: 2 << 20, maxTiles: 1 });
+  server = await startServer(() => NodeInternVL.load(dir, { maxContext: MAX_CONTEXT }), { port: 0, modelName: 'tiny', apiKey: KEY, maxBodyBytes: 2 << 20, maxTiles: 1, videoFrames: 2 });
   model = await server.ready;
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
 }, 120_000);
@@ -216,6 +217,17 @@ describe('internvl serve', () => {
     expect(cut.choices[0]!.finish_reason).toBe('stop');
     const streamed = await streamText(await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Tell me more.' }], max_tokens: 12, stop, stream: true }));
     expect(strip(streamed.text)).toBe(cut.choices[0]!.message.content);
+    await idle();
+  }, 60_000);
+
+  it('a video_url is sampled by get_index into Frame-N slots', async () => {
+    const clip = join(await mkdtemp(join(tmpdir(), 'serve-video-')), 'clip.mkv');
+    await promisify(execFile)('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-frames:v', '20', '-c:v', 'ffv1', clip]);
+    const url = `data:video/x-matroska;base64,${(await readFile(clip)).toString('base64')}`;
+    const r = await client.chat.completions.create({ model: 'tiny', max_tokens: 2, messages: [{ role: 'user', content: [{ type: 'video_url', video_url: { url } } as never, { type: 'text', text: 'What happens?' }] }] });
+    // 2 frames (videoFrames) of 256 image tokens each, plus the text around them
+    expect(r.usage!.prompt_tokens).toBeGreaterThan(2 * 256);
+    expect(r.usage!.prompt_tokens).toBeLessThan(3 * 256);
     await idle();
   }, 60_000);
 
