@@ -45,3 +45,43 @@ export function unpackBf16(bits: Uint16Array, numel = bits.length): Float32Array
   for (let i = 0; i < numel; i++) out[i] = bf16ToF32(bits[i]!);
   return out;
 }
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** f32 value → f16 bits, round to nearest even (subnormals, overflow to ∞, NaN kept), as numpy's astype(float16). */
+export function f32ToF16(value: number): number {
+  f32Scratch[0] = value;
+  const f = u32Scratch[0]!;
+  const sign = (f >>> 16) & 0x8000;
+  const exp = (f >>> 23) & 0xff;
+  const mant = f & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127;
+  if (e > 15) return sign | 0x7c00;
+  if (e >= -14) {
+    let h = ((e + 15) << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++; // a carry into the exponent is still right
+    return sign | h;
+  }
+  if (e < -25) return sign;
+  // Subnormal: units of 2^-24; the 24-bit significand m is worth m · 2^(e+1) of them.
+  const m = mant | 0x800000;
+  const shift = -e - 1;
+  let h = m >>> shift;
+  const rest = m & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  if (rest > half || (rest === half && (h & 1) === 1)) h++;
+  return sign | h;
+}
+
+/** f16 bits → f32 value (exact). */
+export function f16ToF32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >>> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
