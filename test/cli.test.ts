@@ -179,6 +179,10 @@ describe('internvl CLI', () => {
     const tok = await loadTokenizerFromDir(model);
     expect(tok.decode(out.prompt_ids)).toContain('Frame1: <img>');
     expect(tok.decode(out.prompt_ids)).toContain('Frame4: <img>');
+    // placeholders written by the user are the frame slots, as they stand
+    const written = 'Frame1: <image>\nFrame2: <image>\nFrame3: <image>\nFrame4: <image>\nWhat happens here?';
+    const own = JSON.parse((await cli('generate', '--model', model, '--video', clip, '--frames', '4', '--prompt', written, '--max-new-tokens', '1', '--json')).stdout) as { prompt_ids: number[] };
+    expect(own.prompt_ids).toEqual(await promptIds(written, [1, 1, 1, 1]));
   });
 
   it('serve listens, reports ready, answers, and ends cleanly on SIGTERM', async () => {

@@ -39,3 +39,4 @@ export { dirFiles } from './dir_files.js';
 export { nodeGpu, profileFromEnv } from './gpu.js';
 export { hfSettings, resolveModel, snapshotDownload, type ResolveOptions } from './hf_cache.js';
 export { progressBar } from './progress_bar.js';
+export { startServer, type RunningServer, type ServeOptions } from './server.js';
