@@ -20,11 +20,17 @@ export interface LoadedWeights {
   readonly uploadMs: number;
 }
 
-export async function loadWeights(device: GPUDevice, files: ModelFiles, options: UploadOptions = {}): Promise<LoadedWeights> {
+export interface LoadWeightsOptions extends UploadOptions {
+  /** Checks of the caller's on the parsed config, made before any weight is read (e.g. the template is known). */
+  checkConfig?: (config: InternVLChatConfig) => void;
+}
+
+export async function loadWeights(device: GPUDevice, files: ModelFiles, options: LoadWeightsOptions = {}): Promise<LoadedWeights> {
   const where = files.describe();
   const configText = await files.readText('config.json');
   if (configText === undefined) throw new Error(`${where}: config.json does not exist`);
   const config = parseConfig(configText, `${where}/config.json`);
+  options.checkConfig?.(config);
   const generationText = await files.readText('generation_config.json');
   const generationConfig = generationText === undefined ? undefined : parseGenerationConfig(generationText, `${where}/generation_config.json`);
   const checkpoint = await openCheckpoint(files);

@@ -16,9 +16,10 @@ import { type FeatureCache, createFeatureCache, pixelKey } from './feature_cache
 import { loadImagePixels } from './image/normalize.js';
 import { type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest, type CompletionOptions, chatCompletions, fetchedMedia } from './openai_api.js';
 import type { RgbImage } from './image/rgb_image.js';
-import { type LoadOptions, type LoadedModel, loadModel } from './load.js';
+import { type LoadOptions, type LoadedModel, loadModel, stopTokenId } from './load.js';
 import { platform } from './platform.js';
 import { pushedStream } from './pushed_stream.js';
+import { type ChatTemplate, conversationTemplate } from './templates.js';
 import { type Scheduler, type SchedulerOptions, createScheduler } from './scheduler.js';
 import { encodeImages, featureViews } from './vision_pass.js';
 
@@ -152,7 +153,7 @@ export class InternVL {
   /** batch_chat: one single-turn prompt per question, sequences decoded together through the paged cache. */
   async batchChat(request: BatchChatRequest): Promise<string[]> {
     const { tokenizer, config } = this.model;
-    const prompts = batchPrompts(request.questions, request.numPatchesList, { numImageToken: numImageToken(config), ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }) });
+    const prompts = batchPrompts(request.questions, request.numPatchesList, { template: this.template, numImageToken: numImageToken(config), ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }) });
     const total = request.numPatchesList.reduce((a, b) => a + b, 0);
     if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
     const promptIds = prompts.map((p) => Uint32Array.from(tokenizer.encode(p)));
@@ -179,7 +180,7 @@ export class InternVL {
             .catch((e: unknown) => (failed.abort(e), Promise.reject(e))),
         ),
       );
-      return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true })));
+      return ids.map((t) => postprocessResponse(tokenizer.decode(t, { skipSpecialTokens: true }), this.template));
     } finally {
       (await vision?.catch(() => undefined))?.features.storage?.buffer.destroy();
     }
@@ -224,8 +225,14 @@ export class InternVL {
     if (this.destroyed) throw DESTROYED();
   }
 
+  /** The conversation template config.json names (checked at load). */
+  private get template(): ChatTemplate {
+    return conversationTemplate(this.model.config.template);
+  }
+
+  /** The stop token's id: upstream chat()'s eos_token_id, the template's separator as a token. */
   private get eos(): number {
-    return this.model.tokenizer.tokenToId('<|im_end|>') ?? 151645;
+    return stopTokenId(this.model);
   }
 
   /** Everything a chat turn needs from the host, checked before it waits for the GPU. */
@@ -238,6 +245,7 @@ export class InternVL {
       throw new Error(`[chat] numPatchesList [${numPatchesList.join(', ')}] does not sum to the ${pixels.tiles} tiles given`);
     }
     const { prompt, question } = chatPrompt({
+      template: this.template,
       question: request.question,
       ...(request.history !== undefined && { history: request.history }),
       ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }),
@@ -298,7 +306,7 @@ export class InternVL {
       if (tail) onPiece(tail);
     }
     const decoded = tokenizer.decode(ids, { skipSpecialTokens: true });
-    const response = postprocessResponse(stops.length ? decoded.slice(0, stopAt(decoded)) : decoded);
+    const response = postprocessResponse(stops.length ? decoded.slice(0, stopAt(decoded)) : decoded, this.template);
     const finishReason = stopped || ids.at(-1) === this.eos ? 'stop' : 'length';
     return { response, history: [...(request.history ?? []), [question, response]], promptIds, ids, finishReason, stats: { ...stats, visionMs, visionCached, tiles: pixels?.tiles ?? 0 } };
   }

@@ -1,12 +1,14 @@
-// InternVL2-1B prompt construction: the "Hermes-2" conversation template (conversation.py, MPT style)
+// Prompt construction: a conversation template (model/templates.ts; InternVL2-1B's is "Hermes-2", MPT style)
 // and the prompt rules of chat() / batch_chat() in modeling_internvl_chat.py (SPEC §6, §7).
 // Everything here works on strings; tokenization happens afterwards, with no BOS/EOS added.
 export { ENDOFTEXT, IMG_CONTEXT, IMG_END, IMG_START, IM_END, IM_START } from '../tokenizer/special_tokens.js';
 import { ENDOFTEXT } from '../tokenizer/special_tokens.js';
+import { type ChatTemplate, TEMPLATES, stopToken } from './templates.js';
+
+const HERMES_2 = TEMPLATES['Hermes-2']!;
 
 /** Hermes-2 default system message, verbatim (full-width ， and 。, ASCII ", " after InternVL). */
-export const DEFAULT_SYSTEM_MESSAGE =
-  '你是由上海人工智能实验室联合商汤科技开发的书生多模态大模型，英文名叫InternVL, 是一个有用无害的人工智能助手。';
+export const DEFAULT_SYSTEM_MESSAGE = HERMES_2.systemMessage;
 
 export const IMAGE_PLACEHOLDER = '<image>';
 export const IMG_START_TOKEN = '<img>';
@@ -15,15 +17,11 @@ export const IMG_CONTEXT_TOKEN = '<IMG_CONTEXT>';
 /** Tokens per 448×448 tile after pixel shuffle: (448/14)² · 0.5². */
 export const NUM_IMAGE_TOKEN = 256;
 
-const SYSTEM_TEMPLATE = '<|im_start|>system\n';
-const USER_ROLE = '<|im_start|>user\n';
-const ASSISTANT_ROLE = '<|im_start|>assistant\n';
-/** Hermes-2 sep: no trailing newline (unlike internvl2_5 and the HF-native template). */
-export const SEP = '<|im_end|>';
-
 export type Turn = readonly [question: string, answer: string];
 
 export interface PromptSpec {
+  /** Hermes-2 (InternVL2-1B) when not given. */
+  template?: ChatTemplate;
   systemMessage?: string;
   history: readonly Turn[];
   question: string;
@@ -33,11 +31,12 @@ export interface PromptSpec {
  * Conversation.get_prompt() for MPT: system + sep, then role + message + sep per message, and the bare
  * assistant role to open the answer. Upstream tests `if message:`, so an empty answer renders as role only.
  */
-export function buildPrompt({ systemMessage = DEFAULT_SYSTEM_MESSAGE, history, question }: PromptSpec): string {
-  let prompt = SYSTEM_TEMPLATE + systemMessage + SEP;
-  const message = (role: string, text: string) => (text ? role + text + SEP : role);
-  for (const [q, a] of history) prompt += message(USER_ROLE, q) + message(ASSISTANT_ROLE, a);
-  return prompt + message(USER_ROLE, question) + ASSISTANT_ROLE;
+export function buildPrompt({ template: t = HERMES_2, systemMessage = t.systemMessage, history, question }: PromptSpec): string {
+  const [user, assistant] = t.roles;
+  let prompt = t.systemPrefix + systemMessage + t.sep;
+  const message = (role: string, text: string) => (text ? role + text + t.sep : role);
+  for (const [q, a] of history) prompt += message(user, q) + message(assistant, a);
+  return prompt + message(user, question) + assistant;
 }
 
 /**
@@ -84,6 +83,7 @@ export function videoPrefix(frames: number): string {
 }
 
 export interface ChatPromptSpec {
+  template?: ChatTemplate;
   question: string;
   /** undefined = upstream's history=None; only then is `<image>\n` prepended. */
   history?: readonly Turn[];
@@ -97,31 +97,33 @@ export interface ChatPromptSpec {
 export function chatPrompt(spec: ChatPromptSpec): { prompt: string; question: string } {
   const patches = spec.numPatchesList ?? [];
   const question = withImagePlaceholder(spec.question, spec.history !== undefined, patches.length > 0);
-  const template = buildPrompt({
+  const text = buildPrompt({
+    ...(spec.template && { template: spec.template }),
     ...(spec.systemMessage !== undefined && { systemMessage: spec.systemMessage }),
     history: spec.history ?? [],
     question,
   });
-  return { prompt: expandImageTokens(template, patches, spec.numImageToken), question };
+  return { prompt: expandImageTokens(text, patches, spec.numImageToken), question };
 }
 
 /** batch_chat(): one single-turn prompt per sample; questions[i] gets numPatchesList[i] tiles. */
 export function batchPrompts(
   questions: readonly string[],
   numPatchesList: readonly number[],
-  opts: { systemMessage?: string; numImageToken?: number } = {},
+  opts: { template?: ChatTemplate; systemMessage?: string; numImageToken?: number } = {},
 ): string[] {
   if (questions.length !== numPatchesList.length) {
     throw new Error(`batchPrompts: ${questions.length} questions but ${numPatchesList.length} patch counts`);
   }
   return questions.map((q, i) => {
     const question = withImagePlaceholder(q, false, true);
-    const template = buildPrompt({
+    const text = buildPrompt({
+      ...(opts.template && { template: opts.template }),
       ...(opts.systemMessage !== undefined && { systemMessage: opts.systemMessage }),
       history: [],
       question,
     });
-    return expandImageTokens(template, [numPatchesList[i]!], opts.numImageToken);
+    return expandImageTokens(text, [numPatchesList[i]!], opts.numImageToken);
   });
 }
 
@@ -141,7 +143,7 @@ export function leftPad(
 const PY_WS = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const PY_STRIP = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, 'g');
 
-/** chat() post-processing of the decoded answer: split on `<|im_end|>`, keep part 0, strip. */
-export function postprocessResponse(decoded: string): string {
-  return decoded.split(SEP)[0]!.replace(PY_STRIP, '');
+/** chat() post-processing of the decoded answer: split on the template's stop token, keep part 0, strip. */
+export function postprocessResponse(decoded: string, template: ChatTemplate = HERMES_2): string {
+  return decoded.split(stopToken(template))[0]!.replace(PY_STRIP, '');
 }

@@ -4,6 +4,7 @@
 import type { GenerationConfig, InternVLChatConfig } from '../loader/config.js';
 import { loadWeights } from '../loader/load_weights.js';
 import type { ModelFiles } from '../loader/model_files.js';
+import { conversationTemplate, stopToken } from './templates.js';
 import type { Gpu } from '../runtime/device.js';
 import { pipelineCompileMs } from '../runtime/kernel.js';
 import { type QwenTokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer/tokenizer.js';
@@ -63,12 +64,25 @@ export async function readTokenizer(files: ModelFiles): Promise<QwenTokenizer> {
   return loadTokenizer(found as TokenizerFiles);
 }
 
+function tokenIdOf(tokenizer: QwenTokenizer, token: string, template: string): number {
+  const id = tokenizer.tokenToId(token);
+  if (id === undefined) throw new Error(`tokenizer: no token ${JSON.stringify(token)}, the stop token of template ${JSON.stringify(template)}`);
+  return id;
+}
+
+/** The id of the token that ends an answer under the model's template. */
+export function stopTokenId(m: LoadedModel): number {
+  return tokenIdOf(m.tokenizer, stopToken(conversationTemplate(m.config.template)), m.config.template);
+}
+
 export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const compile0 = pipelineCompileMs(gpu.device);
   const tokenizer = await readTokenizer(files);
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
+    // Before any weight is read: the template must be one we know, and its stop token in the vocabulary.
+    checkConfig: (config) => void tokenIdOf(tokenizer, stopToken(conversationTemplate(config.template)), config.template),
   });
   const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors));
   const weights = weightTree(tensors);
