@@ -22,7 +22,7 @@ export interface GenerationHooks {
 export interface GenerationOptions extends SamplingOptions {
   /** HF max_new_tokens; the card uses 1024. */
   readonly maxNewTokens?: number;
-  /** chat() stops on <|im_end|> only (151645), overriding generation_config.json. */
+  /** Default: the template's stop token only (<|im_end|> for InternVL2-1B), as chat(), overriding generation_config.json. */
   readonly eosTokenId?: number | readonly number[];
 }
 

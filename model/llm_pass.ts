@@ -13,7 +13,6 @@ import { scatterRows } from '../runtime/ops/scatter_rows.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
 import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
-import { IMG_CONTEXT } from '../tokenizer/special_tokens.js';
 import { type KvCache, decodeStep, extendStep, prefillStep } from './kv_cache.js';
 import type { LoadedModel } from './load.js';
 import { finalNorm, lmHead, qwen2Model } from './qwen2.js';
@@ -58,7 +57,7 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, allId
   const L = ids.length;
   if (L === 0) throw new Error('[prefill] empty prompt (or nothing after the cached prefix)');
   checkTokenIds(ids, c.vocab_size);
-  const imageRows = imageContextRows(ids);
+  const imageRows = imageContextRows(ids, m.imageContextId);
   const featureRows = options.imageFeatures?.shape[0] ?? 0;
   if (imageRows.length !== featureRows) {
     throw new Error(`[prefill] the prompt has ${imageRows.length} <IMG_CONTEXT> tokens but ${featureRows} image feature rows were given`);
@@ -109,9 +108,9 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, allId
   return { logits: new Float32Array(read.get(logits.name)!), gpuMs, captures };
 }
 
-export function imageContextRows(ids: ArrayLike<number>): Uint32Array {
+export function imageContextRows(ids: ArrayLike<number>, imageContextId: number): Uint32Array {
   const rows: number[] = [];
-  for (let i = 0; i < ids.length; i++) if (ids[i] === IMG_CONTEXT) rows.push(i);
+  for (let i = 0; i < ids.length; i++) if (ids[i] === imageContextId) rows.push(i);
   return Uint32Array.from(rows);
 }
 

@@ -17,6 +17,8 @@ export interface LoadedModel {
   readonly generationConfig: GenerationConfig;
   readonly weights: InternVLWeights;
   readonly tokenizer: QwenTokenizer;
+  /** The id of `<IMG_CONTEXT>` in this checkpoint's vocabulary (image features go to these positions). */
+  readonly imageContextId: number;
   /** Bytes of weights on the GPU. */
   readonly weightBytes: number;
   readonly timings: LoadTimings;
@@ -79,19 +81,22 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   const t0 = performance.now();
   const compile0 = pipelineCompileMs(gpu.device);
   const tokenizer = await readTokenizer(files);
+  const imageContextId = tokenizer.tokenToId('<IMG_CONTEXT>');
+  if (imageContextId === undefined) throw new Error(`${files.describe()}: the tokenizer has no <IMG_CONTEXT> token`);
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
     // Before any weight is read: the template must be one we know, and its stop token in the vocabulary.
     checkConfig: (config) => void tokenIdOf(tokenizer, stopToken(conversationTemplate(config.template)), config.template),
   });
   const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors));
-  const weights = weightTree(tensors);
+  const weights = weightTree(tensors, loaded.config.llm_config.tie_word_embeddings);
   return {
     gpu,
     config: loaded.config,
     generationConfig: loaded.generationConfig ?? {},
     weights,
     tokenizer,
+    imageContextId,
     weightBytes: loaded.bytes,
     timings: { readMs: loaded.readMs, uploadMs: loaded.uploadMs, compileMs: pipelineCompileMs(gpu.device) - compile0, totalMs: performance.now() - t0 },
     destroy() {

@@ -12,7 +12,6 @@ import { sha256Hex } from '../loader/sha256.js';
 import { packSampleSettings } from '../runtime/ops/sample.js';
 import { type SamplingOptions, sampleToken, seededRandom, validateSampling } from '../runtime/sampler.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { IMG_CONTEXT, IM_END } from '../tokenizer/special_tokens.js';
 import {
   type Engine,
   type GenerationHooks,
@@ -25,6 +24,7 @@ import {
   tokenPicker,
 } from './generate.js';
 import { type DecodeResult, type TokenPicker, decode, prefill } from './llm_pass.js';
+import { stopTokenId } from './load.js';
 import { featureRowsFrom } from './vision_pass.js';
 
 /** What a sequence needs before its prefill: its image features (computed in the scheduler's turn). */
@@ -106,13 +106,13 @@ export function schedulerOf(engine: Engine, options: SchedulerOptions = {}): Sch
  * Keys of a prompt's full blocks for the prefix cache, a hash chain: block i's key covers every token up to its
  * end and, for blocks with image tokens, which images they show. Stops at an image block without an image key.
  */
-export function prefixHashes(ids: Uint32Array, blockSize: number, imageKey: string | undefined): string[] {
+export function prefixHashes(ids: Uint32Array, blockSize: number, imageContextId: number, imageKey: string | undefined): string[] {
   const hashes: string[] = [];
   let previous = '';
   const encoder = new TextEncoder();
   for (let b = 0; (b + 1) * blockSize <= ids.length; b++) {
     const block = ids.subarray(b * blockSize, (b + 1) * blockSize);
-    const image = block.includes(IMG_CONTEXT);
+    const image = block.includes(imageContextId);
     if (image && imageKey === undefined) break;
     const head = encoder.encode(`${previous}|${image ? imageKey : ''}|`);
     const bytes = new Uint8Array(head.length + block.byteLength);
@@ -123,7 +123,6 @@ export function prefixHashes(ids: Uint32Array, blockSize: number, imageKey: stri
   return hashes;
 }
 
-const countImageTokens = (ids: Uint32Array) => ids.reduce((n, id) => n + (id === IMG_CONTEXT ? 1 : 0), 0);
 
 /** The batch's token picker: GPU argmax when every sequence is greedy, else the sampler its sequences need. */
 function batchPicker(live: readonly Sequence[]): TokenPicker {
@@ -140,6 +139,9 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
   // One prefill pass holds the whole prompt: its widest activation, [L, intermediate_size] f32, must fit a binding.
   const maxPrompt = Math.floor(model.gpu.limits.maxStorageBufferBindingSize / (4 * Math.max(c.intermediate_size, c.hidden_size * 3)));
   const V = c.vocab_size;
+  const imageContextId = model.imageContextId;
+  const countImageTokens = (ids: Uint32Array) => ids.reduce((n, id) => n + (id === imageContextId ? 1 : 0), 0);
+  const defaultEos = stopTokenId(model);
   const waiting: Sequence[] = [];
   let live: Sequence[] = [];
   const inflight: { batch: readonly Sequence[]; picker: TokenPicker; result: Promise<DecodeResult> }[] = [];
@@ -188,7 +190,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     const total = countImageTokens(ids);
     if (inPrefix > 0 && inPrefix < total) {
       const rowBytes = model.config.llm_config.hidden_size * 4;
-      if ((inPrefix * rowBytes) % model.gpu.limits.minStorageBufferOffsetAlignment !== 0) hit = hit.slice(0, Math.floor(ids.indexOf(IMG_CONTEXT) / blockSize));
+      if ((inPrefix * rowBytes) % model.gpu.limits.minStorageBufferOffsetAlignment !== 0) hit = hit.slice(0, Math.floor(ids.indexOf(imageContextId) / blockSize));
     }
     return hit;
   }
@@ -376,7 +378,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
         if (!Number.isInteger(maxNew) || maxNew < 1) throw new Error(`[generation] maxNewTokens must be a positive integer, got ${maxNew}`);
         validate(job, maxNew);
         job.signal?.throwIfAborted();
-        const eos = new Set(typeof options.eosTokenId === 'number' ? [options.eosTokenId] : (options.eosTokenId ?? [IM_END]));
+        const eos = new Set(typeof options.eosTokenId === 'number' ? [options.eosTokenId] : (options.eosTokenId ?? [defaultEos]));
         const s: Sequence = {
           job,
           seq: engine.nextSeq++,
@@ -388,7 +390,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
           stats: job.stats ?? newStats(),
           generated: [],
           // A sequence whose prefill intermediates are read back (parity) computes its whole prompt.
-          hashes: cache.blocks.maxCachedBlocks > 0 && !job.capture ? prefixHashes(job.ids, cache.blocks.blockSize, job.imageKey) : [],
+          hashes: cache.blocks.maxCachedBlocks > 0 && !job.capture ? prefixHashes(job.ids, cache.blocks.blockSize, imageContextId, job.imageKey) : [],
           resolve,
           reject,
         };

@@ -119,9 +119,15 @@ export async function prepareWeights(gpu: Gpu, tensors: ReadonlyMap<string, Tens
   return out;
 }
 
-/** The typed tree; throws naming the first module path that is missing. */
-export function weightTree(tensors: ReadonlyMap<string, Tensor>): InternVLWeights {
+/**
+ * The typed tree; throws naming the first module path that is missing. With tied word embeddings
+ * (llm_config.tie_word_embeddings) the checkpoint has no lm_head: it is embed_tokens' weight, the same buffer.
+ */
+export function weightTree(tensors: ReadonlyMap<string, Tensor>, tiedEmbeddings = false): InternVLWeights {
   const tree = unflatten(tensors) as unknown as InternVLWeights;
+  if (tiedEmbeddings && !tree.language_model?.lm_head) {
+    (tree.language_model as { lm_head?: { weight: Tensor } }).lm_head = { weight: tree.language_model.model.embed_tokens.weight };
+  }
   for (const path of ['vision_model.embeddings', 'vision_model.encoder.layers', 'mlp1', 'language_model.model.layers', 'language_model.lm_head']) {
     let node: unknown = tree;
     for (const p of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[p];

@@ -62,15 +62,15 @@ describe('KvBlockManager prefix cache', () => {
 describe('prefix keys', () => {
   const ids = Uint32Array.from([1, 2, 3, 4, IMG_CONTEXT, IMG_CONTEXT, 7, 8, 9]);
   it('one key per full block, each covering everything before it; images by their key', () => {
-    const a = prefixHashes(ids, 2, 'image A');
+    const a = prefixHashes(ids, 2, IMG_CONTEXT, 'image A');
     expect(a.length).toBe(4);
-    const b = prefixHashes(Uint32Array.from([1, 2, 3, 5, IMG_CONTEXT, IMG_CONTEXT, 7, 8]), 2, 'image A');
+    const b = prefixHashes(Uint32Array.from([1, 2, 3, 5, IMG_CONTEXT, IMG_CONTEXT, 7, 8]), 2, IMG_CONTEXT, 'image A');
     expect(b[0]).toBe(a[0]);
     expect(b[1]).not.toBe(a[1]);
     expect(b[2]).not.toBe(a[2]); // a chain: a change early changes every later key
-    const otherImage = prefixHashes(ids, 2, 'image B');
+    const otherImage = prefixHashes(ids, 2, IMG_CONTEXT, 'image B');
     expect(otherImage.slice(0, 2)).toEqual(a.slice(0, 2)); // text before the image is shared
     expect(otherImage[2]).not.toBe(a[2]);
-    expect(prefixHashes(ids, 2, undefined)).toEqual(a.slice(0, 2)); // images of unknown content: not reusable
+    expect(prefixHashes(ids, 2, IMG_CONTEXT, undefined)).toEqual(a.slice(0, 2)); // images of unknown content: not reusable
   });
 });

@@ -2,13 +2,14 @@
 // every named intermediate within relative 1e-3 and identical greedy tokens. When a layer diverges, the
 // failure message names it. The tiny checkpoint covers the chat modes; the full-size one proves the real
 // dims (1025-token ViT, chunked 272 MB embedding and lm_head).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARITY_REL_TOL, firstDivergence, formatTable } from '../tools/parity/compare.js';
 import { type ParitySample, runParity } from '../tools/parity/run.js';
+import { makeCheckpoint } from '../tools/checkpoint/make.js';
 import { checkpointDir, tinyCheckpointDir } from './fixtures.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', 'tools', 'demo', 'example.png');
@@ -51,6 +52,13 @@ describe('parity with PyTorch: tiny checkpoint', () => {
   it('multi-round with history', async () => {
     await expectParity(await tinyCheckpointDir(), [{ question: 'And the colours?', images: [EXAMPLE], history: [['<image>\nWhat is in the image?', 'A house and a tree.']] }], 16);
   });
+  it('tied word embeddings: no lm_head in the checkpoint, embed_tokens serves as the output layer', async () => {
+    const tied = join(dir, 'tied');
+    await makeCheckpoint({ preset: 'tiny', seed: 3, out: tied, tieWordEmbeddings: true });
+    await expectParity(tied, [{ question: 'What is this?', images: [EXAMPLE] }], 8, 1);
+    expect(JSON.parse(await readFile(join(tied, 'config.json'), 'utf8')).llm_config.tie_word_embeddings).toBe(true);
+  });
+
   it('batch of three sequences of different lengths, decoded together through the paged cache', async () => {
     await expectParity(
       await tinyCheckpointDir(),

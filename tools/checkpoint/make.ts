@@ -16,6 +16,8 @@ export interface MakeCheckpointOptions {
   readonly out: string;
   /** Skip the tokenizer files (tests of the loader alone). */
   readonly withoutTokenizer?: boolean;
+  /** llm_config.tie_word_embeddings: true, and no lm_head in the checkpoint (as Qwen2.5-0.5B ships). */
+  readonly tieWordEmbeddings?: boolean;
 }
 
 /** SPEC §10: the current 117-byte generation_config.json, as transformers serializes it (sorted keys). */
@@ -28,7 +30,9 @@ const PIECE = 8 * 1024 * 1024;
 export async function makeCheckpoint(options: MakeCheckpointOptions): Promise<SafetensorsLayout> {
   const { preset, seed, out } = options;
   if (!Number.isSafeInteger(seed)) throw new Error(`make_checkpoint: seed must be an integer, got ${seed}`);
-  const configText = configJsonText(presetConfig(preset));
+  const content = presetConfig(preset);
+  if (options.tieWordEmbeddings) (content.llm_config as Record<string, unknown>).tie_word_embeddings = true;
+  const configText = configJsonText(content);
   const config = parseConfig(configText, `${preset} preset config.json`);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'config.json'), configText);
