@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatPrompt } from '../model/conversation.js';
+import { conversationTemplate } from '../model/templates.js';
+import { makeCheckpoint } from '../tools/checkpoint/make.js';
 import { loadTokenizerFromDir } from '../tools/node/load_tokenizer.js';
 import { FakeHub, lfs, text } from './fake_hub.js';
 import { tinyCheckpointDir } from './fixtures.js';
@@ -213,6 +215,18 @@ describe('internvl CLI', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('generate on an InternVL2.5-1B layout uses its template and image tokens; --logits-out has its 151674 rows', async () => {
+    const member = join(dir, 'internvl2_5');
+    await makeCheckpoint({ preset: 'tiny', seed: 4, out: member, family: 'internvl2_5-1b' });
+    const logits = join(dir, 'logits25.f32');
+    const { stdout } = await cli('generate', '--model', member, '--image', EXAMPLE, '--max-tiles', '1', '--prompt', '<image>\nWhat is this?', '--max-new-tokens', '2', '--json', '--logits-out', logits);
+    const out = JSON.parse(stdout) as { prompt_ids: number[] };
+    const tok = await loadTokenizerFromDir(member);
+    expect(out.prompt_ids).toEqual(tok.encode(chatPrompt({ template: conversationTemplate('internvl2_5'), question: '<image>\nWhat is this?', numPatchesList: [1] }).prompt));
+    expect(out.prompt_ids.filter((t) => t === 151667).length).toBe(256);
+    expect((await stat(logits)).size).toBe(151674 * 4);
+  });
 
   it('preprocess writes float32 [tiles, 3, 448, 448] and prints the grid', async () => {
     const out = join(dir, 'pixels.f32');

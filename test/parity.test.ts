@@ -59,6 +59,19 @@ describe('parity with PyTorch: tiny checkpoint', () => {
     expect(JSON.parse(await readFile(join(tied, 'config.json'), 'utf8')).llm_config.tie_word_embeddings).toBe(true);
   });
 
+  it('InternVL2.5-1B layout: 151674-row vocabulary, internvl2_5 template, image tokens from its tokenizer', async () => {
+    const member = join(dir, 'internvl2_5');
+    await makeCheckpoint({ preset: 'tiny', seed: 4, out: member, family: 'internvl2_5-1b' });
+    const r = await expectParity(member, [{ question: 'What is this?', images: [EXAMPLE] }], 8, 1);
+    const ids = r.promptIds[0]!;
+    expect(ids.filter((t) => t === 151667).length).toBe(256); // <IMG_CONTEXT>
+    expect(ids.indexOf(151665)).toBe(ids.indexOf(151667) - 1); // <img> before, </img> after
+    expect(ids.lastIndexOf(151666)).toBe(ids.lastIndexOf(151667) + 1);
+    expect(ids.filter((t) => t === 151648).length).toBe(0); // InternVL2-1B's id is <|box_start|> here
+    // the internvl2_5 separator: <|im_end|> followed by a newline (198) wherever a turn ends
+    expect(ids.filter((t, i) => t === 151645 && ids[i + 1] === 198).length).toBe(2);
+  });
+
   it('batch of three sequences of different lengths, decoded together through the paged cache', async () => {
     await expectParity(
       await tinyCheckpointDir(),

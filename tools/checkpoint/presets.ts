@@ -2,6 +2,7 @@
 // key order kept); the small presets keep its structure and the real 151655-token vocabulary (the tokenizer's
 // ids must stay valid) and shrink every other dimension.
 import { type ConfigJson, PyFloat } from './config_json.js';
+import { type Family, FAMILY, vocabSize } from './families.js';
 
 export type PresetName = 'full' | 'tiny' | 'micro';
 export const PRESETS: readonly PresetName[] = ['full', 'tiny', 'micro'];
@@ -35,7 +36,7 @@ const DIMS: Record<PresetName, Dims> = {
 };
 
 /** config.json content for a preset, as an ordered object (serialize with configJsonText). */
-export function presetConfig(preset: PresetName): { [key: string]: ConfigJson } {
+export function presetConfig(preset: PresetName, member: Family = FAMILY['internvl2-1b']): { [key: string]: ConfigJson } {
   const d = DIMS[preset];
   if (!d) throw new Error(`make_checkpoint: unknown preset ${JSON.stringify(preset)} (known: ${PRESETS.join(', ')})`);
   return {
@@ -50,7 +51,7 @@ export function presetConfig(preset: PresetName): { [key: string]: ConfigJson } 
     dynamic_image_size: true,
     force_image_size: d.image_size,
     llm_config: {
-      _name_or_path: 'Qwen/Qwen2-0.5B-Instruct',
+      _name_or_path: member.llmName,
       add_cross_attention: false,
       architectures: ['Qwen2ForCausalLM'],
       _attn_implementation: 'flash_attention_2',
@@ -122,14 +123,14 @@ export function presetConfig(preset: PresetName): { [key: string]: ConfigJson } 
       use_bfloat16: true,
       use_cache: true,
       use_sliding_window: false,
-      vocab_size: 151655,
+      vocab_size: vocabSize(member),
     },
     max_dynamic_patch: 12,
     min_dynamic_patch: 1,
     model_type: 'internvl_chat',
     ps_version: 'v2',
     select_layer: -1,
-    template: 'Hermes-2',
+    template: member.template,
     torch_dtype: 'bfloat16',
     use_backbone_lora: 0,
     use_llm_lora: 0,

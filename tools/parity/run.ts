@@ -4,6 +4,7 @@
 import { numImageToken } from '../../loader/config.js';
 import { chatPrompt, type Turn } from '../../model/conversation.js';
 import { createEngine, destroyEngine } from '../../model/generate.js';
+import { conversationTemplate } from '../../model/templates.js';
 import { generate } from '../../model/scheduler.js';
 import { loadImagePixels } from '../../model/image/normalize.js';
 import { type LoadedModel, loadModel } from '../../model/load.js';
@@ -98,7 +99,7 @@ async function prepareSample(model: LoadedModel, s: ParitySample, maxTiles: numb
   const parts = await Promise.all((s.images ?? []).map(async (f) => loadImagePixels(await decodeImageFile(f), maxTiles)));
   const tiles = parts.reduce((n, p) => n + p.numTiles, 0);
   const numPatchesList = parts.length === 0 ? [] : s.separate ? parts.map((p) => p.numTiles) : [tiles];
-  const { prompt } = chatPrompt({ question: s.question, ...(s.history && { history: s.history }), numPatchesList, numImageToken: numImageToken(model.config) });
+  const { prompt } = chatPrompt({ template: conversationTemplate(model.config.template), question: s.question, ...(s.history && { history: s.history }), numPatchesList, numImageToken: numImageToken(model.config) });
   return { ids: Uint32Array.from(model.tokenizer.encode(prompt)), pixels: concat(parts.map((p) => p.pixelValues)), tiles };
 }
 

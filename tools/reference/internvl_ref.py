@@ -120,7 +120,7 @@ def run(args):
                 img = feats[start:] if n_tiles is None else feats[start:start + n_tiles]
                 if n_tiles is not None and img.shape[0] != n_tiles:
                     raise ValueError(f"sample {k}: tiles {start}..{start + n_tiles} outside the pixel file")
-            elif IMG_CONTEXT_ID in ids:
+            elif cfg.img_context_id in ids:
                 raise ValueError(f"sample {k}: IMG_CONTEXT tokens but no tiles")
             sd = {} if dumps is not None else None
             out = model.generate(ids, img, args.max_new_tokens, IM_END_ID, sd, not args.no_cache, timings)

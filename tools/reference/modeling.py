@@ -65,12 +65,20 @@ class Config:
         if l.get("use_sliding_window", False):
             raise NotImplementedError("sliding window")
         self.tie = bool(l.get("tie_word_embeddings", False))
+        self.img_context_id = IMG_CONTEXT_ID
         assert self.heads % self.kv_heads == 0
 
     @staticmethod
     def load(model_dir):
         with open(os.path.join(model_dir, "config.json")) as f:
-            return Config(json.load(f))
+            cfg = Config(json.load(f))
+        # As upstream: img_context_token_id = tokenizer.convert_tokens_to_ids('<IMG_CONTEXT>') (its id differs
+        # between members: 151648 for InternVL2-1B, 151667 for InternVL2.5-1B).
+        added = os.path.join(model_dir, "added_tokens.json")
+        if os.path.exists(added):
+            with open(added) as f:
+                cfg.img_context_id = json.load(f).get("<IMG_CONTEXT>", IMG_CONTEXT_ID)
+        return cfg
 
 
 def weight_names(cfg):
@@ -305,7 +313,7 @@ class InternVLRef:
         """ids: list/1-D tensor; image rows (id == IMG_CONTEXT) overwritten in order by image_embeds [T, n, H]."""
         ids = torch.as_tensor(ids, dtype=torch.int64)
         e = self.w["language_model.model.embed_tokens.weight"][ids].clone()
-        sel = ids == IMG_CONTEXT_ID
+        sel = ids == self.cfg.img_context_id
         n = int(sel.sum())
         if image_embeds is None:
             if n:
