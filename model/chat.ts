@@ -158,9 +158,10 @@ export class InternVL {
     if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
     const promptIds = prompts.map((p) => Uint32Array.from(tokenizer.encode(p)));
     this.checkOpen();
-    // One vision pass for the whole batch, in the first sequence's turn; the features live until the call ends.
+    // One vision pass for the whole batch, started by the first sequence admitted; the features live until the call ends.
     let vision: ReturnType<typeof encodeImages> | undefined;
-    const features = (signal: AbortSignal) => (vision ??= encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles, { signal }));
+    const features = (signal: AbortSignal, busy: boolean) =>
+      (vision ??= encodeImages(this.model, request.pixelValues.data, request.pixelValues.tiles, { signal, ...(busy && { tilesPerPass: 1 }) }));
     const failed = new AbortController();
     const signal = request.signal ? AbortSignal.any([request.signal, failed.signal]) : failed.signal;
     const ids: number[][] = prompts.map(() => []);
@@ -172,7 +173,7 @@ export class InternVL {
               ids: promptIds,
               options: { eosTokenId: this.eos, ...request.generation },
               ...(request.numPatchesList[i]! > 0 && {
-                prepare: async (turn: AbortSignal) => ({ imageFeatures: featureViews(this.model, (await features(turn)).features, request.numPatchesList)[i]!, release() {} }),
+                prepare: async (turn: AbortSignal, busy: boolean) => ({ imageFeatures: featureViews(this.model, (await features(turn, busy)).features, request.numPatchesList)[i]!, release() {} }),
               }),
               onToken: (token) => void ids[i]!.push(token),
               signal,
@@ -275,9 +276,11 @@ export class InternVL {
       options: { eosTokenId: this.eos, ...request.generation },
       ...(pixels && {
         imageKey,
-        prepare: async (turn: AbortSignal) => {
+        prepare: async (turn: AbortSignal, busy: boolean) => {
           const t0 = performance.now();
-          const vision = await this.featureCache.acquire(imageKey!, async () => (await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn })).features);
+          // While others decode, one tile per submission: each decode step waits behind one tile at most.
+          const encode = async () => (await encodeImages(this.model, pixels.data, pixels.tiles, { signal: turn, ...(busy && { tilesPerPass: 1 }) })).features;
+          const vision = await this.featureCache.acquire(imageKey!, encode);
           visionMs = performance.now() - t0;
           visionCached = vision.hit;
           return { imageFeatures: vision.features, release: vision.release };

@@ -37,8 +37,11 @@ export interface Prepared {
 export interface Job {
   readonly ids: Uint32Array;
   readonly options?: GenerationOptions;
-  /** GPU work before the prefill, e.g. the vision pass; runs between decode steps. */
-  readonly prepare?: (signal: AbortSignal) => Promise<Prepared | undefined>;
+  /**
+   * GPU work before the prefill, e.g. the vision pass; it runs while the batch decodes, its submissions interleaved
+   * with the decode steps on the GPU queue. `busy`: other sequences are decoding, so keep each submission short.
+   */
+  readonly prepare?: (signal: AbortSignal, busy: boolean) => Promise<Prepared | undefined>;
   readonly imageFeatures?: Tensor;
   /**
    * The content key of the images the prompt's <IMG_CONTEXT> tokens show (feature_cache.ts pixelKey): with it,
@@ -91,6 +94,11 @@ interface Sequence {
   readonly reject: (e: unknown) => void;
   /** Set once the sequence has ended or failed: it takes no more tokens. */
   outcome?: { error?: unknown };
+  /** Leading prompt tokens taken from the prefix cache (its blocks attached at admission). */
+  cachedTokens?: number;
+  /** The vision pass of an admitted sequence, running while the batch decodes; then its result. */
+  preparing?: Promise<void>;
+  prepared?: Prepared;
 }
 
 const schedulers = new WeakMap<Engine, Scheduler>();
@@ -144,6 +152,8 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
   const defaultEos = stopTokenId(model);
   const waiting: Sequence[] = [];
   let live: Sequence[] = [];
+  /** Admitted sequences whose vision pass runs (interleaved with decode steps on the GPU queue) before their prefill. */
+  let preparing: Sequence[] = [];
   const inflight: { batch: readonly Sequence[]; picker: TokenPicker; result: Promise<DecodeResult> }[] = [];
   const toRelease = new Set<Sequence>();
   /** The first step of a batch takes its tokens from the host (and every 'host' step); later ones from the GPU. */
@@ -195,18 +205,37 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     return hit;
   }
 
-  async function admit(s: Sequence, prefix: readonly number[]): Promise<void> {
-    const signal = s.job.signal ?? new AbortController().signal;
-    let prepared: Prepared | undefined;
+  const signalOf = (s: Sequence) => s.job.signal ?? new AbortController().signal;
+  const imagesCachedOf = (s: Sequence) => countImageTokens(s.job.ids.subarray(0, s.cachedTokens ?? 0));
+
+  /** Takes the sequence's prefix blocks; true when image tokens remain to be prefilled and need its vision pass. */
+  function start(s: Sequence, prefix: readonly number[]): boolean {
+    if (prefix.length) cache.blocks.attachPrefix(s.seq, prefix);
+    s.cachedTokens = prefix.length * cache.blocks.blockSize;
+    return s.job.prepare !== undefined && imagesCachedOf(s) < countImageTokens(s.job.ids);
+  }
+
+  /** Starts the vision pass without waiting for it: decode steps go on meanwhile. */
+  function startPreparing(s: Sequence): void {
+    preparing = [...preparing, s];
+    s.preparing = (async () => {
+      try {
+        s.prepared = await s.job.prepare!(signalOf(s), live.length > 0);
+      } catch (e) {
+        finish(s, e);
+      }
+      if (s.outcome) s.prepared?.release(); // ended while its pass ran (aborted, model closed)
+    })();
+  }
+
+  /** Prefill (of the part not in the prefix cache), the first token, and a place in the batch. */
+  async function prefillAndJoin(s: Sequence): Promise<void> {
+    const prepared = s.prepared;
     try {
-      signal.throwIfAborted();
+      signalOf(s).throwIfAborted();
       const ids = s.job.ids;
-      const cachedTokens = prefix.length * cache.blocks.blockSize;
-      if (prefix.length) cache.blocks.attachPrefix(s.seq, prefix);
-      const imagesCached = countImageTokens(ids.subarray(0, cachedTokens));
-      // The vision pass only when image tokens remain to be prefilled.
-      if (imagesCached < countImageTokens(ids)) prepared = await s.job.prepare?.(signal);
-      signal.throwIfAborted();
+      const cachedTokens = s.cachedTokens ?? 0;
+      const imagesCached = imagesCachedOf(s);
       const t0 = performance.now();
       const all = prepared?.imageFeatures ?? s.job.imageFeatures;
       const features = all && imagesCached ? featureRowsFrom(model, all, imagesCached) : all;
@@ -243,21 +272,40 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     else if (s.job.signal?.aborted) finish(s, s.job.signal.reason);
   }
 
-  /** Admits waiting sequences in order while the cache holds them all at full length, within the prefill budget. */
+  /**
+   * Admits waiting sequences in order while the cache holds them all at full length: those that need a vision pass
+   * start it and join once it is done; the others, and those whose pass is done, are prefilled now, within the
+   * prefill budget.
+   */
   async function admitWaiting(): Promise<void> {
     // Arrivals at an idle scheduler start together (a batch chat); later ones join within the budget.
     const idle = live.length === 0;
     let tokens = 0;
-    while (waiting.length && live.length < maxBatch && (idle || tokens < prefillBudget)) {
+    const budgetLeft = () => idle || tokens < prefillBudget;
+    while (waiting.length && live.length + preparing.length < maxBatch && budgetLeft()) {
       const next = waiting[0]!;
       const prefix = prefixOf(next);
       // Ended sequences not yet released hold their blocks (not free), and need no more. Shared prefix blocks need
       // no allocation, but kept ones stop being available once shared.
       const own = cache.blocks.blocksFor(next.job.ids.length + next.maxNew) - prefix.length + cache.blocks.keptAmong(prefix);
-      if (!cache.blocks.canHold(demandOf(live), own)) break;
+      if (!cache.blocks.canHold(demandOf([...live, ...preparing]), own)) break;
       waiting.shift();
-      tokens += next.job.ids.length - prefix.length * cache.blocks.blockSize;
-      await admit(next, prefix);
+      if (start(next, prefix)) {
+        startPreparing(next);
+        continue;
+      }
+      tokens += next.job.ids.length - (next.cachedTokens ?? 0);
+      await prefillAndJoin(next);
+    }
+    for (const s of preparing) {
+      if (!s.prepared && !s.outcome) continue; // still in its vision pass
+      preparing = preparing.filter((p) => p !== s);
+      if (s.outcome || !budgetLeft()) {
+        if (!s.outcome) preparing = [...preparing, s]; // over budget: next round
+        continue;
+      }
+      tokens += s.job.ids.length - (s.cachedTokens ?? 0);
+      await prefillAndJoin(s);
     }
   }
 
@@ -268,7 +316,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     // GPU and is submitted before step N's token is read back. A step ahead goes out only for an unchanged batch
     // whose every sequence has room under its max_new_tokens and while nobody waits to join; results of sequences
     // that ended meanwhile are dropped. CPU adapters run 'in_turn' (the host shares the rasteriser's cores).
-    const ahead = picker === 'argmax' && model.gpu.profile.variants.decode_pipeline === 'submit_ahead' && !waiting.length ? 1 : 0;
+    const ahead = picker === 'argmax' && model.gpu.profile.variants.decode_pipeline === 'submit_ahead' && !waiting.length && !preparing.length ? 1 : 0;
     const submitAllowed = () =>
       live.length > 0 &&
       inflight.length <= ahead &&
@@ -324,16 +372,21 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
   }
 
   async function rounds(): Promise<void> {
-    while (waiting.length || live.length || inflight.length) {
+    while (waiting.length || live.length || inflight.length || preparing.length) {
       if (closed) {
-        for (const s of [...waiting.splice(0), ...live]) finish(s, closed);
+        for (const s of [...waiting.splice(0), ...live, ...preparing]) finish(s, closed);
       }
       for (const s of live) if (s.job.signal?.aborted) finish(s, s.job.signal.reason);
       pruneLive();
       if (!inflight.length) await admitWaiting();
       pruneLive();
       if (!live.length && !inflight.length) {
-        if (waiting.length && !toRelease.size) {
+        const running = preparing.filter((p) => !p.prepared && !p.outcome);
+        if (running.length && running.length === preparing.length) {
+          await Promise.race(running.map((p) => p.preparing)); // nothing to decode: wait for a vision pass
+          continue;
+        }
+        if (waiting.length && !toRelease.size && !preparing.length) {
           // Nothing runs and the head still does not fit: it never will (submit checks this; blocks leaked?).
           finish(waiting.shift()!, new Error('[scheduler] the KV cache cannot hold this sequence'));
         }
@@ -410,7 +463,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
     async close(reason) {
       closed = reason;
       for (const s of waiting.splice(0)) finish(s, reason);
-      for (const s of live) finish(s, reason);
+      for (const s of [...live, ...preparing]) finish(s, reason);
       await loop;
     },
   };

@@ -105,3 +105,31 @@ describe('continuous batching', () => {
     expect(e.cache.blocks.usage().usedBlocks).toBe(0);
   });
 });
+
+describe('vision passes of arrivals', () => {
+  it('run while the batch decodes: a running stream keeps producing during an arrival’s vision pass', async () => {
+    const { InternVL } = await import('../model/chat.js');
+    const vl = await InternVL.create(await nodeGpu(), dirFiles(await tinyCheckpointDir()), { maxContext: 2048, imageFeatureCacheBytes: 0 });
+    let long: Promise<void> | undefined;
+    try {
+      const wide = { width: 1344, height: 896, data: new Uint8Array(1344 * 896 * 3).map((_, i) => (i * 29) & 255) };
+      const times: number[] = [];
+      long = (async () => {
+        for await (const _ of vl.stream({ question: 'Tell me a long story.', generation: { maxNewTokens: 400, eosTokenId: -1 } })) times.push(performance.now());
+      })();
+      while (times.length < 3) await new Promise((r) => setTimeout(r, 5));
+      const asked = performance.now();
+      let answered = 0;
+      for await (const _ of vl.stream({ question: 'What is this?', images: [wide], maxTiles: 6, generation: { maxNewTokens: 2 } })) {
+        answered ||= performance.now();
+      }
+      const during = times.filter((t) => t > asked && t < answered).length;
+      expect(during).toBeGreaterThan(5); // before: 0, the loop waited for the whole ViT pass of 7 tiles
+      await long;
+      expect(vl.cacheUsage().usedBlocks).toBe(0);
+    } finally {
+      await vl.destroy();
+      await long?.catch(() => {}); // stopped by destroy() when an expectation failed first
+    }
+  }, 120_000);
+});
