@@ -49,6 +49,12 @@ export interface AttentionDecodeOptions {
  * With `append` it is rope_append (positions seq_lens − 1, slots from the block tables) followed by this op, in
  * the same dispatches: q is then before RoPE.
  */
+/** COOP_WORKGROUP rounded up to whole key slices of Dh/4 columns (64 for Dh 64 and 128, 72 for Phi-3's 96). */
+function coopWorkgroup(headDim: number): number {
+  const columns = headDim / 4;
+  return Number.isInteger(columns) ? Math.ceil(COOP_WORKGROUP / columns) * columns : COOP_WORKGROUP;
+}
+
 export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, blockTables: Tensor, seqLens: Tensor, opts: AttentionDecodeOptions, name: string): Tensor {
   const op = 'attention_decode';
   const shape = poolShape(op, pool);
@@ -74,7 +80,7 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   const chunk = Math.ceil(Math.ceil(maxContext / wantSplits) / blockSize) * blockSize;
   const splits = Math.ceil(maxContext / chunk);
   const split = splits > 1;
-  const coopShape = { numSeqs, heads, kvHeads, headDim, blockSize, maxBlocks, chunk, splits, workgroupSize: opts.workgroupSize ?? COOP_WORKGROUP };
+  const coopShape = { numSeqs, heads, kvHeads, headDim, blockSize, maxBlocks, chunk, splits, workgroupSize: opts.workgroupSize ?? coopWorkgroup(headDim) };
   const variant = requested === 'cooperative' && !cooperativeFits(g.profile, coopShape) ? 'heads_per_thread' : requested;
 
   const out = g.tensor(name, [numSeqs, heads * headDim]);

@@ -72,6 +72,10 @@ for (const [T, seqs, causal] of [[1, 1, true], [63, 2, true], [65, 2, false], [1
 }
 CASES.push({ T: 150, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: true, fused: false, kernel: 'blocked', workgroupSize: 16 });
 CASES.push({ T: 70, seqs: 1, heads: 4, kvHeads: 4, dh: 16, causal: false, fused: true, kernel: 'rows' });
+// head dims of the family's other language models, Phi-3 (96) and InternLM2 (128): the profile's kernel and the
+// tiled one (128 is among the tiled cases below; the per-thread kernels compile slowly on lavapipe at these sizes)
+CASES.push({ T: 19, seqs: 2, heads: 4, kvHeads: 2, dh: 96, causal: true, fused: false });
+CASES.push({ T: 19, seqs: 2, heads: 4, kvHeads: 2, dh: 96, causal: true, fused: false, kernel: 'tiled' });
 
 // the tiled kernel (GPU default: 32×16 tiles up to head dim 64, 16×8 above) forced: 1, 2, primes and non-multiples
 // of the tiles, 1–3 sequences, GQA groups 1/2/7, head dims 16 and 64 (4 vec4 columns per invocation), 20 (guarded

@@ -88,6 +88,9 @@ const DECODE: DecodeCase[] = [
   { lens: [33, 65, 5], heads: 6, kvHeads: 2, dh: 16, blockSize: 8, splits: 3, headsPerThread: 2 },
   { lens: [33, 65, 5], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 2, headsPerThread: 3 },
   { lens: [13, 40], heads: 4, kvHeads: 1, dh: 64, blockSize: 4, splits: 1, headsPerThread: 1 },
+  // head dims 96 (Phi-3) and 128 (InternLM2); the cooperative variant's cases below have both too
+  { lens: [9, 70], heads: 6, kvHeads: 2, dh: 96, blockSize: 16, splits: 2 },
+  { lens: [33, 3], heads: 4, kvHeads: 1, dh: 128, blockSize: 16, splits: 1 },
   // real: Qwen2 decode, 3 sequences sharing the pool, blockSize 16, shuffled block tables, split-K off and on
   { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 1 },
   { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 4 },
@@ -116,6 +119,7 @@ const COOPERATIVE: DecodeCase[] = [
   // Dh/4 = 5 columns × 12 key slices, 20 max reducers per head, a workgroup that is no power of two
   { lens: [37, 101], heads: 9, kvHeads: 3, dh: 20, blockSize: 8, workgroupSize: 60 },
   { lens: [77], heads: 4, kvHeads: 2, dh: 128, blockSize: 16 },
+  { lens: [77, 5], heads: 6, kvHeads: 2, dh: 96, blockSize: 16 },
   { lens: MIXED_32, heads: 6, kvHeads: 2, dh: 16, blockSize: 8 },
   // real: Qwen2 decode (14/2 heads × 64, block 16), batch 3 split and not, batch 32 with mixed lengths
   { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16 },

@@ -138,6 +138,8 @@ const CASES: AppendCase[] = [
   { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, splits: 1 },
   { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16 },
   { lens: MIXED_32, heads: 14, kvHeads: 2, dh: 64, blockSize: 16, maxContext: 512 },
+  // Phi-3's head dim 96 (cooperative: a workgroup of 72, 3 slices of 24 columns)
+  { lens: [1, 40], heads: 6, kvHeads: 2, dh: 96, blockSize: 16 },
 ];
 
 const VARIANTS = ['heads_per_thread', 'head_per_thread', 'cooperative'] as const;

@@ -24,6 +24,8 @@ const CASES: [number, number, number, number, 'seq' | 'far', boolean, boolean][]
   [1, 14, 2, 64, 'far', false, false],
   [3, 14, 2, 64, 'far', true, false],
   [37, 14, 2, 64, 'seq', false, true],
+  [9, 6, 2, 96, 'far', true, true], // Phi-3's head dim
+  [4, 4, 1, 128, 'seq', false, false], // InternLM2's
 ];
 
 describe('rope_append', () => {
