@@ -50,6 +50,8 @@ export interface GenerationStats {
   hostMsPerStep: number[];
   /** Prompt tokens whose keys and values came from the prefix cache (not prefilled). */
   cachedPromptTokens: number;
+  /** Decode steps submitted while an earlier step was still in flight (the profile's submit_ahead pipelining). */
+  stepsAhead: number;
 }
 
 /** The model plus its KV cache and recorded decode graphs (per batch size, token picker and context bucket). */
@@ -148,5 +150,5 @@ export function tokenPicker(engine: Engine, o: SamplingOptions): TokenPicker {
 }
 
 export function newStats(): GenerationStats {
-  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [], cachedPromptTokens: 0 };
+  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [], cachedPromptTokens: 0, stepsAhead: 0 };
 }

@@ -333,6 +333,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
           : undefined;
       const tokens = feedFromHost || picker === 'host' ? batch.map((s) => s.generated.at(-1)!) : undefined;
       const result = decode(cache, graph, batch.map((s) => s.seq), tokens, sampleInputs);
+      if (inflight.length) for (const s of batch) s.stats.stepsAhead++;
       result.catch(() => {}); // a step that fails while an earlier one is awaited is reported when its turn comes
       inflight.push({ batch, picker, result });
       feedFromHost = false;
@@ -532,6 +533,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       stats.prefillTokens += s.prefillTokens;
       stats.decodeTokens += s.decodeTokens;
       stats.cachedPromptTokens += s.cachedPromptTokens;
+      stats.stepsAhead = Math.max(stats.stepsAhead, s.stepsAhead);
       stats.hostMsPerStep.push(...s.hostMsPerStep);
     }
     const longest = perRequest.reduce((a, s) => (s.decodeSteps > a.decodeSteps ? s : a), newStats());

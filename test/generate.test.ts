@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InternVL, concatPixelValues } from '../model/chat.js';
-import { type Engine, type GenerationOptions, contextBucket, createEngine, destroyEngine } from '../model/generate.js';
+import { type Engine, type GenerationOptions, contextBucket, createEngine, destroyEngine, newStats } from '../model/generate.js';
 import { generate } from '../model/scheduler.js';
 import { type LoadedModel, loadModel } from '../model/load.js';
 import { decodeImageFile } from '../tools/node/decode_image.js';
@@ -95,6 +95,13 @@ describe('generation', () => {
       const eos = inTurn[1]![3]!;
       const wanted = await tokens(engine, { maxNewTokens: 9, eosTokenId: eos }, requests);
       expect(await tokens(aheadEngine, { maxNewTokens: 9 }, requests)).toEqual(inTurn);
+      // and the pipelining happened: steps went out while the previous one was still in flight
+      const stats = newStats();
+      for await (const _ of generate(aheadEngine, [{ ids: base }], { maxNewTokens: 9, eosTokenId: -1 }, stats)) void _;
+      expect(stats.stepsAhead).toBeGreaterThan(0);
+      const inTurnStats = newStats();
+      for await (const _ of generate(engine, [{ ids: base }], { maxNewTokens: 9, eosTokenId: -1 }, inTurnStats)) void _;
+      expect(inTurnStats.stepsAhead).toBe(0);
       expect(await tokens(aheadEngine, { maxNewTokens: 9, eosTokenId: eos }, requests)).toEqual(wanted);
       expect(wanted[1]!.length).toBeLessThan(9);
       expect(aheadEngine.cache.blocks.usage().usedBlocks).toBe(0);
