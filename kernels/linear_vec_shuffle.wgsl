@@ -42,11 +42,9 @@ struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, e
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
-/** Eight consecutive k of one row of x, regrouped: e = k, k+2, k+4, k+6 and o = k+1, k+3, k+5, k+7. */
-struct X8 { e: vec4<f32>, o: vec4<f32> }
+// #include "gemv_shared_x.wgsl"
 
 var<private> acc: array<array<f32, 8>, 8>; // [m][r]
-var<private> ss: array<f32, 8>; // NORM: this invocation's part of Σx² per row of x
 var<private> wrow: array<u32, 8>; // vec4 index of each owned weight row
 var<private> wlo: array<vec4<f32>, 8>; // the current word of each owned row: even k
 var<private> whi: array<vec4<f32>, 8>; // odd k
@@ -57,18 +55,6 @@ fn load_weights(k8: u32) {
     wlo[r] = bitcast<vec4<f32>>(wv << vec4<u32>(16u));
     whi[r] = bitcast<vec4<f32>>(wv & vec4<u32>(0xffff0000u));
   }
-}
-
-/** Word j of x row m (NORM: times norm_w, its squares added to ss[m] where `count` says the word is this lane's). */
-fn load_x(m: u32, j: u32, K8: u32, count: bool) -> X8 {
-  let xa = x[(m * K8 + j) * 2u];
-  let xb = x[(m * K8 + j) * 2u + 1u];
-  let v = X8(vec4<f32>(xa.xz, xb.xz), vec4<f32>(xa.yw, xb.yw));
-  if (!NORM) { return v; }
-  if (count) { ss[m] += dot(v.e, v.e) + dot(v.o, v.o); }
-  let na = norm_w[j * 2u];
-  let nb = norm_w[j * 2u + 1u];
-  return X8(v.e * vec4<f32>(na.xz, nb.xz), v.o * vec4<f32>(na.yw, nb.yw));
 }
 
 fn accumulate(m: u32, v: X8) {
@@ -85,24 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = first + lid;
   for (var r = 0u; r < R; r++) { wrow[r] = min(base + WG * r, N - 1u) * K8; } // tails: clamp loads, guard stores
 
-  let sharing = SHARE_X && subgroupAdd(1u) == lanes;
-  if (sharing) {
-    for (var kb = 0u; kb < K8; kb += lanes) {
-      var own: array<X8, 8>;
-      for (var m = 0u; m < XM; m++) { own[m] = load_x(m, min(kb + lane, K8 - 1u), K8, kb + lane < K8); } // past the end: a copy of the last word, never taken
-      let count = min(lanes, K8 - kb);
-      for (var t = 0u; t < count; t++) {
-        load_weights(kb + t);
-        for (var m = 0u; m < XM; m++) { accumulate(m, X8(subgroupShuffle(own[m].e, t), subgroupShuffle(own[m].o, t))); }
-      }
-    }
-    if (NORM) { for (var m = 0u; m < XM; m++) { ss[m] = subgroupAdd(ss[m]); } }
-  } else {
-    for (var k8 = 0u; k8 < K8; k8++) {
-      load_weights(k8);
-      for (var m = 0u; m < XM; m++) { accumulate(m, load_x(m, k8, K8, true)); }
-    }
-  }
+  walk_k(K8, lane, lanes);
 
   for (var r = 0u; r < R; r++) {
     let n = base + WG * r;
