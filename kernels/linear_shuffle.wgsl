@@ -1,6 +1,8 @@
 // linear (GEMM), x shared through subgroups: y[m, y_col + n] = Σ_k x[m, k]·w[n, k] + b[b_off + n]   (row stride of y: y_stride)
 // x f32 [M, K] read as vec4 (k..k+3); w bf16 [N, K] packed two per u32, read as vec2<u32> (4 bf16: k..k+3);
-// b f32; y f32.
+// b f32; y f32. QBITS 4 or 8: w is a q4/q8 weight (runtime/quant.ts; codes eight or four per u32, still read
+// as vec2<u32>) with its f16 scales s [N_total, K/32] bound whole (s_row: this dispatch's first row), each weight
+// q · f32(scale), exact in f32; QBITS 16: bf16, s a dummy.
 // Threads: kernels/linear.wgsl's tiling (8×8 workgroup, 8×8 outputs per thread, no workgroup memory): thread
 // (tx, ty) owns rows m0 + ty + 8·i and columns n0 + tx + 8·j (i, j < 8). The 8 threads of one ty need the same
 // x values, and lavapipe turns every storage load with a computed offset into 8 per-lane scalar loads (loads
@@ -17,32 +19,53 @@
 // Tails: loads clamp to the last row/column, stores are guarded.
 // Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
 // Limits: needs the `subgroups` feature; K % 4 == 0 (vec4/vec2 rows: the op runs kernels/linear.wgsl
-// otherwise); grid [ceil(N / 64), ceil(M / 64)] ≤ 65535 each. SHARE_X = false always loads x directly: the
+// otherwise), K % 32 == 0 for q4/q8; grid [ceil(N / 64), ceil(M / 64)] ≤ 65535 each. SHARE_X = false always loads x directly: the
 // path of a non-matching subgroup layout, which lavapipe never takes on its own (the test forces it).
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 
 override SHARE_X: bool = true;
 override HAS_BIAS: bool = false;
+override QBITS: u32 = 16u;
 const WG: u32 = 8u; // threads per row of the workgroup = rows per thread (thread tx loads row i = tx)
 const TN: u32 = 8u;
 
-struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32 }
+struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec2<u32>>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> s: array<u32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 var<private> acc: array<array<f32, TN>, WG>;
 var<private> wrow: array<u32, TN>; // vec2 index of each column's weight row
+var<private> srow: array<u32, TN>; // q4/q8: index of each column's first scale
+var<private> scale: array<f32, TN>; // q4/q8: the current group's scale of each column
 var<private> wv: array<vec4<f32>, TN>; // the current 4 weights of each column
 
 fn load_weights(kq: u32) {
+  if (QBITS != 16u && (kq & 7u) == 0u) { // a group of 32 = 8 steps of 4
+    for (var j = 0u; j < TN; j++) {
+      let si = srow[j] + kq / 8u;
+      let pair = unpack2x16float(s[si >> 1u]);
+      scale[j] = select(pair.x, pair.y, (si & 1u) == 1u);
+    }
+  }
   for (var j = 0u; j < TN; j++) {
-    let p = w[wrow[j] + kq];
-    wv[j] = vec4<f32>(bitcast<f32>(p.x << 16u), bitcast<f32>(p.x & 0xffff0000u), bitcast<f32>(p.y << 16u), bitcast<f32>(p.y & 0xffff0000u));
+    if (QBITS == 4u) { // 4 codes = half of word kq/2 = a component of vec2 kq/4
+      let p = w[wrow[j] + (kq >> 2u)];
+      let u = select(p.x, p.y, (kq & 2u) != 0u) >> (16u * (kq & 1u));
+      wv[j] = (vec4<f32>((vec4<u32>(u) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - 8.0) * scale[j];
+    } else if (QBITS == 8u) { // 4 codes = word kq = a component of vec2 kq/2
+      let p = w[wrow[j] + (kq >> 1u)];
+      let u = select(p.x, p.y, (kq & 1u) != 0u);
+      wv[j] = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(u) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u)) * scale[j];
+    } else {
+      let p = w[wrow[j] + kq];
+      wv[j] = vec4<f32>(bitcast<f32>(p.x << 16u), bitcast<f32>(p.x & 0xffff0000u), bitcast<f32>(p.y << 16u), bitcast<f32>(p.y & 0xffff0000u));
+    }
   }
 }
 
@@ -69,7 +92,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var t = 0u; t < WG; t++) { ok = ok && subgroupShuffle(lidx, base + t) == lidx - lid.x + t; }
   let sharing = subgroupAll(ok);
 
-  for (var j = 0u; j < TN; j++) { wrow[j] = min(n0 + WG * j, N - 1u) * K4; }
+  for (var j = 0u; j < TN; j++) {
+    let n = min(n0 + WG * j, N - 1u);
+    wrow[j] = n * K4 * QBITS / 16u; // vec2s per row: K/4 (bf16), K/8 (q8), K/16 (q4)
+    srow[j] = (params.s_row + n) * (params.k / 32u);
+  }
   for (var i = 0u; i < WG; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
 
   if (sharing) {

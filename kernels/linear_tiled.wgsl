@@ -12,6 +12,9 @@
 // No double buffering: the tiles take ≤ 8.3 KiB, so several workgroups share a compute unit and hide each
 // other's loads. Tails: loads past M, N or the chunk's end store 0, stores are guarded.
 // PAIRED (K even): a word holds k and k+1 of one row. !PAIRED (K odd: pairs straddle rows): per element.
+// QBITS 4 or 8: w is a q4/q8 weight (runtime/quant.ts: codes eight or four per u32) with its f16 scales s
+// [N_total, K/32] bound whole (s_row: this chunk's first row), each weight q · f32(scale), exact in f32, staged
+// per element; QBITS 16: bf16, s a dummy.
 // Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
 // Limits: TM, TN ≤ 8; BK 16 or 32 (even, divides 32 for the padding); k_chunk a multiple of BK when S > 1;
 // grid [ceil(N / BN), ceil(M / BM), S] ≤ 65535 each; workgroup memory 4·(BM·BK + BK·BNP) bytes ≤ 16 KiB.
@@ -22,17 +25,19 @@ override TM: u32 = 4;
 override TN: u32 = 4;
 override PAIRED: bool = true;
 override HAS_BIAS: bool = false;
+override QBITS: u32 = 16u;
 override WG_X: u32 = BN / TN;
 override WG_Y: u32 = BM / TM;
 override BNP: u32 = BN + 32u / BK;
 
-struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, k_chunk: u32 }
+struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, k_chunk: u32, s_row: u32 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> s: array<u32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
 
 var<workgroup> xs: array<f32, BM * BK>;
 var<workgroup> ws: array<f32, BK * BNP>;
@@ -40,6 +45,20 @@ var<workgroup> ws: array<f32, BK * BNP>;
 fn bf16_at(e: u32) -> f32 {
   let word = w[e >> 1u];
   return bitcast<f32>(select(word << 16u, word & 0xffff0000u, (e & 1u) == 1u));
+}
+
+/** Weight (n, k) of a q4/q8 chunk: its code times its group's scale. */
+fn quantized_at(n: u32, k: u32) -> f32 {
+  let e = n * params.k + k;
+  var code: f32;
+  if (QBITS == 4u) {
+    code = f32((w[e >> 3u] >> (4u * (e & 7u))) & 15u) - 8.0;
+  } else {
+    code = f32(bitcast<i32>(w[e >> 2u] << (24u - 8u * (e & 3u))) >> 24u);
+  }
+  let si = (params.s_row + n) * (params.k / 32u) + k / 32u;
+  let pair = unpack2x16float(s[si >> 1u]);
+  return code * select(pair.x, pair.y, (si & 1u) == 1u);
 }
 
 // x[m0.., kt..] → xs[r·BK + c]; zero outside the matrix and the chunk.
@@ -56,7 +75,16 @@ fn load_x(li: u32, m0: u32, kt: u32, k1: u32) {
 // w[n0.., kt..] → ws[c·BNP + r] as f32; zero outside the matrix and the chunk.
 fn load_w(li: u32, n0: u32, kt: u32, k1: u32) {
   let K = params.k;
-  if (PAIRED) {
+  if (QBITS != 16u) {
+    for (var e = li; e < BN * BK; e += WG_X * WG_Y) {
+      let r = e / BK;
+      let c = e % BK;
+      let n = n0 + r;
+      var v = 0.0;
+      if (n < params.n && kt + c < k1) { v = quantized_at(n, kt + c); }
+      ws[c * BNP + r] = v;
+    }
+  } else if (PAIRED) {
     // kt and k1 are even, so a word is either wholly inside the chunk or wholly past it.
     for (var e = li; e < BN * BK / 2u; e += WG_X * WG_Y) {
       let r = e / (BK / 2u);

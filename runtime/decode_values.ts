@@ -17,5 +17,8 @@ export function decodeValues(dtype: DType, bytes: ArrayBuffer, count: number): F
     }
     case 'f16':
       throw new Error('[readback] f16 decoding is not implemented');
+    case 'q4':
+    case 'q8':
+      throw new Error(`[readback] ${dtype} codes are not values (runtime/quant.ts dequantize)`);
   }
 }

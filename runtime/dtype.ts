@@ -1,9 +1,11 @@
 // Element types the runtime stores on the GPU.
 // bf16 and f16 are stored packed two per u32 (element 2i in the low half, 2i+1 in the high half),
 // which is exactly the little-endian byte layout of a safetensors BF16/F16 tensor: weights upload raw.
-export type DType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+// q4 and q8 are quantized weights [N, K] (runtime/quant.ts): their storage holds the codes (eight or four per u32)
+// and the tensor's `scales` the f16 scale of every group of 32 along K.
+export type DType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32' | 'q4' | 'q8';
 
-export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4, q4: 0.5, q8: 1 };
 
 /** Bytes a tensor of `numel` elements occupies on the GPU, rounded up to whole u32 words. */
 export function storageBytes(dtype: DType, numel: number): number {

@@ -2,7 +2,7 @@
 // output tensors, lower themselves to kernel dispatches, and attach their float64 reference. Nothing runs
 // until a plan (runtime/plan.ts) places the intermediates and encodes the whole graph into one pass.
 import { type DeviceProfile, HOST_PROFILE } from './device_profile.js';
-import type { DType } from './dtype.js';
+import { type DType, DTYPE_BYTES } from './dtype.js';
 import type { Constants, Kernel } from './kernel.js';
 import { type BufferRange, type Tensor, byteLength, formatShape, makeTensor, numel } from './tensor.js';
 import type { ParamValue } from './uniforms.js';
@@ -100,7 +100,7 @@ export function checkDtype(op: string, t: Tensor, allowed: readonly DType[]): vo
 /** Row chunks of a 2-D weight so that each chunk fits one binding and starts on an aligned offset. */
 export function rowChunks(limits: GraphLimits, w: Tensor): { rowStart: number; rows: number; byteOffset: number; byteSize: number }[] {
   const [rows, cols] = [w.shape[0]!, numel(w.shape.slice(1))];
-  const rowBytes = (cols * byteLength({ shape: [2], dtype: w.dtype })) / 2;
+  const rowBytes = cols * DTYPE_BYTES[w.dtype];
   const total = byteLength(w);
   if (total <= limits.maxStorageBufferBindingSize) return [{ rowStart: 0, rows, byteOffset: 0, byteSize: total }];
   if (!Number.isInteger(rowBytes) || rowBytes % 4 !== 0) {

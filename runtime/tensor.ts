@@ -24,15 +24,17 @@ export interface Tensor {
   readonly kind: TensorKind;
   /** Set for weights, state and inputs; intermediates get theirs from the planner. */
   readonly storage?: BufferRange;
+  /** q4/q8 weights: the f16 scales [N, K/32], one per group of 32 codes along K (runtime/quant.ts). */
+  readonly scales?: Tensor;
 }
 
 let nextId = 1;
 
-export function makeTensor(name: string, shape: readonly number[], dtype: DType, kind: TensorKind, storage?: BufferRange): Tensor {
+export function makeTensor(name: string, shape: readonly number[], dtype: DType, kind: TensorKind, storage?: BufferRange, scales?: Tensor): Tensor {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`[tensor ${name}] bad shape [${shape.join(', ')}]`);
   }
-  return storage ? { id: nextId++, name, shape: [...shape], dtype, kind, storage } : { id: nextId++, name, shape: [...shape], dtype, kind };
+  return { id: nextId++, name, shape: [...shape], dtype, kind, ...(storage && { storage }), ...(scales && { scales }) };
 }
 
 export function numel(shape: readonly number[]): number {

@@ -24,6 +24,9 @@ export function encodeValues(dtype: DType, values: ArrayLike<number>): ArrayBuff
       return Int32Array.from(values);
     case 'f16':
       throw new Error('[upload] f16 host encoding is not implemented; upload raw bytes');
+    case 'q4':
+    case 'q8':
+      throw new Error(`[upload] ${dtype} weights are made by quantizedTensor (runtime/quant_tensor.ts)`);
   }
 }
 

@@ -7,15 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 const kernelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'kernels');
 const names = readdirSync(kernelsDir).filter((f) => f.endsWith('.wgsl')).sort();
-// A line `// #include "name.wgsl"` is replaced by kernels/include/name.wgsl: code several kernels share (WGSL has
-// no imports), written once.
-const withIncludes = (source: string, file: string) =>
+// A line `// #include "name.wgsl"` is replaced by kernels/include/name.wgsl (whose own includes are resolved in
+// turn): code several kernels share (WGSL has no imports), written once.
+const withIncludes = (source: string, file: string): string =>
   source.replace(/^\/\/ #include "([\w.]+)"$/gm, (_, name: string) => {
+    let included: string;
     try {
-      return readFileSync(join(kernelsDir, 'include', name), 'utf8').trimEnd();
+      included = readFileSync(join(kernelsDir, 'include', name), 'utf8').trimEnd();
     } catch {
       throw new Error(`embed_shaders: ${file} includes ${name}, which is not in kernels/include/`);
     }
+    return withIncludes(included, name);
   });
 const body = names
   .map((f) => `  ${JSON.stringify(f.slice(0, -5))}: ${JSON.stringify(withIncludes(readFileSync(join(kernelsDir, f), 'utf8'), f))},`)

@@ -5,7 +5,9 @@ import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../grap
 import { linear as linearRef } from '../reference/linear.js';
 import { rmsNorm as rmsNormRef } from '../reference/norms.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
+import { isQuantized } from '../quant_tensor.js';
 import { coalescedFits, coalescedGemv } from './linear_coalesced.js';
+import { QUANT_GEMV_MAX_M, quantGemvDispatches } from './linear_quant.js';
 import { shuffleFits, shuffleGemm } from './linear_shuffle.js';
 import { linearTiledDispatches } from './linear_tiled.js';
 import { residual as addResidual } from './residual.js';
@@ -105,15 +107,29 @@ export function resolveLinearVariant(variant: LinearVariant, M: number, K: numbe
 }
 
 /**
- * nn.Linear: y = x·Wᵀ + b (+ opts.residual), of rmsNorm(x) with opts.rmsNorm.  x f32 [..., K], w bf16 [N, K]
- * (checkpoint [out, in] layout), b f32 [N] or undefined, residual f32 [..., N] or undefined, norm weight f32 [K];
+ * The variant for a q4/q8 weight: up to QUANT_GEMV_MAX_M rows of x the quantized GEMV (runtime/ops/linear_quant.ts,
+ * named vec_shuffle_r<R> for its R rows per invocation; it shares x where the device has subgroups), with every
+ * fusion; beyond that (or forced) a GEMM that dequantizes as it loads: gemm_shuffle where the profile's GEMM is it
+ * and the device has subgroups, else gemm_tiled.
+ */
+function quantizedVariant(g: Graph, forced: LinearVariant | undefined, M: number, N: number): LinearVariant {
+  const gemmForced = forced !== undefined && !(forced in VEC_ROWS) && forced !== 'coalesced';
+  if (M <= QUANT_GEMV_MAX_M && !gemmForced) return `vec_shuffle_r${forced ? VEC_ROWS[forced] ?? 2 : M === 1 ? (N >= 32768 ? 8 : 2) : 4}` as LinearVariant;
+  const gemm = forced === 'gemm_tiled' || forced === 'gemm_shuffle' ? forced : g.profile.variants.gemm;
+  return gemm === 'gemm_shuffle' && g.profile.subgroups ? 'gemm_shuffle' : 'gemm_tiled';
+}
+
+/**
+ * nn.Linear: y = x·Wᵀ + b (+ opts.residual), of rmsNorm(x) with opts.rmsNorm.  x f32 [..., K], w bf16, q4 or q8
+ * [N, K] (checkpoint [out, in] layout; q4/q8: runtime/quant.ts, variant by quantizedVariant), b f32 [N] or undefined, residual f32 [..., N] or undefined, norm weight f32 [K];
  * y f32 [..., N]. A weight over maxStorageBufferBindingSize (lm_head) is bound as row chunks, one dispatch each,
  * every chunk writing its column range of y (and, with the norm, normalising the few rows of x itself).
  */
 export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, name: string, opts: LinearOptions = {}): Tensor {
   const op = 'linear';
   checkDtype(op, x, ['f32']);
-  checkDtype(op, w, ['bf16']);
+  checkDtype(op, w, ['bf16', 'q4', 'q8']);
+  check(w.dtype === 'bf16' || isQuantized(w), op, 'a q4/q8 weight needs its scales', w);
   check(x.shape.length >= 1 && w.shape.length === 2, op, 'x must be [..., K] and w [N, K]', x, w);
   const K = x.shape.at(-1)!;
   const [N, Kw] = [w.shape[0]!, w.shape[1]!];
@@ -137,7 +153,8 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
     check(norm.weight.shape.length === 1 && norm.weight.shape[0] === K, op, `norm weight must be [K] with K = ${K}`, x, norm.weight);
   }
 
-  const variant = resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
+  const quantized = w.dtype !== 'bf16';
+  const variant = quantized ? quantizedVariant(g, opts.variant, M, N) : resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
   const gemv = variant === 'coalesced' || variant in VEC_ROWS;
   const shuffled = variant.startsWith('vec_shuffle');
   const fusesNorm = variant === 'coalesced' || shuffled || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
@@ -146,10 +163,12 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
-  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name }) : chunks.map((c) => {
+  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name }) : quantized && gemv
+    ? quantGemvDispatches(g, { x, w, b, residual: r, norm, y, M, K, rows: VEC_ROWS[variant]! })
+    : chunks.map((c) => {
     const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
     const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
-    if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
+    if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, scales: w.scales, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
     if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, b, residual: r, norm, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
     const bindings = { x, w: wb, b: bias, y };
     const rows = VEC_ROWS[variant];
@@ -170,12 +189,12 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   g.add({
     op,
     name,
-    inputs: [x, w, ...(b ? [b] : []), ...(r ? [r] : []), ...(norm ? [norm.weight] : [])],
+    inputs: [x, w, ...(w.scales ? [w.scales] : []), ...(b ? [b] : []), ...(r ? [r] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
     dispatches,
     cost: {
       flops: 2 * M * N * K + (r ? M * N : 0) + (norm ? 4 * M * K : 0),
-      bytes: byteLength(w) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (norm ? K : 0)),
+      bytes: byteLength(w) + (w.scales ? byteLength(w.scales) : 0) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (norm ? K : 0)),
     },
     reference: (env) => {
       const xs = norm ? rmsNormRef(valueOf(env, x), valueOf(env, norm.weight), M, K, norm.eps) : valueOf(env, x);

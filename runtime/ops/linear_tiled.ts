@@ -5,6 +5,7 @@
 import { linearSplitkSumKernel } from '../../kernels/linear_splitk_sum.js';
 import { linearTiledKernel } from '../../kernels/linear_tiled.js';
 import { type Dispatch, type Graph, check, type rowChunks } from '../graph.js';
+import { quantBits } from '../quant_tensor.js';
 import type { Tensor } from '../tensor.js';
 
 /** A kernels/linear_tiled.wgsl configuration: a bm×bn tile of y per workgroup, tm×tn per invocation, bk per step. */
@@ -71,7 +72,8 @@ export function linearTiledDispatches(g: Graph, a: TiledLinear): Dispatch[] {
   const N = w.shape[0]!;
   const t = tileFor(M);
   check(tileStorageBytes(t) <= g.profile.workgroupStorageBytes, 'linear', `tile ${t.bm}×${t.bn}×${t.bk} needs ${tileStorageBytes(t)} bytes of workgroup memory, over the device's ${g.profile.workgroupStorageBytes}`, x, w);
-  const constants = { BM: t.bm, BN: t.bn, BK: t.bk, TM: t.tm, TN: t.tn, PAIRED: K % 2 === 0 };
+  const constants = { BM: t.bm, BN: t.bn, BK: t.bk, TM: t.tm, TN: t.tn, PAIRED: K % 2 === 0, QBITS: quantBits(w) };
+  const scales = w.scales ?? x; // a dummy for bf16: QBITS guards the read
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
   const splits = chunks.map((c) => splitK(t, M, c.rows, K));
   const partialSize = Math.max(...splits.map((s, i) => (s.splits > 1 ? s.splits * M * chunks[i]!.rows : 0)));
@@ -82,14 +84,14 @@ export function linearTiledDispatches(g: Graph, a: TiledLinear): Dispatch[] {
     const grid = [Math.ceil(c.rows / t.bn), Math.ceil(M / t.bm), S] as const;
     check(grid.every((d) => d <= g.limits.maxComputeWorkgroupsPerDimension), 'linear', `grid [${grid.join(', ')}] is over the workgroup limit`, x, w);
     if (S === 1) {
-      const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart, k_chunk: K };
-      return [{ kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: !!b }, bindings: { x, w: wb, b: bias, y }, params, grid }];
+      const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart, k_chunk: K, s_row: c.rowStart };
+      return [{ kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: !!b }, bindings: { x, w: wb, s: scales, b: bias, y }, params, grid }];
     }
     const p = partial!;
-    const gemmParams = { m: M, n: c.rows, k: K, y_stride: c.rows, y_col: 0, b_off: 0, k_chunk: kChunk };
+    const gemmParams = { m: M, n: c.rows, k: K, y_stride: c.rows, y_col: 0, b_off: 0, k_chunk: kChunk, s_row: c.rowStart };
     const sumParams = { m: M, n: c.rows, splits: S, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
     return [
-      { kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: false }, bindings: { x, w: wb, b: x, y: p }, params: gemmParams, grid },
+      { kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: false }, bindings: { x, w: wb, s: scales, b: x, y: p }, params: gemmParams, grid },
       { kernel: linearSplitkSumKernel, constants: { WG: SUM_WG, HAS_BIAS: !!b }, bindings: { p, b: bias, y }, params: sumParams, grid: [Math.ceil((M * c.rows) / SUM_WG), 1, 1] },
     ];
   });

@@ -7,7 +7,9 @@ import { linear as linearRef } from '../reference/linear.js';
 import { rmsNorm as rmsNormRef } from '../reference/norms.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
 import { type RmsNormPrologue, linear, vecNormFits } from './linear.js';
+import { isQuantized } from '../quant_tensor.js';
 import { coalescedGemv } from './linear_coalesced.js';
+import { QUANT_GEMV_MAX_M, quantGemvDispatches } from './linear_quant.js';
 import { rmsNorm } from './rms_norm.js';
 import { siluMul } from './silu_mul.js';
 import { valueOf } from './values.js';
@@ -29,8 +31,9 @@ export interface SwigluOptions {
 }
 
 /**
- * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x), of rmsNorm(x) with opts.rmsNorm: x f32 [M, K], gate/up bf16 [F, K]
- * (no bias), norm weight f32 [K] → f32 [M, F].
+ * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x), of rmsNorm(x) with opts.rmsNorm: x f32 [M, K], gate/up bf16, q4 or
+ * q8 [F, K] (no bias), norm weight f32 [K] → f32 [M, F]. q4/q8 up to 32 rows: the quantized GEMV with SWIGLU
+ * (runtime/ops/linear_quant.ts), whatever the variant.
  * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
  * kernels/linear_vec_swiglu.wgsl, 'rows_shuffle' kernels/linear_vec_swiglu_shuffle.wgsl (x shared by subgroupShuffle;
  * 'rows' on devices without subgroups), 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
@@ -39,8 +42,8 @@ export interface SwigluOptions {
 export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: string, opts: SwigluOptions = {}): Tensor {
   const op = 'swiglu';
   checkDtype(op, x, ['f32']);
-  checkDtype(op, gate, ['bf16']);
-  checkDtype(op, up, ['bf16']);
+  checkDtype(op, gate, ['bf16', 'q4', 'q8']);
+  check(up.dtype === gate.dtype && (gate.dtype === 'bf16' || (isQuantized(gate) && isQuantized(up))), op, 'gate and up must have one dtype (q4/q8 with their scales)', gate, up);
   const K = x.shape.at(-1)!;
   check(gate.shape.length === 2 && up.shape.length === 2 && gate.shape[1] === K && up.shape[1] === K && gate.shape[0] === up.shape[0], op, `gate and up must both be [F, K] with K = ${K}`, x, gate, up);
   const M = numel(x.shape) / K;
@@ -50,7 +53,8 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
     checkDtype(op, norm.weight, ['f32']);
     check(norm.weight.shape.length === 1 && norm.weight.shape[0] === K, op, `norm weight must be [K] with K = ${K}`, x, norm.weight);
   }
-  const fits = M <= MAX_ROWS && K % 8 === 0 && byteLength(gate) <= g.limits.maxStorageBufferBindingSize;
+  const quantized = gate.dtype !== 'bf16';
+  const fits = M <= (quantized ? QUANT_GEMV_MAX_M : MAX_ROWS) && K % 8 === 0 && byteLength(gate) <= g.limits.maxStorageBufferBindingSize;
   if (!fits) {
     const xn = norm ? rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`) : x;
     return siluMul(g, linear(g, xn, gate, undefined, `${name}.gate`), linear(g, xn, up, undefined, `${name}.up`), name);
@@ -58,14 +62,14 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
   const requested = opts.variant ?? g.profile.variants.gemv;
   // rows_shuffle needs the `subgroups` feature; without it the plain 'rows' kernel runs
   const variant = requested === 'rows_shuffle' && !g.profile.subgroups ? 'rows' : requested;
-  if (norm && variant === 'rows' && !vecNormFits(g, M, K, WG)) return swiglu(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), gate, up, name, { variant });
+  if (norm && variant === 'rows' && !quantized && !vecNormFits(g, M, K, WG)) return swiglu(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), gate, up, name, { variant });
   const y = g.tensor(name, [...x.shape.slice(0, -1), F]);
   g.add({
     op,
     name,
-    inputs: [x, gate, up, ...(norm ? [norm.weight] : [])],
+    inputs: [x, gate, up, ...(gate.scales ? [gate.scales, up.scales!] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
-    dispatches: [
+    dispatches: quantized ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: ROWS }) : [
       variant === 'coalesced'
         ? coalescedGemv(g, { x, w: gate, up, norm, y, M, rows: F, K, yStride: F, yCol: 0 })
         : {
@@ -77,7 +81,7 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
             grid: [Math.ceil(F / (WG * ROWS)), 1, 1],
           },
     ],
-    cost: { flops: 4 * M * F * K + 5 * M * F + (norm ? 4 * M * K : 0), bytes: 2 * byteLength(gate) + 4 * (M * K + M * F + (norm ? K : 0)) },
+    cost: { flops: 4 * M * F * K + 5 * M * F + (norm ? 4 * M * K : 0), bytes: 2 * (byteLength(gate) + (gate.scales ? byteLength(gate.scales) : 0)) + 4 * (M * K + M * F + (norm ? K : 0)) },
     reference: (env) => {
       const xs = norm ? rmsNormRef(valueOf(env, x), valueOf(env, norm.weight), M, K, norm.eps) : valueOf(env, x);
       env.set(y.id, siluMulRef(linearRef(xs, valueOf(env, gate), undefined, M, F, K), linearRef(xs, valueOf(env, up), undefined, M, F, K)));
