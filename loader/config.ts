@@ -1,5 +1,6 @@
 // config.json of an `internvl_chat` checkpoint, typed with the HF field names, and checked for what the
 // runtime implements. Anything it cannot run is rejected here with the field's name, before any loading.
+import { type QuantizationConfig, parseQuantizationConfig } from './quantization.js';
 
 /** vision_config (InternVisionConfig, configuration_intern_vit.py). */
 export interface VisionConfig {
@@ -44,6 +45,8 @@ export interface Qwen2Config {
 
 /** The top level (InternVLChatConfig, configuration_internvl_chat.py). */
 export interface InternVLChatConfig {
+  /** A saved quantized checkpoint's format (loader/quantization.ts). */
+  readonly quantization_config?: QuantizationConfig;
   readonly model_type: 'internvl_chat';
   readonly architectures?: string[];
   readonly vision_config: VisionConfig;
@@ -194,6 +197,7 @@ export function parseConfig(text: string, file = 'config.json'): InternVLChatCon
   if (visionSize !== size) top.fail('force_image_size', `${size} differs from vision_config.image_size ${visionSize}`);
   const grid = size / patch;
   if (grid % 2 !== 0) top.fail('force_image_size', `the patch grid ${grid}×${grid} must be even for the 2×2 pixel shuffle`);
+  parseQuantizationConfig(top.obj, file);
   return top.obj as unknown as InternVLChatConfig;
 }
 

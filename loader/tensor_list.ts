@@ -1,16 +1,20 @@
 // The exact tensor list of an InternVL2 chat checkpoint (SPEC §2.2), derived from config dims only,
 // and one check of a checkpoint header against it before anything reaches the GPU.
 import type { InternVLChatConfig } from './config.js';
+import { isQuantizable, parseQuantizationConfig, savedParts } from './quantization.js';
 import type { SafetensorsDType, SafetensorsEntry } from './safetensors.js';
 
 export interface ExpectedTensor {
   readonly name: string;
   readonly shape: readonly number[];
+  /** Only this dtype (the parts of a saved quantized weight); otherwise any of WEIGHT_DTYPES. */
+  readonly dtype?: SafetensorsDType;
 }
 
 /**
  * In PyTorch state_dict order: modules in __init__ order (vision_model, language_model, mlp1), a module's own
- * parameters (ls1, class_embedding, …) before its children's.
+ * parameters (ls1, class_embedding, …) before its children's. A saved quantized checkpoint (config.json's
+ * quantization_config, loader/quantization.ts) has `.qweight` and `.scales` in place of each quantized matrix.
  */
 export function expectedTensors(config: InternVLChatConfig): ExpectedTensor[] {
   const v = config.vision_config;
@@ -74,7 +78,8 @@ export function expectedTensors(config: InternVLChatConfig): ExpectedTensor[] {
   add('mlp1.3.weight', H, H);
   add('mlp1.3.bias', H);
 
-  return out;
+  const quant = parseQuantizationConfig(config, 'config.json');
+  return quant ? out.flatMap((t) => (isQuantizable(t.name, t.shape) ? savedParts(t.name, t.shape, quant.format) : [t])) : out;
 }
 
 /** Weight dtypes the runtime uploads as they are. */
@@ -103,7 +108,7 @@ export function checkCheckpoint(
     if (f.shape.length !== t.shape.length || f.shape.some((d, i) => d !== t.shape[i])) {
       problems.push(`wrong shape ${t.name}: expected [${t.shape.join(', ')}], found [${f.shape.join(', ')}]`);
     }
-    if (!WEIGHT_DTYPES.includes(f.dtype)) problems.push(`wrong dtype ${t.name}: expected BF16 (or F16/F32), found ${f.dtype}`);
+    if (t.dtype ? f.dtype !== t.dtype : !WEIGHT_DTYPES.includes(f.dtype)) problems.push(`wrong dtype ${t.name}: expected ${t.dtype ?? 'BF16 (or F16/F32)'}, found ${f.dtype}`);
   }
   for (const name of found.keys()) {
     if (!expectedNames.has(name)) problems.push(`unexpected ${name}`);

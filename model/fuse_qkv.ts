@@ -4,6 +4,7 @@
 // The three originals are freed; the model reads q, k and v as column views of the one output. Browser-safe.
 import type { Gpu } from '../runtime/device.js';
 import { type Tensor, byteLength, formatShape } from '../runtime/tensor.js';
+import { createQuantizedTensor, destroyWeight, isQuantized } from '../runtime/quant_tensor.js';
 import { createTensor } from '../runtime/upload.js';
 
 const PARTS = ['q_proj', 'k_proj', 'v_proj'] as const;
@@ -28,12 +29,19 @@ export async function fuseQkvProjections(gpu: Gpu, tensors: ReadonlyMap<string, 
       if (!same) throw new Error(`[weights] ${prefix}: q/k/v_proj ${kind}s differ in dtype or width (${[q!, k!, v!].map((t) => `${t.dtype} ${formatShape(t.shape)}`).join(', ')})`);
       if ([q!, k!, v!].some((t) => byteLength(t) % 4 !== 0)) throw new Error(`[weights] ${prefix}: q/k/v_proj ${kind}s are not whole 4-byte words (odd hidden size?)`);
       const rows = q!.shape[0]! + k!.shape[0]! + v!.shape[0]!;
-      const fused = createTensor(gpu, `${prefix}.qkv_proj.${kind}`, [rows, ...cols], q!.dtype, 'weight');
-      let offset = 0;
+      const name = `${prefix}.qkv_proj.${kind}`;
+      const fused = isQuantized(q!) ? createQuantizedTensor(gpu, name, q!.dtype, rows, cols[0]!) : createTensor(gpu, name, [rows, ...cols], q!.dtype, 'weight');
+      // rows [q; k; v]: the codes and (quantized) the scales, each a row-major [rows, …] concatenation
+      const offsets = [0, 0];
       PARTS.forEach((p, i) => {
         const t = parts[i]!;
-        encoder.copyBufferToBuffer(t.storage!.buffer, t.storage!.offset, fused.storage!.buffer, fused.storage!.offset + offset, byteLength(t));
-        offset += byteLength(t);
+        [t, t.scales].forEach((src, j) => {
+          const dst = j === 0 ? fused : fused.scales;
+          if (!src || !dst) return;
+          if (byteLength(src) % 4 !== 0) throw new Error(`[weights] ${prefix}: ${src.name} is not whole 4-byte words`);
+          encoder.copyBufferToBuffer(src.storage!.buffer, src.storage!.offset, dst.storage!.buffer, dst.storage!.offset + offsets[j]!, byteLength(src));
+          offsets[j]! += byteLength(src);
+        });
         out.delete(`${prefix}.${p}.${kind}`);
         freed.push(t);
       });
@@ -42,6 +50,6 @@ export async function fuseQkvProjections(gpu: Gpu, tensors: ReadonlyMap<string, 
   }
   gpu.device.queue.submit([encoder.finish()]);
   await gpu.device.queue.onSubmittedWorkDone();
-  for (const t of freed) t.storage?.buffer.destroy();
+  for (const t of freed) destroyWeight(t);
   return out;
 }

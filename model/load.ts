@@ -8,6 +8,9 @@ import { conversationTemplate, stopToken } from './templates.js';
 import type { Gpu } from '../runtime/device.js';
 import { pipelineCompileMs } from '../runtime/kernel.js';
 import { type QwenTokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer/tokenizer.js';
+import { isQuantizable, unquantizable } from '../loader/quantization.js';
+import type { QuantFormat } from '../runtime/quant.js';
+import { destroyWeight } from '../runtime/quant_tensor.js';
 import { fuseQkvProjections } from './fuse_qkv.js';
 import { type InternVLWeights, prepareWeights, weightTree } from './weights.js';
 
@@ -19,8 +22,10 @@ export interface LoadedModel {
   readonly tokenizer: QwenTokenizer;
   /** The id of `<IMG_CONTEXT>` in this checkpoint's vocabulary (image features go to these positions). */
   readonly imageContextId: number;
-  /** Bytes of weights on the GPU. */
+  /** Bytes of weights on the GPU (codes and scales of quantized ones). */
   readonly weightBytes: number;
+  /** The language model's weight format: bf16, or q4/q8 (quantized at load, or a saved quantized checkpoint). */
+  readonly quantization: QuantizationSummary;
   readonly timings: LoadTimings;
   /** Frees every weight buffer; the model is unusable afterwards. */
   destroy(): void;
@@ -44,6 +49,22 @@ export interface LoadProgress {
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Quantize the language model's matrices while loading (runtime/quant.ts: q4 or q8, groups of 32 along K; the
+   * vision tower and mlp1 stay bf16). A saved quantized checkpoint (`internvl quantize`) needs no option; asking for
+   * another format than it holds is an error.
+   */
+  quant?: QuantFormat;
+}
+
+export interface QuantizationSummary {
+  readonly format: 'bf16' | QuantFormat;
+  /** Whether the checkpoint was saved quantized (else quantized while loading, or bf16). */
+  readonly saved: boolean;
+  /** Quantized matrices. */
+  readonly tensors: number;
+  /** Language-model matrices left bf16 because K is not a multiple of 32. */
+  readonly keptBf16: readonly string[];
 }
 
 const TOKENIZER_FILES: Record<keyof TokenizerFiles, string> = {
@@ -83,12 +104,23 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   const tokenizer = await readTokenizer(files);
   const imageContextId = tokenizer.tokenToId('<IMG_CONTEXT>');
   if (imageContextId === undefined) throw new Error(`${files.describe()}: the tokenizer has no <IMG_CONTEXT> token`);
+  let keptBf16: string[] = [];
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
-    // Before any weight is read: the template must be one we know, and its stop token in the vocabulary.
-    checkConfig: (config) => void tokenIdOf(tokenizer, stopToken(conversationTemplate(config.template)), config.template),
+    // Before any weight is read: the template must be one we know, and its stop token in the vocabulary; a saved
+    // quantized checkpoint cannot become another format.
+    checkConfig: (config) => {
+      void tokenIdOf(tokenizer, stopToken(conversationTemplate(config.template)), config.template);
+      const saved = config.quantization_config?.format;
+      if (saved && options.quant && options.quant !== saved) throw new Error(`${files.describe()}: the checkpoint is saved as ${saved}; it cannot be loaded as ${options.quant} (quantize the bf16 checkpoint instead)`);
+    },
+    quantize: (t) => (options.quant && isQuantizable(t.name, t.shape) ? options.quant : undefined),
+    onTensors: (list) => void (keptBf16 = options.quant ? unquantizable(list) : []),
   });
-  const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors));
+  const savedFormat = loaded.config.quantization_config?.format;
+  const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors, savedFormat));
+  const format = savedFormat ?? options.quant ?? 'bf16';
+  const quantized = [...tensors.values()].filter((t) => t.dtype === 'q4' || t.dtype === 'q8').length;
   const weights = weightTree(tensors, loaded.config.llm_config.tie_word_embeddings);
   return {
     gpu,
@@ -97,10 +129,11 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
     weights,
     tokenizer,
     imageContextId,
-    weightBytes: loaded.bytes,
+    weightBytes: [...tensors.values()].reduce((sum, t) => sum + (t.storage?.size ?? 0) + (t.scales?.storage?.size ?? 0), 0),
+    quantization: { format, saved: savedFormat !== undefined, tensors: quantized, keptBf16 },
     timings: { readMs: loaded.readMs, uploadMs: loaded.uploadMs, compileMs: pipelineCompileMs(gpu.device) - compile0, totalMs: performance.now() - t0 },
     destroy() {
-      for (const t of tensors.values()) t.storage?.buffer.destroy();
+      for (const t of tensors.values()) destroyWeight(t);
     },
   };
 }

@@ -6,6 +6,8 @@ import type { Gpu } from '../runtime/device.js';
 import { Graph } from '../runtime/graph.js';
 import { bf16ToF32 } from '../runtime/ops/cast_copy.js';
 import { compilePlan } from '../runtime/plan.js';
+import type { QuantFormat } from '../runtime/quant.js';
+import { withScales } from '../runtime/quant_tensor.js';
 import { type Tensor, formatShape } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
 
@@ -91,14 +93,36 @@ export function isF32Vector(name: string, t: Tensor): boolean {
 }
 
 /**
- * Widen bf16 vectors to f32 on the GPU (one plan, one submit) and return the tensor map the model uses.
- * The bf16 originals are destroyed. f16 vectors and f32 matrices are rejected with the tensor's name.
+ * A saved quantized checkpoint's `<name>.qweight` (u32 codes) and `<name>.scales` (f16) joined into the q4/q8 weight
+ * `<name>` [N, K] the kernels read (loader/quantization.ts).
  */
-export async function prepareWeights(gpu: Gpu, tensors: ReadonlyMap<string, Tensor>): Promise<Map<string, Tensor>> {
+function joinQuantizedParts(tensors: ReadonlyMap<string, Tensor>, format: QuantFormat | undefined): Map<string, Tensor> {
+  const out = new Map(tensors);
+  for (const [name, codes] of tensors) {
+    if (!name.endsWith('.qweight')) continue;
+    const base = name.slice(0, -'.qweight'.length);
+    const scales = tensors.get(`${base}.scales`);
+    if (!format || !scales || codes.dtype !== 'u32' || scales.dtype !== 'f16') throw new Error(`[weights] ${name}: a quantized weight needs quantization_config in config.json, U32 codes and F16 ${base}.scales`);
+    const [N, words] = codes.shape as [number, number];
+    out.delete(name);
+    out.delete(`${base}.scales`);
+    out.set(base, withScales({ ...codes, name: base, shape: [N, words * (format === 'q4' ? 8 : 4)], dtype: format }, scales));
+  }
+  return out;
+}
+
+/**
+ * Widen bf16 vectors to f32 on the GPU (one plan, one submit) and return the tensor map the model uses.
+ * The bf16 originals are destroyed. f16 vectors and f32 matrices are rejected with the tensor's name. Matrices are
+ * bf16, or q4/q8 (quantized at upload, or joined from a saved checkpoint's parts: `savedFormat`).
+ */
+export async function prepareWeights(gpu: Gpu, uploaded: ReadonlyMap<string, Tensor>, savedFormat?: QuantFormat): Promise<Map<string, Tensor>> {
+  const tensors = joinQuantizedParts(uploaded, savedFormat);
   const out = new Map(tensors);
   const g = new Graph(gpu.limits, gpu.profile);
   const converted: Tensor[] = [];
   for (const [name, t] of tensors) {
+    if (t.dtype === 'q4' || t.dtype === 'q8') continue;
     if (isF32Vector(name, t)) {
       if (t.dtype === 'f32') continue;
       if (t.dtype !== 'bf16') throw new Error(`[weights] ${name} ${formatShape(t.shape)}: ${t.dtype} vectors are not supported (BF16 or F32)`);
@@ -107,7 +131,7 @@ export async function prepareWeights(gpu: Gpu, tensors: ReadonlyMap<string, Tens
       out.set(name, f32);
       converted.push(t);
     } else if (t.dtype !== 'bf16') {
-      throw new Error(`[weights] ${name} ${formatShape(t.shape)} is ${t.dtype}; matrices must be BF16 (the official checkpoint's dtype)`);
+      throw new Error(`[weights] ${name} ${formatShape(t.shape)} is ${t.dtype}; matrices must be BF16 (the official checkpoint's dtype) or quantized`);
     }
   }
   if (g.nodes.length) {

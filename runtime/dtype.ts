@@ -80,10 +80,10 @@ export function f32ToF16(value: number): number {
 
 /** f16 bits → f32 value (exact). */
 export function f16ToF32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
   const exp = (bits >>> 10) & 0x1f;
   const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  if (exp === 0) return (bits & 0x8000 ? -mant : mant) * 2 ** -24;
+  // normal and ∞/NaN: rebias the exponent into an f32's bits
+  u32View[0] = ((bits & 0x8000) << 16) | ((exp === 0x1f ? 0xff : exp + 112) << 23) | (mant << 13);
+  return f32View[0]!;
 }

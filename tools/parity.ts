@@ -1,13 +1,17 @@
-// npm run parity -- --model DIR [--image F]... [--separate] [--prompt T] [--max-tiles N] [--max-new-tokens N]
+// npm run parity -- --model DIR [--image F]... [--separate] [--prompt T] [--max-tiles N] [--max-new-tokens N] [--quant q4|q8]
 // Prints the per-layer table (max-abs, relative error) against the PyTorch reference, the first layer that
 // leaves tolerance, and whether the greedy tokens are identical. Exit 1 on any divergence.
 import { parseArgs } from './cli/args.js';
 import { PARITY_REL_TOL, firstDivergence, formatTable } from './parity/compare.js';
 import { runParity } from './parity/run.js';
 
-const args = parseArgs(process.argv.slice(2), { model: { type: 'string' }, image: { type: 'string', repeat: true }, separate: { type: 'boolean' }, prompt: { type: 'string' }, 'max-tiles': { type: 'number' }, 'max-new-tokens': { type: 'number' } }, 'parity');
+const args = parseArgs(process.argv.slice(2), { model: { type: 'string' }, image: { type: 'string', repeat: true }, separate: { type: 'boolean' }, prompt: { type: 'string' }, 'max-tiles': { type: 'number' }, 'max-new-tokens': { type: 'number' }, quant: { type: 'string' } }, 'parity');
 if (!args.model) {
-  console.error('usage: npm run parity -- --model DIR [--image F]... [--separate] [--prompt T] [--max-tiles N] [--max-new-tokens N]');
+  console.error('usage: npm run parity -- --model DIR [--image F]... [--separate] [--prompt T] [--max-tiles N] [--max-new-tokens N] [--quant q4|q8]');
+  process.exit(2);
+}
+if (args.quant !== undefined && args.quant !== 'q4' && args.quant !== 'q8') {
+  console.error(`--quant ${String(args.quant)}: expected q4 or q8`);
   process.exit(2);
 }
 const images = (args.image as string[] | undefined) ?? [];
@@ -16,6 +20,7 @@ const report = await runParity({
   samples: [{ question: (args.prompt as string | undefined) ?? (images.length ? 'Please describe the image shortly.' : 'Hello, who are you?'), images, separate: !!args.separate }],
   ...(args.maxTiles !== undefined && { maxTiles: args.maxTiles as number }),
   ...(args.maxNewTokens !== undefined && { maxNewTokens: args.maxNewTokens as number }),
+  ...(args.quant !== undefined && { quant: args.quant as 'q4' | 'q8' }),
   log: (m) => console.error(m),
 });
 const rows = report.layers[0]!;

@@ -1,6 +1,7 @@
 // Options shared by `internvl chat` and `internvl generate`: the model source, media, generation settings, and
 // what goes to stderr (nothing by default but progress bars on a terminal; --verbose adds adapter and timings).
 import type { GenerationOptions } from '../../model/generate.js';
+import type { QuantFormat } from '../../runtime/quant.js';
 import { describeProfile } from '../../runtime/device_profile.js';
 import { InternVL } from '../node/internvl.js';
 import { type ProgressStream, progressBar } from '../node/progress_bar.js';
@@ -9,6 +10,7 @@ import { type Options, type Parsed, UsageError, VERBOSE } from './args.js';
 export const MODEL_OPTIONS: Options = {
   model: { type: 'string', value: 'DIR|REPO', help: 'a model directory or a Hugging Face repo id (e.g. OpenGVLab/InternVL2-1B)' },
   revision: { type: 'string', value: 'REV', help: 'hub branch, tag or commit (default main)' },
+  quant: { type: 'string', value: 'q4|q8', help: 'quantize the language model while loading (groups of 32; a saved quantized checkpoint needs none)' },
   image: { type: 'string', value: 'FILE', repeat: true, help: 'an image; several are Image-1: <image>, Image-2: <image>, …' },
   'combine-images': { type: 'boolean', help: 'all images\' tiles under one <image>' },
   'max-tiles': { type: 'number', help: 'max_num of the dynamic tiling (default: config max_dynamic_patch)' },
@@ -51,7 +53,15 @@ export function requiredModel(args: Parsed): string {
   return source;
 }
 
+/** --quant, checked. */
+export function quantOption(args: Parsed): QuantFormat | undefined {
+  const q = args.quant as string | undefined;
+  if (q !== undefined && q !== 'q4' && q !== 'q8') throw new UsageError(`--quant ${q}: expected q4 or q8`);
+  return q;
+}
+
 export async function openModel(args: Parsed): Promise<InternVL> {
+  const quant = quantOption(args);
   const bar = progress(args);
   const log = verboseLog(args);
   const t0 = performance.now();
@@ -59,11 +69,13 @@ export async function openModel(args: Parsed): Promise<InternVL> {
     ...(args.revision !== undefined && { revision: args.revision as string }),
     ...(args.maxContext !== undefined && { maxContext: args.maxContext as number }),
     ...(args.maxBatch !== undefined && { maxBatch: args.maxBatch as number }),
+    ...(quant && { quant }),
     ...(bar && { onProgress: (p: { file?: string; bytesDone: number; bytesTotal: number }) => bar({ file: p.file ?? 'weights → GPU', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }) }),
   });
-  const { gpu, timings, weightBytes } = model.model;
+  const { gpu, timings, weightBytes, quantization: q } = model.model;
   log(`adapter: ${gpu.adapterName}`);
   log(`profile: ${describeProfile(gpu.profile)}`);
+  if (q.format !== 'bf16') log(`language model ${q.format} (${q.saved ? 'saved quantized' : 'quantized while loading'}): ${q.tensors} matrices${q.keptBf16.length ? `; kept bf16 (K not a multiple of 32): ${q.keptBf16.join(', ')}` : ''}`);
   log(`loaded ${(weightBytes / 1e6).toFixed(1)} MB of weights in ${(performance.now() - t0).toFixed(0)} ms (read ${timings.readMs.toFixed(0)} ms, upload ${timings.uploadMs.toFixed(0)} ms)`);
   return model;
 }

@@ -14,6 +14,7 @@ import { dirFiles } from '../node/dir_files.js';
 import { nodeGpu } from '../node/gpu.js';
 import { type LayerDiff, diff } from './compare.js';
 import { runReference } from './reference.js';
+import type { QuantFormat } from '../../runtime/quant.js';
 
 export interface ParitySample {
   readonly question: string;
@@ -28,6 +29,8 @@ export interface ParityOptions {
   readonly samples: readonly ParitySample[];
   readonly maxTiles?: number;
   readonly maxNewTokens?: number;
+  /** Quantize the language model (ours at load, the reference by quant_ref.py) and compare on those weights. */
+  readonly quant?: QuantFormat;
   /** Stage timings as they happen (the CLI prints them to stderr). */
   readonly log?: (message: string) => void;
 }
@@ -48,7 +51,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
   const t0 = performance.now();
   const log = (stage: string) => o.log?.(`[parity] ${stage} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const gpu = await nodeGpu();
-  const model = await loadModel(gpu, dirFiles(o.model));
+  const model = await loadModel(gpu, dirFiles(o.model), o.quant ? { quant: o.quant } : {});
   log('model loaded');
   const engine = createEngine(model, { maxContext: 8192 });
   try {
@@ -79,7 +82,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
     vision?.features.storage?.buffer.destroy();
     log('greedy generation done');
 
-    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew);
+    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew, 'all', o.quant);
     log('PyTorch reference done');
     const layers = requests.map((_, k) => {
       const rows: LayerDiff[] = [];

@@ -5,6 +5,7 @@ Run:
   python3 tools/reference/internvl_ref.py --model DIR --input-ids IDS.json \
       [--pixel-values PIX.f32 --num-tiles T] [--max-new-tokens N] --out OUT.safetensors \
       [--dump all|none|NAME,PREFIX,...] [--threads 2] [--batch BATCH.json] [--no-cache] [--pixels-bf16]
+      [--quant q4|q8]
   python3 tools/reference/internvl_ref.py --bench [--model DIR | --config internvl2-1b|CONFIG.json] \
       [--bench-dtypes f32,bf16] [--bench-tiles 1] [--bench-prompt-tokens L] [--bench-decode 16] [--bench-reps 3]
 
@@ -12,6 +13,8 @@ IDS.json: a JSON list of token ids, or {"input_ids": [...]}.
 PIX.f32: raw little-endian float32 [T, 3, S, S] (S = config force_image_size), already normalized.
 BATCH.json: [{"input_ids": [...], "tile_start": 0, "num_tiles": 7}, ...] (or {"samples": [...]}); tiles index
   into --pixel-values; every sample is run independently (= HF left-padded batch_chat up to numerics).
+--quant: the language model's matrices quantized by the rules of runtime/quant.ts and dequantized
+  (quant_ref.py: an independent numpy implementation), the model then run in float32 as usual.
 Stdout: one JSON line {"generated_ids": [...] (or one list per batch sample), "timings": {...}}.
 OUT.safetensors: F32 tensors named as ARCHITECTURE.md "Named intermediates"; in batch mode the LLM-side names
   (llm.*, logits) get a "sample{k}." prefix; vision/projector tensors cover all tiles of the pixel file.
@@ -36,6 +39,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from modeling import IMG_CONTEXT_ID, IM_END_ID, Config, InternVLRef, load_weights, random_weights  # noqa: E402
 from safetensors_io import save_file  # noqa: E402
+import quant_ref  # noqa: E402
 
 # Official InternVL2-1B config (SPEC §1), used only by --bench --config internvl2-1b (random weights).
 INTERNVL2_1B_CONFIG = {
@@ -73,6 +77,23 @@ def read_pixels(path, num_tiles, size):
     return torch.frombuffer(raw, dtype=torch.float32).reshape(num_tiles, 3, size, size).clone()
 
 
+def quantize_weights(weights, cfg, fmt):
+    """Replaces every quantizable matrix by dequantize(quantize(W)) of its bf16 values (a tied lm_head with it)."""
+    import numpy as np
+
+    for name, t in list(weights.items()):
+        if name == "language_model.lm_head.weight" and cfg.tie:
+            continue
+        if not quant_ref.is_quantizable(name, list(t.shape)):
+            continue
+        rows, cols = t.shape
+        bits = t.to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16).reshape(-1)
+        words, scales = quant_ref.quantize(fmt, bits, rows, cols)
+        weights[name] = torch.from_numpy(quant_ref.dequantize(fmt, words, scales, rows, cols))
+    if cfg.tie:
+        weights["language_model.lm_head.weight"] = weights["language_model.model.embed_tokens.weight"]
+
+
 def want_dump(spec, name):
     if spec == "all":
         return True
@@ -85,6 +106,8 @@ def run(args):
     t0 = time.perf_counter()
     cfg = Config.load(args.model)
     weights = load_weights(args.model, cfg, torch.float32)
+    if args.quant:
+        quantize_weights(weights, cfg, args.quant)
     model = InternVLRef(cfg, weights)
     timings = {"threads": torch.get_num_threads(), "load_ms": (time.perf_counter() - t0) * 1e3}
 
@@ -235,6 +258,7 @@ def main():
     ap.add_argument("--batch")
     ap.add_argument("--pixels-bf16", action="store_true", help="round pixel values to bf16 first (as the card does)")
     ap.add_argument("--no-cache", action="store_true", help="recompute the full sequence each step (no KV cache)")
+    ap.add_argument("--quant", choices=["q4", "q8"], help="run on the dequantized q4/q8 language-model matrices")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--config", help="bench: 'internvl2-1b' (built-in official dims) or a config.json path")
     ap.add_argument("--random-weights", action="store_true", help="bench: random weights even if --model is given")

@@ -4,6 +4,7 @@ nearest even), q = clip(rint(W / f32(s)), lo, hi) (f32 division, halves to even)
 q + 8 as nibbles (element 8j+i in bits 4i..4i+3 of word j), q8 packs int8 bytes (element 4j+i in byte i).
 
 usage: quant_ref.py q4|q8 ROWS COLS IN_BF16 OUT_QWEIGHT OUT_SCALES   (raw little-endian files)
+The PyTorch reference (internvl_ref.py --quant) runs the model on dequantize(quantize(W)) of the same matrices.
 """
 import sys
 
@@ -29,6 +30,22 @@ def quantize(fmt, bits, rows, cols):
         for i in range(4):
             words |= byte[:, i] << np.uint32(8 * i)
     return words, s16.reshape(-1)
+
+
+def dequantize(fmt, words, scales, rows, cols):
+    """q * f32(s) as float32 [rows, cols], unpacked from the words by the same rules (exact in f32)."""
+    if fmt == "q4":
+        codes = np.stack([(words >> np.uint32(4 * i)) & np.uint32(15) for i in range(8)], axis=-1).astype(np.int64) - 8
+    else:
+        codes = np.stack([(words >> np.uint32(8 * i)) & np.uint32(255) for i in range(4)], axis=-1).astype(np.int64)
+        codes = np.where(codes >= 128, codes - 256, codes)
+    q = codes.reshape(rows, cols // 32, 32).astype(np.float32)
+    return (q * scales.astype(np.float32).reshape(rows, cols // 32, 1)).reshape(rows, cols)
+
+
+def is_quantizable(name, shape):
+    """Every 2-D language_model.*.weight whose K is a multiple of 32 (loader/quantization.ts)."""
+    return name.startswith("language_model.") and name.endswith(".weight") and len(shape) == 2 and shape[1] % 32 == 0
 
 
 if __name__ == "__main__":
