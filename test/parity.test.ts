@@ -25,8 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function expectParity(model: string, samples: ParitySample[], maxNewTokens: number, maxTiles = 6) {
-  const report = await runParity({ model, samples, maxNewTokens, maxTiles });
+async function expectParity(model: string, samples: ParitySample[], maxNewTokens: number, maxTiles = 6, quant?: 'q4' | 'q8') {
+  const report = await runParity({ model, samples, maxNewTokens, maxTiles, ...(quant && { quant }) });
   report.layers.forEach((rows, k) => {
     const bad = firstDivergence(rows);
     if (bad) throw new Error(`sample ${k}: first divergence at ${bad.name} (relative ${bad.rel.toExponential(2)} > ${PARITY_REL_TOL})\n${formatTable(rows)}`);
@@ -83,10 +83,25 @@ describe('parity with PyTorch: tiny checkpoint', () => {
       24,
     );
   });
+
+  // The reference quantizes with numpy (tools/reference/quant_ref.py) and runs on the dequantized matrices.
+  it('q4 language model: one image, 16 greedy tokens', async () => {
+    await expectParity(await tinyCheckpointDir(), [{ question: 'Please describe the image shortly.', images: [EXAMPLE] }], 16, 6, 'q4');
+  });
+  it('q8 language model: a batch of two (an image, and text), 16 greedy tokens', async () => {
+    await expectParity(await tinyCheckpointDir(), [{ question: 'Describe the image.', images: [EXAMPLE] }, { question: 'Hi, who are you?' }], 16, 6, 'q8');
+  });
 });
 
 describe('parity with PyTorch: full-size synthetic InternVL2-1B', () => {
   it('one 448 tile and a short prompt', async () => {
     await expectParity(await checkpointDir('full', 1), [{ question: 'What is in the image?', images: [EXAMPLE] }], 4);
   }, 1_800_000);
+  // Text only (the vision tower stays bf16 and is covered above): 272 MB embed_tokens and lm_head quantized, in row
+  // chunks for q8 (136 MB of codes), and every real layer shape.
+  for (const quant of ['q4', 'q8'] as const) {
+    it(`${quant} language model, text prompt`, async () => {
+      await expectParity(await checkpointDir('full', 1), [{ question: 'Hello, who are you? Tell me about yourself.' }], 4, 6, quant);
+    }, 900_000);
+  }
 });

@@ -8,9 +8,10 @@ import { chatCommand } from './cli/chat.js';
 import { downloadCommand } from './cli/download.js';
 import { generateCommand } from './cli/generate.js';
 import { preprocessCommand } from './cli/preprocess.js';
+import { quantizeCommand } from './cli/quantize.js';
 import { serveCommand } from './cli/serve.js';
 
-const COMMANDS: readonly Command[] = [chatCommand, generateCommand, serveCommand, downloadCommand, preprocessCommand];
+const COMMANDS: readonly Command[] = [chatCommand, generateCommand, serveCommand, downloadCommand, quantizeCommand, preprocessCommand];
 
 function overview(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`);

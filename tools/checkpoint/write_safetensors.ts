@@ -1,5 +1,5 @@
 // Writes a safetensors file the way torch's `safetensors.torch.save_file` does: tensors laid out in name order
-// (all one dtype here), compact JSON header with `__metadata__` first, padded with spaces to a multiple of 8.
+// (sorted by dtype size, then name), compact JSON header with `__metadata__` first, padded with spaces to a multiple of 8.
 // Data is streamed to disk chunk by chunk, so a 1.9 GB file never sits in memory.
 import { type FileHandle, open } from 'node:fs/promises';
 import { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from '../../loader/safetensors.js';
@@ -11,7 +11,7 @@ export interface TensorSpec {
 }
 
 /** Produces a tensor's bytes in order, in pieces of any size; the pieces must add up to the tensor's size. */
-export type TensorBytes = (spec: TensorSpec, byteLength: number) => Iterable<Uint8Array>;
+export type TensorBytes = (spec: TensorSpec, byteLength: number) => Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 export interface SafetensorsLayout {
   readonly header: Uint8Array;
@@ -51,7 +51,7 @@ export async function writeSafetensors(path: string, specs: readonly TensorSpec[
     await writeAll(file, layout.header);
     for (const t of layout.tensors) {
       let written = 0;
-      for (const piece of bytesOf(t, t.end - t.begin)) {
+      for await (const piece of bytesOf(t, t.end - t.begin)) {
         await writeAll(file, piece);
         written += piece.byteLength;
       }
