@@ -1,0 +1,122 @@
+// npm run bench:quant -- [--model DIR] [--new-tokens 32] [--prompt-tokens 128] [--reps 2] [--quality-steps 64]
+//                        [--no-quality] [--write]
+// bf16 against q8 and q4 (runtime/quant.ts) in one process, on the same checkpoint (default: the full-size synthetic
+// one): load time (q4 both quantized while loading and from a saved `internvl quantize` checkpoint), GPU weight bytes,
+// peak tracked GPU memory for one image + a 4k context (weights, KV cache for 4096 tokens, the 1-tile vision plan,
+// the decode and prefill plans), decode tg<N> and prefill pp<N> tok/s with the formats interleaved rep by rep (a
+// drift in machine load hits all alike), and the same-run ratios to bf16. Quality comes from the PyTorch reference
+// (tools/reference/quant_quality.py: last-position logits error, teacher-forced top-1 agreement). --write appends the
+// tables to bench/RESULTS.md.
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type Engine, createEngine, destroyEngine } from '../model/generate.js';
+import { type LoadedModel, type LoadOptions, loadModel } from '../model/load.js';
+import { describeProfile } from '../runtime/device_profile.js';
+import { dirFiles } from '../tools/node/dir_files.js';
+import { nodeGpu } from '../tools/node/gpu.js';
+import { quantizeCheckpoint } from '../tools/node/quantize_checkpoint.js';
+import { PYTHON } from '../tools/parity/reference.js';
+import { checkpointDir } from '../test/fixtures.js';
+import { trackGpuMemory } from './model/gpu_memory.js';
+import { buildVisionPlan, decodeRun, prefillBench } from './model/measure.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const newTokens = Number(flag('--new-tokens') ?? 32);
+const promptTokens = Number(flag('--prompt-tokens') ?? 128);
+const reps = Number(flag('--reps') ?? 2);
+const qualitySteps = Number(flag('--quality-steps') ?? 64);
+const log = (m: string) => console.error(`[bench:quant] ${m}`);
+
+const gpu = await nodeGpu();
+const tracker = trackGpuMemory(gpu.device);
+const modelDir = flag('--model') ?? (log('the full-size synthetic checkpoint (seed 1) …'), await checkpointDir('full', 1));
+const work = await mkdtemp(join(tmpdir(), 'bench-quant-'));
+const saved = join(work, 'q4');
+let t0 = performance.now();
+await quantizeCheckpoint(dirFiles(modelDir), 'q4', saved);
+const quantizeMs = performance.now() - t0;
+log(`internvl quantize q4: ${quantizeMs.toFixed(0)} ms`);
+
+interface Variant {
+  readonly label: string;
+  readonly dir: string;
+  readonly options: LoadOptions;
+  model?: LoadedModel;
+  engine?: Engine;
+  peakBytes?: number;
+  readonly decode: number[];
+  readonly prefill: number[];
+}
+const variants: Variant[] = [
+  { label: 'bf16', dir: modelDir, options: {}, decode: [], prefill: [] },
+  { label: 'q8', dir: modelDir, options: { quant: 'q8' }, decode: [], prefill: [] },
+  { label: 'q4', dir: modelDir, options: { quant: 'q4' }, decode: [], prefill: [] },
+  { label: 'q4 (saved)', dir: saved, options: {}, decode: [], prefill: [] },
+];
+
+// Load each, then hold: its engine (4096-token KV cache), the 1-tile vision plan and one decode and prefill run
+// (their plans) — the tracked peak over that window, less what the models before it hold, is its memory figure.
+for (const v of variants) {
+  const before = tracker.liveBytes;
+  tracker.resetPeak();
+  v.model = await loadModel(gpu, dirFiles(v.dir), v.options);
+  v.engine = createEngine(v.model, { maxContext: 4096 });
+  const vision = buildVisionPlan(v.model, 1, true);
+  await decodeRun(v.engine, 4, 1);
+  await prefillBench(v.engine, promptTokens, 0, 1, () => {});
+  v.peakBytes = tracker.peakBytes - before;
+  vision.destroy();
+  log(`${v.label}: loaded in ${v.model.timings.totalMs.toFixed(0)} ms, ${(v.model.weightBytes / 2 ** 20).toFixed(0)} MiB of weights, peak ${(v.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+}
+for (let r = 0; r < reps; r++) {
+  for (const v of variants) {
+    const { rate } = await decodeRun(v.engine!, newTokens, 100 + r);
+    v.decode.push(rate);
+    v.prefill.push(...(await prefillBench(v.engine!, promptTokens, 1, 0, () => {})));
+    log(`rep ${r + 1} ${v.label}: tg${newTokens} ${rate.toFixed(2)} tok/s, pp${promptTokens} ${v.prefill.at(-1)!.toFixed(1)} tok/s`);
+  }
+}
+for (const v of variants) {
+  destroyEngine(v.engine!);
+  v.model!.destroy();
+}
+
+let quality: { steps: number; formats: Record<string, { logits_rel_err: number; logits_max_abs: number; top1: number }> } | undefined;
+if (!argv.includes('--no-quality')) {
+  log(`quality in the PyTorch reference (${qualitySteps} greedy steps) …`);
+  const ids = join(work, 'ids.json');
+  const m = variants[0]!.model!;
+  const prompt = [...m.tokenizer.encode('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nTell me a story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n')];
+  await writeFile(ids, JSON.stringify(prompt));
+  const { stdout } = await promisify(execFile)(PYTHON, [join(import.meta.dirname, '..', 'tools', 'reference', 'quant_quality.py'), '--model', modelDir, '--ids', ids, '--steps', String(qualitySteps)], { maxBuffer: 16 << 20 });
+  quality = JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+await rm(work, { recursive: true, force: true });
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+const fmt = (xs: number[], d = 2) => `${mean(xs).toFixed(d)} ± ${sd(xs).toFixed(d)}`;
+const base = variants[0]!;
+const lines = [
+  `## Quantized weights — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${gpu.adapterName}`,
+  '',
+  `Profile: ${describeProfile(gpu.profile)}. Model: \`${modelDir}\`. \`npm run bench:quant\`: tg${newTokens} and pp${promptTokens}, ${reps} reps interleaved across the formats after a warm-up each; mean ± sd. Peak memory: tracked GPU buffers while one model holds its weights, a 4096-token KV cache, the 1-tile vision plan (with the projector) and its decode and prefill plans. \`internvl quantize\` (q4) took ${quantizeMs.toFixed(0)} ms.`,
+  '',
+  '| weights | load ms | weights MiB | peak GPU MiB (1 image + 4k context) | decode tok/s | × bf16 | prefill tok/s | × bf16 |',
+  '|---|---|---|---|---|---|---|---|',
+  ...variants.map((v) => `| ${v.label} | ${v.model!.timings.totalMs.toFixed(0)} | ${(v.model!.weightBytes / 2 ** 20).toFixed(0)} | ${(v.peakBytes! / 2 ** 20).toFixed(0)} | ${fmt(v.decode)} | ${(mean(v.decode) / mean(base.decode)).toFixed(2)} | ${fmt(v.prefill, 1)} | ${(mean(v.prefill) / mean(base.prefill)).toFixed(2)} |`),
+];
+if (quality) {
+  lines.push('', `Quality (PyTorch f32 reference on the same checkpoint, tools/reference/quant_quality.py): the bf16 model's last-prompt-position logits against the quantized model's, and top-1 agreement over ${quality.steps} teacher-forced greedy positions.`, '', '| weights | logits ‖Δ‖/‖l‖ | logits max \\|Δ\\| | top-1 agreement |', '|---|---|---|---|');
+  for (const [f, q] of Object.entries(quality.formats)) lines.push(`| ${f} | ${q.logits_rel_err.toExponential(2)} | ${q.logits_max_abs.toExponential(2)} | ${(100 * q.top1).toFixed(1)} % |`);
+}
+const report = lines.join('\n');
+console.log(report);
+if (argv.includes('--write')) await appendFile(join(import.meta.dirname, 'RESULTS.md'), `\n${report}\n`);
