@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Engine, createEngine, destroyEngine } from '../model/generate.js';
-import { type LoadedModel, type LoadOptions, loadModel } from '../model/load.js';
+import { type LoadedModel, type LoadOptions, loadModel, readTokenizer } from '../model/load.js';
 import { describeProfile } from '../runtime/device_profile.js';
 import { dirFiles } from '../tools/node/dir_files.js';
 import { nodeGpu } from '../tools/node/gpu.js';
@@ -48,52 +48,44 @@ interface Variant {
   readonly label: string;
   readonly dir: string;
   readonly options: LoadOptions;
-  model?: LoadedModel;
-  engine?: Engine;
+  readonly load: number[];
+  weightBytes?: number;
   peakBytes?: number;
   readonly decode: number[];
   readonly prefill: number[];
 }
-const variants: Variant[] = [
-  { label: 'bf16', dir: modelDir, options: {}, decode: [], prefill: [] },
-  { label: 'q8', dir: modelDir, options: { quant: 'q8' }, decode: [], prefill: [] },
-  { label: 'q4', dir: modelDir, options: { quant: 'q4' }, decode: [], prefill: [] },
-  { label: 'q4 (saved)', dir: saved, options: {}, decode: [], prefill: [] },
-];
+const variant = (label: string, dir: string, options: LoadOptions): Variant => ({ label, dir, options, load: [], decode: [], prefill: [] });
+const variants = [variant('bf16', modelDir, {}), variant('q8', modelDir, { quant: 'q8' }), variant('q4', modelDir, { quant: 'q4' }), variant('q4 (saved)', saved, {})];
 
-// Load each, then hold: its engine (4096-token KV cache), the 1-tile vision plan and one decode and prefill run
-// (their plans) — the tracked peak over that window, less what the models before it hold, is its memory figure.
-for (const v of variants) {
-  const before = tracker.liveBytes;
-  tracker.resetPeak();
-  v.model = await loadModel(gpu, dirFiles(v.dir), v.options);
-  v.engine = createEngine(v.model, { maxContext: 4096 });
-  const vision = buildVisionPlan(v.model, 1, true);
-  await decodeRun(v.engine, 4, 1);
-  await prefillBench(v.engine, promptTokens, 0, 1, () => {});
-  v.peakBytes = tracker.peakBytes - before;
-  vision.destroy();
-  log(`${v.label}: loaded in ${v.model.timings.totalMs.toFixed(0)} ms, ${(v.model.weightBytes / 2 ** 20).toFixed(0)} MiB of weights, peak ${(v.peakBytes / 2 ** 20).toFixed(0)} MiB`);
-}
+// One model at a time (several resident at once slowed every one of them on lavapipe), the formats in turn within
+// each rep. Memory, in the first rep: the tracked peak while the model holds its weights and a 4096-token KV cache
+// and runs what one image + prompt runs in turn — the 1-tile vision plan (with the projector), a prefill, decoding.
 for (let r = 0; r < reps; r++) {
   for (const v of variants) {
-    const { rate } = await decodeRun(v.engine!, newTokens, 100 + r);
+    const before = tracker.liveBytes;
+    tracker.resetPeak();
+    const m: LoadedModel = await loadModel(gpu, dirFiles(v.dir), v.options);
+    v.load.push(m.timings.totalMs);
+    v.weightBytes = m.weightBytes;
+    const engine: Engine = createEngine(m, { maxContext: 4096 });
+    if (r === 0) buildVisionPlan(m, 1, true).destroy();
+    await decodeRun(engine, 4, 1); // warm-up: compiles the decode pipelines
+    v.prefill.push(...(await prefillBench(engine, promptTokens, 1, 1, () => {})));
+    const { rate } = await decodeRun(engine, newTokens, 100 + r);
     v.decode.push(rate);
-    v.prefill.push(...(await prefillBench(v.engine!, promptTokens, 1, 0, () => {})));
-    log(`rep ${r + 1} ${v.label}: tg${newTokens} ${rate.toFixed(2)} tok/s, pp${promptTokens} ${v.prefill.at(-1)!.toFixed(1)} tok/s`);
+    if (r === 0) v.peakBytes = tracker.peakBytes - before;
+    destroyEngine(engine);
+    m.destroy();
+    log(`rep ${r + 1} ${v.label}: load ${v.load.at(-1)!.toFixed(0)} ms, tg${newTokens} ${rate.toFixed(2)} tok/s, pp${promptTokens} ${v.prefill.at(-1)!.toFixed(1)} tok/s${r === 0 ? `, peak ${(v.peakBytes! / 2 ** 20).toFixed(0)} MiB` : ''}`);
   }
-}
-for (const v of variants) {
-  destroyEngine(v.engine!);
-  v.model!.destroy();
 }
 
 let quality: { steps: number; formats: Record<string, { logits_rel_err: number; logits_max_abs: number; top1: number }> } | undefined;
 if (!argv.includes('--no-quality')) {
   log(`quality in the PyTorch reference (${qualitySteps} greedy steps) …`);
   const ids = join(work, 'ids.json');
-  const m = variants[0]!.model!;
-  const prompt = [...m.tokenizer.encode('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nTell me a story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n')];
+  const tokenizer = await readTokenizer(dirFiles(modelDir));
+  const prompt = [...tokenizer.encode('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nTell me a story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n')];
   await writeFile(ids, JSON.stringify(prompt));
   const { stdout } = await promisify(execFile)(PYTHON, [join(import.meta.dirname, '..', 'tools', 'reference', 'quant_quality.py'), '--model', modelDir, '--ids', ids, '--steps', String(qualitySteps)], { maxBuffer: 16 << 20 });
   quality = JSON.parse(stdout.trim().split('\n').at(-1)!);
@@ -107,11 +99,11 @@ const base = variants[0]!;
 const lines = [
   `## Quantized weights — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${gpu.adapterName}`,
   '',
-  `Profile: ${describeProfile(gpu.profile)}. Model: \`${modelDir}\`. \`npm run bench:quant\`: tg${newTokens} and pp${promptTokens}, ${reps} reps interleaved across the formats after a warm-up each; mean ± sd. Peak memory: tracked GPU buffers while one model holds its weights, a 4096-token KV cache, the 1-tile vision plan (with the projector) and its decode and prefill plans. \`internvl quantize\` (q4) took ${quantizeMs.toFixed(0)} ms.`,
+  `Profile: ${describeProfile(gpu.profile)}. Model: \`${modelDir}\`. \`npm run bench:quant\`: one model loaded at a time, the formats in turn within each of ${reps} reps; per rep a load, a prefill warm-up and pp${promptTokens}, a decode warm-up and tg${newTokens}; mean ± sd. Peak memory: tracked GPU buffers (first rep) while the model holds its weights and a 4096-token KV cache and runs, in turn, the 1-tile vision plan with the projector, the prefill and decoding. \`internvl quantize\` (q4) took ${quantizeMs.toFixed(0)} ms.`,
   '',
   '| weights | load ms | weights MiB | peak GPU MiB (1 image + 4k context) | decode tok/s | × bf16 | prefill tok/s | × bf16 |',
   '|---|---|---|---|---|---|---|---|',
-  ...variants.map((v) => `| ${v.label} | ${v.model!.timings.totalMs.toFixed(0)} | ${(v.model!.weightBytes / 2 ** 20).toFixed(0)} | ${(v.peakBytes! / 2 ** 20).toFixed(0)} | ${fmt(v.decode)} | ${(mean(v.decode) / mean(base.decode)).toFixed(2)} | ${fmt(v.prefill, 1)} | ${(mean(v.prefill) / mean(base.prefill)).toFixed(2)} |`),
+  ...variants.map((v) => `| ${v.label} | ${fmt(v.load, 0)} | ${(v.weightBytes! / 2 ** 20).toFixed(0)} | ${(v.peakBytes! / 2 ** 20).toFixed(0)} | ${fmt(v.decode)} | ${(mean(v.decode) / mean(base.decode)).toFixed(2)} | ${fmt(v.prefill, 1)} | ${(mean(v.prefill) / mean(base.prefill)).toFixed(2)} |`),
 ];
 if (quality) {
   lines.push('', `Quality (PyTorch f32 reference on the same checkpoint, tools/reference/quant_quality.py): the bf16 model's last-prompt-position logits against the quantized model's, and top-1 agreement over ${quality.steps} teacher-forced greedy positions.`, '', '| weights | logits ‖Δ‖/‖l‖ | logits max \\|Δ\\| | top-1 agreement |', '|---|---|---|---|');

@@ -43,9 +43,15 @@ var<private> acc: array<array<f32, TN>, WG>;
 var<private> wrow: array<u32, TN>; // vec2 index of each column's weight row
 var<private> srow: array<u32, TN>; // q4/q8: index of each column's first scale
 var<private> scale: array<f32, TN>; // q4/q8: the current group's scale of each column
+var<private> wp: array<vec2<u32>, TN>; // the current 8 bytes of each column's weights
 var<private> wv: array<vec4<f32>, TN>; // the current 4 weights of each column
 
 fn load_weights(kq: u32) {
+  // one vec2 load per column holds 4 (bf16), 8 (q8) or 16 (q4) weights: steps of 4 k per load; kq runs 0, 1, 2, …
+  let per_load = 16u / QBITS;
+  if (kq % per_load == 0u) {
+    for (var j = 0u; j < TN; j++) { wp[j] = w[wrow[j] + kq / per_load]; }
+  }
   if (QBITS != 16u && (kq & 7u) == 0u) { // a group of 32 = 8 steps of 4
     for (var j = 0u; j < TN; j++) {
       let si = srow[j] + kq / 8u;
@@ -54,16 +60,14 @@ fn load_weights(kq: u32) {
     }
   }
   for (var j = 0u; j < TN; j++) {
-    if (QBITS == 4u) { // 4 codes = half of word kq/2 = a component of vec2 kq/4
-      let p = w[wrow[j] + (kq >> 2u)];
-      let u = select(p.x, p.y, (kq & 2u) != 0u) >> (16u * (kq & 1u));
-      wv[j] = (vec4<f32>((vec4<u32>(u) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - 8.0) * scale[j];
-    } else if (QBITS == 8u) { // 4 codes = word kq = a component of vec2 kq/2
-      let p = w[wrow[j] + (kq >> 1u)];
-      let u = select(p.x, p.y, (kq & 1u) != 0u);
-      wv[j] = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(u) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u)) * scale[j];
+    let p = wp[j];
+    if (QBITS == 4u) { // 4 codes: a half of word (kq / 2) % 2; the nibble n as the f32 2^23 + n, less 2^23 + 8
+      let u = vec4<u32>(select(p.x, p.y, (kq & 2u) != 0u) >> (16u * (kq & 1u)));
+      wv[j] = (bitcast<vec4<f32>>(((u >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) | vec4<u32>(0x4b000000u)) - 8388616.0) * scale[j];
+    } else if (QBITS == 8u) { // 4 codes: word kq % 2
+      let u = vec4<u32>(select(p.x, p.y, (kq & 1u) != 0u));
+      wv[j] = vec4<f32>(bitcast<vec4<i32>>(u << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u)) * scale[j];
     } else {
-      let p = w[wrow[j] + kq];
       wv[j] = vec4<f32>(bitcast<f32>(p.x << 16u), bitcast<f32>(p.x & 0xffff0000u), bitcast<f32>(p.y << 16u), bitcast<f32>(p.y & 0xffff0000u));
     }
   }

@@ -3,7 +3,10 @@
 // kernel gemm_tiled at every GEMM shape, and batch-32 decode (M = 32) with the default and gemm_tiled; gemm_shuffle
 // against gemm8x8 at vit.qkv and the prefill GEMMs (at fc1 with every gemm variant); the CPU-rasteriser GEMVs with x
 // shared by subgroupShuffle (vec_shuffle_r<R>) against vec_r<R> at decode.gate_up and lm_head, and vec_shuffle_r2
-// at every per-layer decode shape.
+// at every per-layer decode shape; q4 and q8 weights (runtime/quant.ts) at every decode shape and two prefill GEMMs,
+// beside bf16 in the same run.
+import type { QuantFormat } from '../../runtime/quant.js';
+import { withScales } from '../../runtime/quant_tensor.js';
 import { LINEAR_VARIANTS, type LinearVariant, VEC_SHUFFLE_VARIANTS, linear } from '../../runtime/ops/linear.js';
 import type { BenchCase } from '../case.js';
 import { LINEAR_SHAPES, type LinearShape, linearShape } from '../shapes.js';
@@ -39,6 +42,21 @@ function residualCase(s: LinearShape, variant: LinearVariant): BenchCase {
   };
 }
 
+/** The same shape with q4/q8 weights (zero codes and scales: the kernels' speed does not depend on the values). */
+function quantCase(s: LinearShape, format: QuantFormat): BenchCase {
+  return {
+    op: 'linear',
+    name: label(s),
+    variant: format,
+    build: (g, bench) => {
+      const x = bench.tensor('x', [s.M, s.K], 'f32');
+      const w = withScales(bench.tensor('w', [s.N, s.K], format), bench.tensor('w.scales', [s.N, s.K / 32], 'f16'));
+      const b = s.bias ? bench.tensor('b', [s.N], 'f32') : undefined;
+      return [linear(g, x, w, b, 'y')];
+    },
+  };
+}
+
 const gemm = LINEAR_VARIANTS.filter((v) => v.startsWith('gemm'));
 const vec = [...LINEAR_VARIANTS.filter((v) => v.startsWith('vec')), ...VEC_SHUFFLE_VARIANTS];
 const fc1 = linearShape('vit.fc1');
@@ -58,4 +76,5 @@ export const linearCases: BenchCase[] = [
   ...LINEAR_SHAPES.filter((s) => s.M > 8 && s !== fc1).map((s) => linearCase(s, 'gemm_tiled')),
   ...decode32.flatMap((s) => [linearCase(s), linearCase(s, 'gemm_tiled')]),
   ...['vit.qkv', 'prefill.q', 'prefill.gate_up', 'prefill.down'].flatMap((n) => (['gemm8x8', 'gemm_shuffle'] as const).map((v) => linearCase(linearShape(n), v))),
+  ...['decode.q', 'decode.kv', 'decode.gate_up', 'decode.down', 'lm_head', 'prefill.q', 'prefill.gate_up'].flatMap((n) => (['q8', 'q4'] as const).map((f) => quantCase(linearShape(n), f))),
 ];

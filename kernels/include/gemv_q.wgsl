@@ -6,7 +6,9 @@
 // reference on the dequantized values to the usual f32 accumulation error.
 // One invocation owns R rows n = base + WG·r of this dispatch's row chunk (s_row: the chunk's first row, for the
 // scales, bound whole) and all XM rows of x (bound from the dispatch's first row; m_off places them in y and res).
-// Per word of 8 k it loads 1 (q4) or 2 (q8) code words per row, and once per group of 32 the row's scale.
+// The codes come 16 bytes per load (lavapipe pays per load instruction, not per byte: a scalar load costs what a
+// vec4 does): a whole group of 32 for q4, half of one for q8, at the step that starts it, with the group's scale;
+// the walk's other steps take their word from the registers.
 // SWIGLU: every owned row n also has an up row (wu, su), and y = silu(gate)·up (no bias, no residual).
 override WG: u32 = 64;
 override R: u32 = 2;
@@ -21,9 +23,9 @@ override WORDS: u32 = QBITS / 4u; // code words per 8 k
 struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> w: array<u32>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> s: array<u32>;
-@group(0) @binding(3) var<storage, read> wu: array<u32>;
+@group(0) @binding(3) var<storage, read> wu: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> su: array<u32>;
 @group(0) @binding(5) var<storage, read> b: array<f32>;
 @group(0) @binding(6) var<storage, read> res: array<f32>;
@@ -34,7 +36,9 @@ struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u3
 var<private> acc: array<array<f32, 8>, 8>; // [m][r]; SWIGLU: the gate row
 var<private> acc_up: array<array<f32, 8>, 8>; // SWIGLU: the up row
 var<private> base: u32;
-var<private> wrow: array<u32, 8>; // index of each owned row's first code word
+var<private> wrow: array<u32, 8>; // vec4 index of each owned row's first codes
+var<private> wq: array<vec4<u32>, 8>; // the current 16 bytes of codes of each owned row
+var<private> uq: array<vec4<u32>, 8>; // SWIGLU: of its up row
 var<private> srow: array<u32, 8>; // index of each owned row's first scale
 var<private> sw: array<f32, 8>; // the current group's scale of each owned row
 var<private> su_r: array<f32, 8>; // SWIGLU: of its up row
@@ -51,9 +55,12 @@ fn half_of(word: u32, i: u32) -> f32 {
 /** The 8 codes of one word (q4) or word pair (q8), regrouped like X8: even k, odd k. */
 fn codes(u0: u32, u1: u32) -> X8 {
   if (QBITS == 4u) {
+    // nibble n as the f32 2^23 + n (its bits OR'ed into 2^23's mantissa), minus 2^23 + 8: n − 8 exactly, in two
+    // integer ops and one subtraction (an unsigned-to-float conversion costs several instructions on AVX2)
     let v = vec4<u32>(u0);
-    return X8(vec4<f32>((v >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u)) - 8.0,
-              vec4<f32>((v >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u)) - 8.0);
+    let magic = vec4<u32>(0x4b000000u);
+    return X8(bitcast<vec4<f32>>(((v >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u)) | magic) - 8388616.0,
+              bitcast<vec4<f32>>(((v >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u)) | magic) - 8388616.0);
   }
   let v = vec4<u32>(u0, u0, u1, u1);
   return X8(vec4<f32>(bitcast<vec4<i32>>(v << vec4<u32>(24u, 8u, 24u, 8u)) >> vec4<u32>(24u)),
@@ -61,22 +68,25 @@ fn codes(u0: u32, u1: u32) -> X8 {
 }
 
 fn load_weights(k8: u32) {
-  let group_start = (k8 & 3u) == 0u; // 4 words of 8 = one group of 32
+  let per_load = 4u / WORDS; // steps of 8 k per vec4 of codes: 4 (q4), 2 (q8)
+  let fresh = k8 % per_load == 0u;
+  let group_start = (k8 & 3u) == 0u; // 4 steps of 8 = one group of 32
+  let word = (k8 % per_load) * WORDS; // this step's first word in the vec4
   for (var r = 0u; r < R; r++) {
-    let at = wrow[r] + k8 * WORDS;
+    if (fresh) {
+      wq[r] = w[wrow[r] + k8 / per_load];
+      if (SWIGLU) { uq[r] = wu[wrow[r] + k8 / per_load]; }
+    }
     if (group_start) {
       let si = srow[r] + k8 / 4u;
       sw[r] = half_of(s[si >> 1u], si);
       if (SWIGLU) { su_r[r] = half_of(su[si >> 1u], si); }
     }
-    var hi = 0u; // q8's second word (an `if`, not select: select would load it for q4 too)
-    if (QBITS == 8u) { hi = w[at + 1u]; }
-    var c = codes(w[at], hi);
+    var c = codes(wq[r][word], wq[r][min(word + 1u, 3u)]);
     wlo[r] = c.e * sw[r];
     whi[r] = c.o * sw[r];
     if (SWIGLU) {
-      if (QBITS == 8u) { hi = wu[at + 1u]; }
-      c = codes(wu[at], hi);
+      c = codes(uq[r][word], uq[r][min(word + 1u, 3u)]);
       ulo[r] = c.e * su_r[r];
       uhi[r] = c.o * su_r[r];
     }
@@ -98,7 +108,7 @@ fn begin(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> bool {
   base = first + lid;
   for (var r = 0u; r < R; r++) {
     let n = min(base + WG * r, N - 1u); // tails: clamp loads, guard stores
-    wrow[r] = n * (params.k / 8u) * WORDS;
+    wrow[r] = n * (params.k / 8u) * WORDS / 4u;
     srow[r] = (params.s_row + n) * (params.k / 32u);
   }
   return true;
