@@ -11,6 +11,6 @@
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   if (!begin(wid, nwg, lid)) { return; }
-  walk_k_direct(params.k / 8u);
+  walk_groups_direct(params.k / 8u);
   finish();
 }

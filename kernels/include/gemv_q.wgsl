@@ -6,9 +6,10 @@
 // reference on the dequantized values to the usual f32 accumulation error.
 // One invocation owns R rows n = base + WG·r of this dispatch's row chunk (s_row: the chunk's first row, for the
 // scales, bound whole) and all XM rows of x (bound from the dispatch's first row; m_off places them in y and res).
-// The codes come 16 bytes per load (lavapipe pays per load instruction, not per byte: a scalar load costs what a
-// vec4 does): a whole group of 32 for q4, half of one for q8, at the step that starts it, with the group's scale;
-// the walk's other steps take their word from the registers.
+// K is walked a group of 32 at a time: the group's codes come in one (q4) or two (q8) vec4 loads per row
+// (lavapipe pays per load instruction, not per byte: a scalar load costs what a vec4 does) with its scale, then
+// four steps of 8 k take their words by literal index (no dynamic indexing of registers). With x shared
+// (linear_vec_q_shuffle.wgsl) a block of subgroup-size words of x is handed out a group at a time.
 // SWIGLU: every owned row n also has an up row (wu, su), and y = silu(gate)·up (no bias, no residual).
 override WG: u32 = 64;
 override R: u32 = 2;
@@ -18,7 +19,7 @@ override HAS_BIAS: bool = false;
 override HAS_RESIDUAL: bool = false;
 override NORM: bool = false;
 override SWIGLU: bool = false;
-override WORDS: u32 = QBITS / 4u; // code words per 8 k
+override WORDS: u32 = QBITS / 4u; // vec4s of codes per group of 32 k
 
 struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
 
@@ -37,15 +38,13 @@ var<private> acc: array<array<f32, 8>, 8>; // [m][r]; SWIGLU: the gate row
 var<private> acc_up: array<array<f32, 8>, 8>; // SWIGLU: the up row
 var<private> base: u32;
 var<private> wrow: array<u32, 8>; // vec4 index of each owned row's first codes
-var<private> wq: array<vec4<u32>, 8>; // the current 16 bytes of codes of each owned row
-var<private> uq: array<vec4<u32>, 8>; // SWIGLU: of its up row
+var<private> wq: array<vec4<u32>, 8>; // the current group's codes of each owned row (q8: the first half)
+var<private> wq2: array<vec4<u32>, 8>; // q8: the second half
+var<private> uq: array<vec4<u32>, 8>; // SWIGLU: the same for its up row
+var<private> uq2: array<vec4<u32>, 8>;
 var<private> srow: array<u32, 8>; // index of each owned row's first scale
 var<private> sw: array<f32, 8>; // the current group's scale of each owned row
 var<private> su_r: array<f32, 8>; // SWIGLU: of its up row
-var<private> wlo: array<vec4<f32>, 8>; // the current 8 weights of each owned row: even k
-var<private> whi: array<vec4<f32>, 8>; // odd k
-var<private> ulo: array<vec4<f32>, 8>; // SWIGLU: the same for up
-var<private> uhi: array<vec4<f32>, 8>;
 
 fn half_of(word: u32, i: u32) -> f32 {
   let p = unpack2x16float(word);
@@ -67,36 +66,59 @@ fn codes(u0: u32, u1: u32) -> X8 {
             vec4<f32>(bitcast<vec4<i32>>(v << vec4<u32>(16u, 0u, 16u, 0u)) >> vec4<u32>(24u)));
 }
 
-fn load_weights(k8: u32) {
-  let per_load = 4u / WORDS; // steps of 8 k per vec4 of codes: 4 (q4), 2 (q8)
-  let fresh = k8 % per_load == 0u;
-  let group_start = (k8 & 3u) == 0u; // 4 steps of 8 = one group of 32
-  let word = (k8 % per_load) * WORDS; // this step's first word in the vec4
+/** Group g (32 k) of every owned row: its 16 (q4) or 32 (q8) bytes of codes and its scale. */
+fn load_group(g: u32) {
   for (var r = 0u; r < R; r++) {
-    if (fresh) {
-      wq[r] = w[wrow[r] + k8 / per_load];
-      if (SWIGLU) { uq[r] = wu[wrow[r] + k8 / per_load]; }
-    }
-    if (group_start) {
-      let si = srow[r] + k8 / 4u;
-      sw[r] = half_of(s[si >> 1u], si);
-      if (SWIGLU) { su_r[r] = half_of(su[si >> 1u], si); }
-    }
-    var c = codes(wq[r][word], wq[r][min(word + 1u, 3u)]);
-    wlo[r] = c.e * sw[r];
-    whi[r] = c.o * sw[r];
+    let at = wrow[r] + g * WORDS;
+    wq[r] = w[at];
+    if (QBITS == 8u) { wq2[r] = w[at + 1u]; }
+    let si = srow[r] + g;
+    sw[r] = half_of(s[si >> 1u], si);
     if (SWIGLU) {
-      c = codes(uq[r][word], uq[r][min(word + 1u, 3u)]);
-      ulo[r] = c.e * su_r[r];
-      uhi[r] = c.o * su_r[r];
+      uq[r] = wu[at];
+      if (QBITS == 8u) { uq2[r] = wu[at + 1u]; }
+      su_r[r] = half_of(su[si >> 1u], si);
     }
   }
 }
 
-fn accumulate(m: u32, v: X8) {
+/** The 8 codes of step j (0…3, a literal at every call, so the word indices are too) of a group's codes. */
+fn step_codes(q: vec4<u32>, q2: vec4<u32>, j: u32) -> X8 {
+  if (QBITS == 4u) { return codes(q[j], 0u); }
+  if (j < 2u) { return codes(q[2u * j], q[2u * j + 1u]); }
+  return codes(q2[2u * j - 4u], q2[2u * j - 3u]);
+}
+
+/**
+ * Step j of the current group: the 8 codes of each owned row times the x words `xs` gives for each row of x, the
+ * group's scale applied to the sum (one multiply per row and step, not per weight).
+ */
+fn step(j: u32, xs: ptr<function, array<X8, 8>>) {
   for (var r = 0u; r < R; r++) {
-    acc[m][r] += dot(wlo[r], v.e) + dot(whi[r], v.o);
-    if (SWIGLU) { acc_up[m][r] += dot(ulo[r], v.e) + dot(uhi[r], v.o); }
+    let c = step_codes(wq[r], wq2[r], j);
+    for (var m = 0u; m < XM; m++) { acc[m][r] += sw[r] * (dot(c.e, (*xs)[m].e) + dot(c.o, (*xs)[m].o)); }
+    if (SWIGLU) {
+      let u = step_codes(uq[r], uq2[r], j);
+      for (var m = 0u; m < XM; m++) { acc_up[m][r] += su_r[r] * (dot(u.e, (*xs)[m].e) + dot(u.o, (*xs)[m].o)); }
+    }
+  }
+}
+
+/** One step of 8 k with x word k8 loaded by this invocation. */
+fn step_direct(k8: u32, j: u32, K8: u32) {
+  var xs: array<X8, 8>;
+  for (var m = 0u; m < XM; m++) { xs[m] = load_x(m, k8, K8, true); }
+  step(j, &xs);
+}
+
+/** All of K, a group at a time, every invocation loading x (and with NORM all of Σx²) itself. */
+fn walk_groups_direct(K8: u32) {
+  for (var k8 = 0u; k8 < K8; k8 += 4u) {
+    load_group(k8 / 4u);
+    step_direct(k8, 0u, K8);
+    step_direct(k8 + 1u, 1u, K8);
+    step_direct(k8 + 2u, 2u, K8);
+    step_direct(k8 + 3u, 3u, K8);
   }
 }
 
@@ -108,7 +130,7 @@ fn begin(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> bool {
   base = first + lid;
   for (var r = 0u; r < R; r++) {
     let n = min(base + WG * r, N - 1u); // tails: clamp loads, guard stores
-    wrow[r] = n * (params.k / 8u) * WORDS / 4u;
+    wrow[r] = n * (params.k / 32u) * WORDS;
     srow[r] = (params.s_row + n) * (params.k / 32u);
   }
   return true;

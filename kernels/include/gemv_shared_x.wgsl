@@ -1,7 +1,17 @@
 // Included by the decode GEMVs whose lanes share x through subgroup shuffles (linear_vec_shuffle,
-// linear_vec_swiglu_shuffle, linear_vec_q_shuffle): gemv_x.wgsl and the walk along K that loads x once per
-// subgroup. The including kernel enables `subgroups` and declares the override SHARE_X besides gemv_x's needs.
+// linear_vec_swiglu_shuffle): gemv_x.wgsl and the walks along K, one word of 8 k at a time, that load x once per
+// subgroup or per invocation. The including kernel enables `subgroups`, declares the override SHARE_X besides
+// gemv_x's needs, and the functions load_weights(k8) (the owned rows' word k8, called for k8 = 0, 1, 2, … in
+// order) and accumulate(m, x8) (its products with one word of x row m).
 // #include "gemv_x.wgsl"
+
+/** All of K, one word of 8 weights at a time, every invocation loading x (and with NORM all of Σx²) itself. */
+fn walk_k_direct(K8: u32) {
+  for (var k8 = 0u; k8 < K8; k8++) {
+    load_weights(k8);
+    for (var m = 0u; m < XM; m++) { accumulate(m, load_x(m, k8, K8, true)); }
+  }
+}
 
 /**
  * All of K, one word of 8 weights at a time. Sharing: per block of `lanes` words, lane l loads word kb + l of every

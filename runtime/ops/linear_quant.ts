@@ -25,7 +25,7 @@ export interface QuantGemv {
   readonly y: Tensor;
   readonly M: number;
   readonly K: number;
-  /** Rows per invocation: 8 for lm_head-sized N (fewest x loads per weight), else 2 (more invocations). */
+  /** Rows per invocation (R): 2 at one row of x, 4 for more (runtime/ops/linear.ts quantizedVariant). */
   readonly rows: number;
   /** Force the direct-load path (tests); by default x is shared wherever the device has subgroups. */
   readonly shareX?: boolean;
