@@ -60,6 +60,7 @@ const COMPAT_ONLY: RegExp[] = [
   // variants with a subgroup path: compatibility mode has no subgroups, so their fallback runs here
   /^coalesced GEMV, no subgroups > linear \[1, 8\]/, /^gemm_shuffle, no subgroups > \[1, 4\]/, /^rmsNorm prologue, no subgroups > linear\(rmsNorm\(x\)\) \[1, 8\]/,
   /^decode GEMVs with x shared by subgroupShuffle, no subgroups > linear vec_shuffle_r2 \[1, 8\]/,
+  /^quantized weights, no subgroups > (linear q4 \[1, 32\]|linear q8 \[70, 64\]|swiglu q4 x \[1, 32\])/,
 ];
 
 let fixtures: string;
