@@ -6,6 +6,10 @@
 //   s[m]·Σ_k x[m, k]·norm_w[k]·(w or wu)[n, k]
 // x f32 [XM, K]; w, wu bf16 [N, K] packed two per u32, read as vec4<u32> (8 weights per load); b f32 [b_off + N];
 // res, y f32 with row stride y_stride (res: the residual stream, same layout as y); norm_w f32 [K].
+// QBITS 4 or 8: w and wu are q4/q8 weights (runtime/quant.ts; codes bound as vec4<u32>, kernels/include/
+// quant_codes.wgsl) with f16 scales, scales_up [N_total, K/32] bound whole (s_row: this dispatch's first row); per 8 k
+// an invocation reads one (q4) or two (q8) u32 of codes — consecutive invocations, consecutive words — and the
+// group's scale. QBITS 16: bf16, the scales dummies.
 // silu(g) = g / (1 + exp(−g)).
 // Threads: a workgroup of WG invocations owns ROWS consecutive rows n0 … n0+ROWS−1 (of w, and of wu with SWIGLU).
 // Invocation t reads the 16-byte words k8 = t, t+WG, … of each row, so consecutive invocations read consecutive
@@ -35,17 +39,29 @@ override RW: u32 = ROWS * select(1u, 2u, SWIGLU);
 override S: u32 = XM * RW;
 override NORM: bool = false;
 override ST: u32 = S + select(0u, XM, NORM); // sums reduced per invocation: S dot products, then NORM's XM Σx²
+override QBITS: u32 = 16u;
 
-struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, eps: f32 }
+struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> wu: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read> res: array<f32>;
-@group(0) @binding(5) var<storage, read> norm_w: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
-@group(0) @binding(7) var<uniform> params: Params;
+@group(0) @binding(3) var<storage, read> scales: array<u32>;
+@group(0) @binding(4) var<storage, read> scales_up: array<u32>;
+@group(0) @binding(5) var<storage, read> b: array<f32>;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
+@group(0) @binding(7) var<storage, read> norm_w: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> y: array<f32>;
+@group(0) @binding(9) var<uniform> params: Params;
+
+// #include "quant_codes.wgsl"
+
+/** q4/q8: 8 weights (word k8 of row `row`) of a weight bound as vec4s, with its group's scale from `scale_word`. */
+fn quantized8(q: vec4<u32>, at: u32, scale_word: u32, si: u32) -> Codes8 {
+  let c = codes(q[at % 4u], q[(at + 1u) % 4u]); // q8's pair is even-aligned: both words in q
+  let sc = half_of(scale_word, si);
+  return Codes8(c.e * sc, c.o * sc);
+}
 
 var<workgroup> red: array<f32, WG * ST>;
 
@@ -69,7 +85,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var lo: array<vec4<f32>, 8>;
     var hi: array<vec4<f32>, 8>;
     for (var j = 0u; j < ROWS; j++) {
-      let at = min(n0 + j, N - 1u) * K8 + k8; // rows past N (last workgroup) read row N−1 and are not written
+      let row = min(n0 + j, N - 1u); // rows past N (last workgroup) read row N−1 and are not written
+      if (QBITS != 16u) { // one (q4) or two (q8) u32 of codes per 8 k: consecutive invocations, consecutive words
+        let at = (row * K8 + k8) * (QBITS / 4u);
+        let si = (params.s_row + row) * (params.k / 32u) + k8 / 4u;
+        let c = quantized8(w[at / 4u], at, scales[si >> 1u], si);
+        lo[j] = c.e;
+        hi[j] = c.o;
+        if (SWIGLU) {
+          let u = quantized8(wu[at / 4u], at, scales_up[si >> 1u], si);
+          lo[ROWS + j] = u.e;
+          hi[ROWS + j] = u.o;
+        }
+        continue;
+      }
+      let at = row * K8 + k8;
       let wv = w[at];
       lo[j] = bitcast<vec4<f32>>(wv << vec4<u32>(16u));
       hi[j] = bitcast<vec4<f32>>(wv & vec4<u32>(0xffff0000u));

@@ -1,8 +1,6 @@
 // The body of the quantized decode GEMV (linear_vec_q, linear_vec_q_shuffle): the bindings, loading and
-// dequantizing the owned rows' codes, and the stores. Formats (runtime/quant.ts): QBITS 4 — word j of a row holds
-// codes 8j … 8j+7, code 8j+i in bits 4i … 4i+3 as q + 8; QBITS 8 — word j holds codes 4j … 4j+3, code 4j+i in
-// byte i as int8. Scales: f16 [N, K/32] packed two per u32, one per group of 32 codes along K; a weight is
-// q · f32(scale), exact in f32 (an 8-bit code times an 11-bit significand), so the products match the float64
+// dequantizing the owned rows' codes, and the stores. Formats and unpacking: kernels/include/quant_codes.wgsl
+// (QBITS 4 or 8); one f16 scale per group of 32 codes along K; a weight is q · f32(scale), exact in f32 (an 8-bit code times an 11-bit significand), so the products match the float64
 // reference on the dequantized values to the usual f32 accumulation error.
 // One invocation owns R rows n = base + WG·r of this dispatch's row chunk (s_row: the chunk's first row, for the
 // scales, bound whole) and all XM rows of x (bound from the dispatch's first row; m_off places them in y and res).
@@ -20,6 +18,8 @@ override HAS_RESIDUAL: bool = false;
 override NORM: bool = false;
 override SWIGLU: bool = false;
 override WORDS: u32 = QBITS / 4u; // vec4s of codes per group of 32 k
+
+// #include "quant_codes.wgsl"
 
 struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
 
@@ -46,26 +46,6 @@ var<private> srow: array<u32, 8>; // index of each owned row's first scale
 var<private> sw: array<f32, 8>; // the current group's scale of each owned row
 var<private> su_r: array<f32, 8>; // SWIGLU: of its up row
 
-fn half_of(word: u32, i: u32) -> f32 {
-  let p = unpack2x16float(word);
-  return select(p.x, p.y, (i & 1u) == 1u);
-}
-
-/** The 8 codes of one word (q4) or word pair (q8), regrouped like X8: even k, odd k. */
-fn codes(u0: u32, u1: u32) -> X8 {
-  if (QBITS == 4u) {
-    // nibble n as the f32 2^23 + n (its bits OR'ed into 2^23's mantissa), minus 2^23 + 8: n − 8 exactly, in two
-    // integer ops and one subtraction (an unsigned-to-float conversion costs several instructions on AVX2)
-    let v = vec4<u32>(u0);
-    let magic = vec4<u32>(0x4b000000u);
-    return X8(bitcast<vec4<f32>>(((v >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u)) | magic) - 8388616.0,
-              bitcast<vec4<f32>>(((v >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u)) | magic) - 8388616.0);
-  }
-  let v = vec4<u32>(u0, u0, u1, u1);
-  return X8(vec4<f32>(bitcast<vec4<i32>>(v << vec4<u32>(24u, 8u, 24u, 8u)) >> vec4<u32>(24u)),
-            vec4<f32>(bitcast<vec4<i32>>(v << vec4<u32>(16u, 0u, 16u, 0u)) >> vec4<u32>(24u)));
-}
-
 /** Group g (32 k) of every owned row: its 16 (q4) or 32 (q8) bytes of codes and its scale. */
 fn load_group(g: u32) {
   for (var r = 0u; r < R; r++) {
@@ -83,7 +63,7 @@ fn load_group(g: u32) {
 }
 
 /** The 8 codes of step j (0…3, a literal at every call, so the word indices are too) of a group's codes. */
-fn step_codes(q: vec4<u32>, q2: vec4<u32>, j: u32) -> X8 {
+fn step_codes(q: vec4<u32>, q2: vec4<u32>, j: u32) -> Codes8 {
   if (QBITS == 4u) { return codes(q[j], 0u); }
   if (j < 2u) { return codes(q[2u * j], q[2u * j + 1u]); }
   return codes(q2[2u * j - 4u], q2[2u * j - 3u]);

@@ -107,12 +107,15 @@ export function resolveLinearVariant(variant: LinearVariant, M: number, K: numbe
 }
 
 /**
- * The variant for a q4/q8 weight: up to QUANT_GEMV_MAX_M rows of x the quantized GEMV (runtime/ops/linear_quant.ts,
- * named vec_shuffle_r<R> for its R rows per invocation; it shares x where the device has subgroups), with every
- * fusion; beyond that (or forced) a GEMM that dequantizes as it loads: gemm_shuffle where the profile's GEMM is it
- * and the device has subgroups, else gemm_tiled.
+ * The variant for a q4/q8 weight: up to 8 rows of x where the profile's GEMV is 'coalesced' (or forced), the
+ * coalesced GEMV with QBITS (runtime/ops/linear_coalesced.ts); else up to QUANT_GEMV_MAX_M rows the quantized rows
+ * GEMV (runtime/ops/linear_quant.ts, named vec_shuffle_r<R> for its R rows per invocation; it shares x where the
+ * device has subgroups), with every fusion; beyond that (or forced) a GEMM that dequantizes as it loads:
+ * gemm_shuffle where the profile's GEMM is it and the device has subgroups, else gemm_tiled.
  */
-function quantizedVariant(g: Graph, forced: LinearVariant | undefined, M: number): LinearVariant {
+function quantizedVariant(g: Graph, forced: LinearVariant | undefined, M: number, K: number): LinearVariant {
+  const coalesced = forced ? forced === 'coalesced' : g.profile.variants.gemv === 'coalesced';
+  if (coalesced && coalescedFits(M, K)) return 'coalesced';
   const gemmForced = forced !== undefined && !(forced in VEC_ROWS) && forced !== 'coalesced';
   // 2 rows per invocation at M = 1 even for lm_head (lavapipe: q4 lm_head 24 ms at R = 2, 30 at 4, 37 at 8)
   if (M <= QUANT_GEMV_MAX_M && !gemmForced) return `vec_shuffle_r${forced ? VEC_ROWS[forced] ?? 2 : M === 1 ? 2 : 4}` as LinearVariant;
@@ -155,7 +158,7 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   }
 
   const quantized = w.dtype !== 'bf16';
-  const variant = quantized ? quantizedVariant(g, opts.variant, M) : resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
+  const variant = quantized ? quantizedVariant(g, opts.variant, M, K) : resolveLinearVariant(opts.variant ?? defaultLinearVariant(g, M, K, N), M, K, g.profile.subgroups);
   const gemv = variant === 'coalesced' || variant in VEC_ROWS;
   const shuffled = variant.startsWith('vec_shuffle');
   const fusesNorm = variant === 'coalesced' || shuffled || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
@@ -164,13 +167,13 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
-  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name }) : quantized && gemv
+  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name }) : quantized && variant in VEC_ROWS
     ? quantGemvDispatches(g, { x, w, b, residual: r, norm, y, M, K, rows: VEC_ROWS[variant]! })
     : chunks.map((c) => {
     const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
     const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
     if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, scales: w.scales, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
-    if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, b, residual: r, norm, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
+    if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, ...(w.scales && { scales: w.scales }), b, residual: r, norm, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
     const bindings = { x, w: wb, b: bias, y };
     const rows = VEC_ROWS[variant];
     if (rows !== undefined) {

@@ -5,7 +5,8 @@
 // from N.
 import { linearCoalescedKernel } from '../../kernels/linear_coalesced.js';
 import { linearCoalescedSgKernel } from '../../kernels/linear_coalesced_sg.js';
-import type { Binding, Dispatch, Graph } from '../graph.js';
+import { type Binding, type Dispatch, type Graph, bindingTensor } from '../graph.js';
+import { quantBits } from '../quant_tensor.js';
 import type { Tensor } from '../tensor.js';
 import type { RmsNormPrologue } from './linear.js';
 
@@ -18,8 +19,11 @@ const MIN_WORKGROUPS = 4 * 132;
 
 export interface CoalescedGemv {
   readonly x: Tensor;
-  /** bf16 [rows, K] weight (or a row chunk of one). */
+  /** bf16, q4 or q8 [rows, K] weight (or a row chunk of one). */
   readonly w: Binding;
+  /** q4/q8: the whole weight's scales (and up's), the chunk starting at yCol. */
+  readonly scales?: Tensor;
+  readonly upScales?: Tensor;
   /** SwiGLU: the up_proj weight; y = silu(x·wᵀ) · (x·upᵀ). */
   readonly up?: Binding;
   readonly b?: Tensor;
@@ -56,10 +60,10 @@ export function coalescedGemv(g: Graph, o: CoalescedGemv): Dispatch {
   while (!g.profile.subgroups && wg > 64 && wg * slots * 4 > g.profile.workgroupStorageBytes) wg /= 2;
   return {
     kernel: g.profile.subgroups ? linearCoalescedSgKernel : linearCoalescedKernel,
-    constants: { WG: wg, ROWS: rows, XM: o.M, HAS_BIAS: !!o.b, HAS_RESIDUAL: !!o.residual, SWIGLU: !!o.up, NORM: !!o.norm },
-    // unused slots stay bound to a dummy (x); the kernel's override booleans guard every read
-    bindings: { x: o.x, w: o.w, wu: o.up ?? o.w, b: o.b ?? o.x, res: o.residual ?? o.x, norm_w: o.norm?.weight ?? o.x, y: o.y },
-    params: { n: o.rows, k: o.K, y_stride: o.yStride, y_col: o.yCol, b_off: o.yCol, eps: o.norm?.eps ?? 0 },
+    constants: { WG: wg, ROWS: rows, XM: o.M, HAS_BIAS: !!o.b, HAS_RESIDUAL: !!o.residual, SWIGLU: !!o.up, NORM: !!o.norm, QBITS: quantBits(bindingTensor(o.w)) },
+    // unused slots stay bound to a dummy (x); the kernel's override booleans (and QBITS) guard every read
+    bindings: { x: o.x, w: o.w, wu: o.up ?? o.w, scales: o.scales ?? o.x, scales_up: o.upScales ?? o.x, b: o.b ?? o.x, res: o.residual ?? o.x, norm_w: o.norm?.weight ?? o.x, y: o.y },
+    params: { n: o.rows, k: o.K, y_stride: o.yStride, y_col: o.yCol, b_off: o.yCol, s_row: o.yCol, eps: o.norm?.eps ?? 0 },
     grid: [Math.ceil(o.rows / rows), 1, 1],
   };
 }

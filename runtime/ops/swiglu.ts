@@ -32,8 +32,8 @@ export interface SwigluOptions {
 
 /**
  * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x), of rmsNorm(x) with opts.rmsNorm: x f32 [M, K], gate/up bf16, q4 or
- * q8 [F, K] (no bias), norm weight f32 [K] → f32 [M, F]. q4/q8 up to 32 rows: the quantized GEMV with SWIGLU
- * (runtime/ops/linear_quant.ts), whatever the variant.
+ * q8 [F, K] (no bias), norm weight f32 [K] → f32 [M, F]. q4/q8 up to 32 rows: the coalesced GEMV with QBITS for
+ * the 'coalesced' gemv up to 8 rows, else the quantized rows GEMV with SWIGLU (runtime/ops/linear_quant.ts).
  * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
  * kernels/linear_vec_swiglu.wgsl, 'rows_shuffle' kernels/linear_vec_swiglu_shuffle.wgsl (x shared by subgroupShuffle;
  * 'rows' on devices without subgroups), 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
@@ -69,9 +69,9 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
     name,
     inputs: [x, gate, up, ...(gate.scales ? [gate.scales, up.scales!] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
-    dispatches: quantized ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: ROWS }) : [
+    dispatches: quantized && !(variant === 'coalesced' && M <= MAX_ROWS) ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: ROWS }) : [
       variant === 'coalesced'
-        ? coalescedGemv(g, { x, w: gate, up, norm, y, M, rows: F, K, yStride: F, yCol: 0 })
+        ? coalescedGemv(g, { x, w: gate, up, ...(gate.scales && { scales: gate.scales, upScales: up.scales! }), norm, y, M, rows: F, K, yStride: F, yCol: 0 })
         : {
             kernel: variant === 'rows_shuffle' ? linearVecSwigluShuffleKernel : linearVecSwigluKernel,
             constants: { WG, R: ROWS, XM: M, NORM: !!norm, ...(variant === 'rows_shuffle' ? {} : { KW: norm ? K / 8 : 1 }) },

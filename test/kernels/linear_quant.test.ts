@@ -104,6 +104,11 @@ const CASES: Case[] = [
   { format: 'q8', M: 9, N: 71, K: 896, variant: 'gemm_shuffle' },
   { format: 'q4', M: 5, N: 149, K: 2048, bias: true, variant: 'gemm_tiled', bindBytes: 60 * 1024 }, // 3 chunks
   { format: 'q8', M: 9, N: 149, K: 1024, variant: 'gemm_shuffle', bindBytes: 60 * 1024 },
+  // the gpu profile's coalesced GEMV with QBITS (workgroup-tree and subgroup reductions), M ≤ 8
+  { format: 'q4', M: 1, N: 67, K: 896, bias: true, residual: true, norm: true, variant: 'coalesced' },
+  { format: 'q8', M: 5, N: 13, K: 96, bias: true, norm: true, variant: 'coalesced' },
+  { format: 'q4', M: 8, N: 31, K: 4864, residual: true, variant: 'coalesced' },
+  { format: 'q8', M: 2, N: 149, K: 128, bias: true, residual: true, variant: 'coalesced', bindBytes: 70 * 128 }, // 3 chunks
 ];
 
 const isGemm = (c: Case) => c.M > 32 || (c.variant?.startsWith('gemm') ?? false);
@@ -131,9 +136,10 @@ forEachSubgroupDevice((label, use) => {
         const opts = { ...(c.variant && { variant: c.variant }), ...(res && { residual: res }), ...(nw && { rmsNorm: { weight: nw, eps: EPS } }) };
         await checkBoth(gpu, limits, (g) => linear(g, x, w, b, 'y', opts), (ks) => {
           const gemm = c.variant === 'gemm_tiled' || !gpu.profile.subgroups || gpu.profile.variants.gemm !== 'gemm_shuffle' ? 'linear_tiled' : 'linear_shuffle';
-          const want = isGemm(c) ? gemm : gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q';
+          const coalesced = c.variant === 'coalesced';
+          const gemv = coalesced ? (gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced') : gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q';
           const ran = ks.filter((k) => !['rms_norm', 'residual', 'linear_splitk_sum'].includes(k));
-          expect(ran).toEqual(Array(isGemm(c) ? chunks : chunks * Math.ceil(c.M / 8)).fill(want));
+          expect(ran).toEqual(Array(isGemm(c) || coalesced ? chunks : chunks * Math.ceil(c.M / 8)).fill(isGemm(c) ? gemm : gemv));
         }, want, `linear (${label}) ${shape}`);
       });
     }
@@ -157,6 +163,11 @@ forEachSubgroupDevice((label, use) => {
           if (M > 32) expect(ks.includes('silu_mul')).toBe(true);
           else expect(ks).toEqual(Array(Math.ceil(M / 8)).fill(gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q'));
         }, want, `swiglu ${format} (${label}) [${M}, ${K}]·[${F}, ${K}]`);
+        if (M <= 8) { // the gpu profile's coalesced GEMV with SWIGLU and QBITS
+          await checkBoth(gpu, gpu.limits, (g) => swiglu(g, x, gate, up, 'y', { variant: 'coalesced', ...(nw && { rmsNorm: { weight: nw, eps: EPS } }) }), (ks) => {
+            expect(ks).toEqual([gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced']);
+          }, want, `swiglu ${format} coalesced (${label}) [${M}, ${K}]·[${F}, ${K}]`);
+        }
       });
     }
 
