@@ -1,5 +1,5 @@
 // npx tsx bench/gpu/check_kernels.ts [--json] [--no-subgroups]
-// Every variant of the hot ops (linear, swiglu, attention, attention_decode) at odd and real InternVL2-1B shapes
+// Every variant of the hot ops (linear, swiglu — bf16 and q4/q8 — attention, attention_decode) at odd and real InternVL2-1B shapes
 // against the float64 reference, on whatever adapter this process gets — the proof that the GPU-shaped kernels
 // are right on a real GPU before their timings mean anything (bench/gpu/run.sh runs it first, with and without
 // subgroups). Outputs are poisoned with NaN. Prints one row per case; exits 1 if any case fails.
@@ -13,6 +13,18 @@ import { attentionDecode } from '../../runtime/ops/attention_decode.js';
 import { LINEAR_VARIANTS, linear } from '../../runtime/ops/linear.js';
 import { swiglu } from '../../runtime/ops/swiglu.js';
 import { nodeGpu } from '../../tools/node/gpu.js';
+import { packBf16 } from '../../runtime/dtype.js';
+import { type QuantFormat, dequantize, quantize } from '../../runtime/quant.js';
+import { quantizedTensor } from '../../runtime/quant_tensor.js';
+import type { Tensor } from '../../runtime/tensor.js';
+
+/** A q4/q8 weight from these values, its reference value the dequantized one. */
+function quantWeight(tg: TestGraph, format: QuantFormat, N: number, K: number, values: Float64Array): Tensor {
+  const q = quantize(format, packBf16(values), N, K);
+  const t = quantizedTensor(tg.gpu, 'w', q);
+  tg.env.set(t.id, dequantize(q));
+  return t;
+}
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -75,6 +87,38 @@ for (const variant of OP_VARIANTS.gemv) {
     const up = tg.tensor('up', [4864, 896], 'bf16', r.normal(4864 * 896, 0.03));
     await checkGraph(tg, [swiglu(tg.g, x, gate, up, 'act', { variant })], TOL.matmul, 'swiglu');
   });
+}
+
+// q4/q8 weights (runtime/quant.ts): every GEMV and GEMM path at odd and real shapes, and the SwiGLU GEMVs
+const QUANT = [
+  { M: 1, N: 67, K: 96, bias: true },
+  { M: 1, N: 1152, K: 896, bias: true },
+  { M: 1, N: 896, K: 4864, bias: false },
+  { M: 8, N: 131, K: 896, bias: true },
+  { M: 32, N: 896, K: 896, bias: false },
+  { M: 300, N: 1152, K: 896, bias: true },
+];
+for (const format of ['q4', 'q8'] as const) {
+  for (const variant of ['coalesced', 'vec_shuffle_r2', 'gemm_tiled', 'gemm_shuffle'] as const) {
+    for (const c of QUANT) {
+      await check('linear', `${format} ${variant}`, `${c.M}×${c.K}·${c.N}×${c.K}ᵀ${c.bias ? '+b' : ''}`, async (tg) => {
+        const r = rng(c.M * 31 + c.N);
+        const x = tg.tensor('x', [c.M, c.K], 'f32', r.normal(c.M * c.K));
+        const w = quantWeight(tg, format, c.N, c.K, r.normal(c.N * c.K, 1 / Math.sqrt(c.K)));
+        const b = c.bias ? tg.tensor('b', [c.N], 'f32', r.normal(c.N)) : undefined;
+        await checkGraph(tg, [linear(tg.g, x, w, b, 'y', { variant })], TOL.matmul, 'linear');
+      });
+    }
+  }
+  for (const variant of OP_VARIANTS.gemv) {
+    await check('swiglu', `${format} ${variant}`, '1×896 → 4864', async (tg) => {
+      const r = rng(7);
+      const x = tg.tensor('x', [1, 896], 'f32', r.normal(896));
+      const gate = quantWeight(tg, format, 4864, 896, r.normal(4864 * 896, 0.03));
+      const up = quantWeight(tg, format, 4864, 896, r.normal(4864 * 896, 0.03));
+      await checkGraph(tg, [swiglu(tg.g, x, gate, up, 'act', { variant })], TOL.matmul, 'swiglu');
+    });
+  }
 }
 
 // attention: ViT (one tile, fused qkv view), causal GQA prefill, several short sequences
