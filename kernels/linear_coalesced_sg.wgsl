@@ -49,12 +49,6 @@ struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u3
 
 // #include "quant_codes.wgsl"
 
-/** q4/q8: 8 weights (word k8 of row `row`) of a weight bound as vec4s, with its group's scale from `scale_word`. */
-fn quantized8(q: vec4<u32>, at: u32, scale_word: u32, si: u32) -> Codes8 {
-  let c = codes(q[at % 4u], q[(at + 1u) % 4u]); // q8's pair is even-aligned: both words in q
-  let sc = half_of(scale_word, si);
-  return Codes8(c.e * sc, c.o * sc);
-}
 
 var<workgroup> red: array<f32, (WG / 4u) * ST>; // one row of ST sums per subgroup (≥ 4 invocations each)
 
@@ -83,11 +77,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (QBITS != 16u) { // one (q4) or two (q8) u32 of codes per 8 k: consecutive invocations, consecutive words
         let at = (row * K8 + k8) * (QBITS / 4u);
         let si = (params.s_row + row) * (params.k / 32u) + k8 / 4u;
-        let c = quantized8(w[at / 4u], at, scales[si >> 1u], si);
+        let c = scaled_codes(w[at / 4u], at, scales[si >> 1u], si);
         lo[j] = c.e;
         hi[j] = c.o;
         if (SWIGLU) {
-          let u = quantized8(wu[at / 4u], at, scales_up[si >> 1u], si);
+          let u = scaled_codes(wu[at / 4u], at, scales_up[si >> 1u], si);
           lo[ROWS + j] = u.e;
           hi[ROWS + j] = u.o;
         }

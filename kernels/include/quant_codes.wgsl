@@ -26,3 +26,13 @@ fn half_of(word: u32, i: u32) -> f32 {
   let p = unpack2x16float(word);
   return select(p.x, p.y, (i & 1u) == 1u);
 }
+
+/**
+ * The 8 weights at u32 index `at` of codes bound as vec4s (q8: `at` even, its pair in the same vec4), times their
+ * group's scale, scale i read from the u32 `scale_word` that holds it.
+ */
+fn scaled_codes(q: vec4<u32>, at: u32, scale_word: u32, i: u32) -> Codes8 {
+  let c = codes(q[at % 4u], q[(at + 1u) % 4u]);
+  let sc = half_of(scale_word, i);
+  return Codes8(c.e * sc, c.o * sc);
+}

@@ -135,8 +135,10 @@ forEachSubgroupDevice((label, use) => {
         if (c.bindBytes) expect(chunks).toBeGreaterThan(1);
         const opts = { ...(c.variant && { variant: c.variant }), ...(res && { residual: res }), ...(nw && { rmsNorm: { weight: nw, eps: EPS } }) };
         await checkBoth(gpu, limits, (g) => linear(g, x, w, b, 'y', opts), (ks) => {
-          const gemm = c.variant === 'gemm_tiled' || !gpu.profile.subgroups || gpu.profile.variants.gemm !== 'gemm_shuffle' ? 'linear_tiled' : 'linear_shuffle';
-          const coalesced = c.variant === 'coalesced';
+          const shuffleGemm = c.variant === 'gemm_shuffle' || (c.variant !== 'gemm_tiled' && gpu.profile.variants.gemm === 'gemm_shuffle');
+          const gemm = shuffleGemm && gpu.profile.subgroups ? 'linear_shuffle' : 'linear_tiled';
+          // the coalesced GEMV where forced, or by default up to 8 rows where the profile's GEMV is it (gpu)
+          const coalesced = c.variant === 'coalesced' || (!c.variant && c.M <= 8 && gpu.profile.variants.gemv === 'coalesced');
           const gemv = coalesced ? (gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced') : gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q';
           const ran = ks.filter((k) => !['rms_norm', 'residual', 'linear_splitk_sum'].includes(k));
           expect(ran).toEqual(Array(isGemm(c) || coalesced ? chunks : chunks * Math.ceil(c.M / 8)).fill(isGemm(c) ? gemm : gemv));
@@ -161,6 +163,7 @@ forEachSubgroupDevice((label, use) => {
         const want = siluMulRef(linearRef(xs, tg.env.get(gate.id)!, undefined, M, F, K), linearRef(xs, tg.env.get(up.id)!, undefined, M, F, K));
         await checkBoth(gpu, gpu.limits, (g) => swiglu(g, x, gate, up, 'y', nw ? { rmsNorm: { weight: nw, eps: EPS } } : {}), (ks) => {
           if (M > 32) expect(ks.includes('silu_mul')).toBe(true);
+          else if (M <= 8 && gpu.profile.variants.gemv === 'coalesced') expect(ks).toEqual([gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced']);
           else expect(ks).toEqual(Array(Math.ceil(M / 8)).fill(gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q'));
         }, want, `swiglu ${format} (${label}) [${M}, ${K}]·[${F}, ${K}]`);
         if (M <= 8) { // the gpu profile's coalesced GEMV with SWIGLU and QBITS
