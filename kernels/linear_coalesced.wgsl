@@ -55,6 +55,7 @@ struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u3
 @group(0) @binding(9) var<uniform> params: Params;
 
 // #include "quant_codes.wgsl"
+// #include "coalesced_weights.wgsl"
 
 
 var<workgroup> red: array<f32, WG * ST>;
@@ -80,27 +81,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var hi: array<vec4<f32>, 8>;
     for (var j = 0u; j < ROWS; j++) {
       let row = min(n0 + j, N - 1u); // rows past N (last workgroup) read row N−1 and are not written
-      if (QBITS != 16u) { // one (q4) or two (q8) u32 of codes per 8 k: consecutive invocations, consecutive words
-        let at = (row * K8 + k8) * (QBITS / 4u);
-        let si = (params.s_row + row) * (params.k / 32u) + k8 / 4u;
-        let c = scaled_codes(w[at / 4u], at, scales[si >> 1u], si);
-        lo[j] = c.e;
-        hi[j] = c.o;
-        if (SWIGLU) {
-          let u = scaled_codes(wu[at / 4u], at, scales_up[si >> 1u], si);
-          lo[ROWS + j] = u.e;
-          hi[ROWS + j] = u.o;
-        }
-        continue;
-      }
-      let at = row * K8 + k8;
-      let wv = w[at];
-      lo[j] = bitcast<vec4<f32>>(wv << vec4<u32>(16u));
-      hi[j] = bitcast<vec4<f32>>(wv & vec4<u32>(0xffff0000u));
+      let c = row_weights(row, k8, K8, false);
+      lo[j] = c.e;
+      hi[j] = c.o;
       if (SWIGLU) {
-        let uv = wu[at];
-        lo[ROWS + j] = bitcast<vec4<f32>>(uv << vec4<u32>(16u));
-        hi[ROWS + j] = bitcast<vec4<f32>>(uv & vec4<u32>(0xffff0000u));
+        let u = row_weights(row, k8, K8, true);
+        lo[ROWS + j] = u.e;
+        hi[ROWS + j] = u.o;
       }
     }
     var ne = vec4<f32>(1.0);
