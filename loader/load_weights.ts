@@ -1,7 +1,7 @@
 // The whole load in one call: config.json → checkpoint headers → tensor-list check → streamed upload.
 // Everything that can be wrong with the files is reported before the first GPU buffer is created.
 import type { Tensor } from '../runtime/tensor.js';
-import { type CheckpointTensor, openCheckpoint } from './checkpoint.js';
+import { openCheckpoint } from './checkpoint.js';
 import { type GenerationConfig, type InternVLChatConfig, parseConfig, parseGenerationConfig } from './config.js';
 import type { ModelFiles } from './model_files.js';
 import type { SafetensorsDType } from './safetensors.js';
@@ -23,8 +23,6 @@ export interface LoadedWeights {
 export interface LoadWeightsOptions extends UploadOptions {
   /** Checks of the caller's on the parsed config, made before any weight is read (e.g. the template is known). */
   checkConfig?: (config: InternVLChatConfig) => void;
-  /** Sees the checked tensor list before the upload starts. */
-  onTensors?: (tensors: readonly CheckpointTensor[]) => void;
 }
 
 export async function loadWeights(device: GPUDevice, files: ModelFiles, options: LoadWeightsOptions = {}): Promise<LoadedWeights> {
@@ -38,7 +36,6 @@ export async function loadWeights(device: GPUDevice, files: ModelFiles, options:
   const checkpoint = await openCheckpoint(files);
   try {
     const dtypes = checkCheckpoint(expectedTensors(config), checkpoint.tensors, where);
-    options.onTensors?.([...checkpoint.tensors.values()]);
     const result = await uploadWeights(device, checkpoint.tensors.values(), options);
     return { config, generationConfig, dtypes, ...result };
   } finally {

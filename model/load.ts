@@ -104,7 +104,6 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   const tokenizer = await readTokenizer(files);
   const imageContextId = tokenizer.tokenToId('<IMG_CONTEXT>');
   if (imageContextId === undefined) throw new Error(`${files.describe()}: the tokenizer has no <IMG_CONTEXT> token`);
-  let keptBf16: string[] = [];
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
     // Before any weight is read: the template must be one we know, and its stop token in the vocabulary; a saved
@@ -115,7 +114,6 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
       if (saved && options.quant && options.quant !== saved) throw new Error(`${files.describe()}: the checkpoint is saved as ${saved}; it cannot be loaded as ${options.quant} (quantize the bf16 checkpoint instead)`);
     },
     quantize: (t) => (options.quant && isQuantizable(t.name, t.shape) ? options.quant : undefined),
-    onTensors: (list) => void (keptBf16 = options.quant ? unquantizable(list) : []),
   });
   const savedFormat = loaded.config.quantization_config?.format;
   const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors, savedFormat));
@@ -130,7 +128,7 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
     tokenizer,
     imageContextId,
     weightBytes: [...tensors.values()].reduce((sum, t) => sum + (t.storage?.size ?? 0) + (t.scales?.storage?.size ?? 0), 0),
-    quantization: { format, saved: savedFormat !== undefined, tensors: quantized, keptBf16 },
+    quantization: { format, saved: savedFormat !== undefined, tensors: quantized, keptBf16: options.quant ? unquantizable(loaded.tensors.values()) : [] },
     timings: { readMs: loaded.readMs, uploadMs: loaded.uploadMs, compileMs: pipelineCompileMs(gpu.device) - compile0, totalMs: performance.now() - t0 },
     destroy() {
       for (const t of tensors.values()) destroyWeight(t);

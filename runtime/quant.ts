@@ -24,19 +24,13 @@ export interface QuantizedWeight {
   readonly scales: Uint16Array<ArrayBuffer>;
 }
 
-const LIMITS: Record<QuantFormat, { max: number; min: number; divisor: number; perWord: number }> = {
-  q4: { max: 7, min: -8, divisor: 7, perWord: 8 },
-  q8: { max: 127, min: -127, divisor: 127, perWord: 4 },
+const LIMITS: Record<QuantFormat, { divisor: number; perWord: number }> = {
+  q4: { divisor: 7, perWord: 8 },
+  q8: { divisor: 127, perWord: 4 },
 };
 
 /** x + ROUND_MAGIC − ROUND_MAGIC rounds a double of magnitude < 2^51 to an integer, halves to even (the FPU's mode). */
 const ROUND_MAGIC = 1.5 * 2 ** 52;
-
-/** Python's round(): halves to the even neighbour. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x); // halves up
-  return r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
-}
 
 /**
  * Quantizes bf16 bits [rows, cols] (row-major); cols must be a multiple of 32. Groups are 32 consecutive elements

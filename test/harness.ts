@@ -1,7 +1,9 @@
 // Shared test helpers: a seeded RNG, GPU tensors from host arrays, running a graph next to its float64
 // reference, and a comparison that says where and by how much a result is off.
 import type { Gpu } from '../runtime/device.js';
-import { bf16ToF32, roundToBf16 } from '../runtime/dtype.js';
+import { bf16ToF32, packBf16, roundToBf16 } from '../runtime/dtype.js';
+import { type QuantFormat, dequantize, quantize } from '../runtime/quant.js';
+import { quantizedTensor } from '../runtime/quant_tensor.js';
 import { decodeValues } from '../runtime/decode_values.js';
 import { Graph, type ReferenceEnv } from '../runtime/graph.js';
 import { type Plan, compilePlan } from '../runtime/plan.js';
@@ -50,6 +52,14 @@ export class TestGraph {
 
   constructor(readonly gpu: Gpu) {
     this.g = new Graph(gpu.limits, gpu.profile);
+  }
+
+  /** A q4/q8 weight [N, K] quantized from these values by the exact rules; its reference value is the dequantized one. */
+  quantized(name: string, format: QuantFormat, N: number, K: number, values: ArrayLike<number>): Tensor {
+    const q = quantize(format, packBf16(values), N, K);
+    const t = quantizedTensor(this.gpu, name, q);
+    this.env.set(t.id, dequantize(q));
+    return t;
   }
 
   /** A host-valued tensor uploaded to the device (weights and inputs alike). */

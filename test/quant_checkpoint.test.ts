@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../loader/checkpoint.js';
 import { isQuantizable, unquantizable } from '../loader/quantization.js';
 import { loadModel } from '../model/load.js';
+import { diff, formatTable } from '../tools/parity/compare.js';
 import { runReference } from '../tools/parity/reference.js';
 import { dirFiles } from '../tools/node/dir_files.js';
 import { nodeGpu } from '../tools/node/gpu.js';
 import { tinyCheckpointDir } from './fixtures.js';
-import { expectClose } from './harness.js';
 
 const root = join(import.meta.dirname, '..');
 const BIN = join(root, 'tools', 'internvl.ts');
@@ -58,8 +58,8 @@ describe('quantized language model', () => {
       const ref = await runReference(model, [{ ids: ours.prompt_ids, tileStart: 0, tiles: 0 }], undefined, 8, 'logits', quant);
       const want = ref.tensors.get('logits') ?? ref.tensors.get('sample0.logits');
       expect(want, 'reference logits').toBeDefined();
-      const peak = want!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      expectClose(`logits ${quant}`, ours.logits, want!, { atol: 1e-3 * peak, rtol: 0, why: 'parity tolerance: 1e-3 of the largest logit' });
+      const d = diff(`logits ${quant}`, ours.logits, want!); // max|ours − ref| / max|ref| ≤ PARITY_REL_TOL
+      expect(d.ok, formatTable([d])).toBe(true);
       expect(ours.ids).toEqual(ref.generated[0]);
     }, 120_000);
   }

@@ -13,18 +13,7 @@ import { attentionDecode } from '../../runtime/ops/attention_decode.js';
 import { LINEAR_VARIANTS, linear } from '../../runtime/ops/linear.js';
 import { swiglu } from '../../runtime/ops/swiglu.js';
 import { nodeGpu } from '../../tools/node/gpu.js';
-import { packBf16 } from '../../runtime/dtype.js';
-import { type QuantFormat, dequantize, quantize } from '../../runtime/quant.js';
-import { quantizedTensor } from '../../runtime/quant_tensor.js';
-import type { Tensor } from '../../runtime/tensor.js';
 
-/** A q4/q8 weight from these values, its reference value the dequantized one. */
-function quantWeight(tg: TestGraph, format: QuantFormat, N: number, K: number, values: Float64Array): Tensor {
-  const q = quantize(format, packBf16(values), N, K);
-  const t = quantizedTensor(tg.gpu, 'w', q);
-  tg.env.set(t.id, dequantize(q));
-  return t;
-}
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -104,7 +93,7 @@ for (const format of ['q4', 'q8'] as const) {
       await check('linear', `${format} ${variant}`, `${c.M}×${c.K}·${c.N}×${c.K}ᵀ${c.bias ? '+b' : ''}`, async (tg) => {
         const r = rng(c.M * 31 + c.N);
         const x = tg.tensor('x', [c.M, c.K], 'f32', r.normal(c.M * c.K));
-        const w = quantWeight(tg, format, c.N, c.K, r.normal(c.N * c.K, 1 / Math.sqrt(c.K)));
+        const w = tg.quantized('w', format, c.N, c.K, r.normal(c.N * c.K, 1 / Math.sqrt(c.K)));
         const b = c.bias ? tg.tensor('b', [c.N], 'f32', r.normal(c.N)) : undefined;
         await checkGraph(tg, [linear(tg.g, x, w, b, 'y', { variant })], TOL.matmul, 'linear');
       });
@@ -114,8 +103,8 @@ for (const format of ['q4', 'q8'] as const) {
     await check('swiglu', `${format} ${variant}`, '1×896 → 4864', async (tg) => {
       const r = rng(7);
       const x = tg.tensor('x', [1, 896], 'f32', r.normal(896));
-      const gate = quantWeight(tg, format, 4864, 896, r.normal(4864 * 896, 0.03));
-      const up = quantWeight(tg, format, 4864, 896, r.normal(4864 * 896, 0.03));
+      const gate = tg.quantized('gate', format, 4864, 896, r.normal(4864 * 896, 0.03));
+      const up = tg.quantized('up', format, 4864, 896, r.normal(4864 * 896, 0.03));
       await checkGraph(tg, [swiglu(tg.g, x, gate, up, 'act', { variant })], TOL.matmul, 'swiglu');
     });
   }

@@ -40,9 +40,10 @@ export function quantGemvDispatches(g: Graph, o: QuantGemv): Dispatch[] {
   for (let m0 = 0; m0 < M; m0 += XM_MAX) {
     const xm = Math.min(XM_MAX, M - m0);
     const xb = M <= XM_MAX ? x : { tensor: x, byteOffset: 4 * m0 * K, byteSize: 4 * xm * K };
-    for (const c of up ? [{ rowStart: 0, rows: N, byteOffset: 0, byteSize: 0 }] : rowChunks(g.limits, w)) {
-      const whole = c.rowStart === 0 && c.rows === N;
-      const wb = whole ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
+    // SwiGLU's gate and up fit one binding each (runtime/ops/swiglu.ts checks), so with `up` there is one chunk
+    const chunks = rowChunks(g.limits, w);
+    for (const c of chunks) {
+      const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
       const constants = {
         WG,
         R: o.rows,

@@ -6,15 +6,13 @@
 // shared), the same with SHARE_X off, and a device without subgroups.
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../runtime/device.js';
-import { packBf16 } from '../../runtime/dtype.js';
 import { decodeValues } from '../../runtime/decode_values.js';
 import { Graph, type GraphLimits, rowChunks } from '../../runtime/graph.js';
 import { embedding } from '../../runtime/ops/embedding.js';
 import { type LinearVariant, linear } from '../../runtime/ops/linear.js';
 import { swiglu } from '../../runtime/ops/swiglu.js';
 import { compilePlan } from '../../runtime/plan.js';
-import { type QuantFormat, dequantize, quantize } from '../../runtime/quant.js';
-import { quantizedTensor } from '../../runtime/quant_tensor.js';
+import type { QuantFormat } from '../../runtime/quant.js';
 import { siluMul as siluMulRef } from '../../runtime/reference/elementwise.js';
 import { embedding as embeddingRef } from '../../runtime/reference/data.js';
 import { linear as linearRef } from '../../runtime/reference/linear.js';
@@ -34,10 +32,7 @@ function quantWeight(tg: TestGraph, name: string, format: QuantFormat, N: number
   const values = rng(seed).normal(N * K, 1 / Math.sqrt(K));
   values.fill(0, 0, Math.min(K, values.length));
   if (N > 1) values[K + 3] = 40;
-  const q = quantize(format, packBf16(values), N, K);
-  const t = quantizedTensor(tg.gpu, name, q);
-  tg.env.set(t.id, dequantize(q));
-  return t;
+  return tg.quantized(name, format, N, K, values);
 }
 
 function limitsFor(gpu: Gpu, bindBytes?: number): GraphLimits {
