@@ -12,8 +12,10 @@
 //                   k_cache[row(p)] ← RoPE(k_new[b]), v_cache[row(p)] ← v_new[b] — the same math as rope_append
 //                   then attention_decode. Key p is taken from k_new/v_new, never read from the cache: the split
 //                   holding p reads keys up to p − 1 from the cache, then folds p in from registers.
-// k_cache/v_cache are pools [numBlocks, blockSize, Hkv, Dh]; q, k_new, v_new are column windows (offset, stride)
-// of [B, ≥ width] matrices (one fused qkv in the model).
+// k_cache/v_cache are pools [numBlocks, blockSize, Hkv, Dh] of f32, or of f16 with KV_F16 (kernels/include/kv_pool.wgsl:
+// a pool word is one vec4 column of f32 or two of f16; every key and value is read as the pool holds it, the new
+// token's too); q, k_new, v_new are column windows (offset, stride) of [B, ≥ width] matrices (one fused qkv in the
+// model).
 // Threads: one invocation per (sequence, kv head, split, block of GB query heads of that kv head's group); it
 // streams its chunk's keys once (vec4 loads, one block-table read per cache block) and reuses every load for its
 // GB query heads (register blocking; on lavapipe each storage load is a per-lane scalar load). Online softmax in
@@ -23,7 +25,7 @@
 // Reference: runtime/reference/attention.ts attentionDecode (APPEND: after elementwise.ts rope and attention.ts
 // kvAppend). Upstream: Qwen2Attention with a KV cache (modeling_qwen2.py); paging and split-K as in vLLM
 // paged_attention_v2.
-// Limits: HEAD_DIM % 4 == 0, ≤ 128 (APPEND: % 8 == 0); GB ≤ 8; chunk % blockSize == 0; seq_lens[b] ≥ 1 and
+// Limits: HEAD_DIM % 4 == 0 (KV_F16 or APPEND: % 8 == 0), ≤ 128; GB ≤ 8; chunk % blockSize == 0; seq_lens[b] ≥ 1 and
 // ≤ maxBlocks·blockSize; block table entries < numBlocks (not checked on the GPU); qOffset, qStride, kOffset,
 // kStride, vOffset, vStride % 4 == 0; positions as rope.wgsl (< 32768). Without APPEND k_new, v_new and inv_freq are
 // dummy bindings never read.
@@ -65,11 +67,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> block_tables: array<u32>;
 @group(0) @binding(5) var<storage, read> seq_lens: array<u32>;
 // read_write for APPEND's one row per sequence; a buffer cannot be bound read-only and writable in one dispatch
-@group(0) @binding(6) var<storage, read_write> k_cache: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> v_cache: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> k_cache: array<vec4<u32>>;
+@group(0) @binding(7) var<storage, read_write> v_cache: array<vec4<u32>>;
 @group(0) @binding(8) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read_write> ml: array<vec2<f32>>;
 @group(0) @binding(10) var<uniform> params: Params;
+
+// #include "kv_pool.wgsl"
 
 struct CosSin { c: vec4<f32>, s: vec4<f32> }
 
@@ -156,8 +160,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (fresh) {
         let x1 = k_new[kb + d];
         let x2 = k_new[kb + d + H4];
-        kn[d] = x1 * cs.c - x2 * cs.s;
-        kn[d + H4] = x2 * cs.c + x1 * cs.s;
+        kn[d] = kv_round(x1 * cs.c - x2 * cs.s);
+        kn[d + H4] = kv_round(x2 * cs.c + x1 * cs.s);
       }
     }
   } else {
@@ -167,23 +171,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  let rowStride4 = params.kvHeads * DH4;
+  // pool words: a head row is DW words of PW columns
+  let PW = kv_per_word();
+  let DW = DH4 / PW;
+  let rowStrideW = params.kvHeads * DW;
   for (var j = start; j < cacheEnd; j += params.blockSize) {
     let blk = block_tables[b * params.maxBlocks + j / params.blockSize];
     let n = min(params.blockSize, cacheEnd - j);
-    var base = (blk * params.blockSize * params.kvHeads + hk) * DH4;
+    var base = (blk * params.blockSize * params.kvHeads + hk) * DW;
     for (var o = 0u; o < n; o++) {
       var s = array<vec4<f32>, MAX_GB>();
-      for (var d = 0u; d < DH4; d++) {
-        let kv = k_cache[base + d];
-        for (var r = 0u; r < GB; r++) { s[r] = fma(qr[r * DH4 + d], kv, s[r]); }
+      for (var w = 0u; w < DW; w++) {
+        let kw = k_cache[base + w];
+        for (var e = 0u; e < PW; e++) {
+          let kv = kv_unpack(kw, e);
+          let d = w * PW + e;
+          for (var r = 0u; r < GB; r++) { s[r] = fma(qr[r * DH4 + d], kv, s[r]); }
+        }
       }
       let pc = fold(s, &m, &l);
-      for (var d = 0u; d < DH4; d++) {
-        let vv = v_cache[base + d];
-        for (var r = 0u; r < GB; r++) { acc[r * DH4 + d] = fma(vec4<f32>(pc[r].x), vv, acc[r * DH4 + d] * pc[r].y); }
+      for (var w = 0u; w < DW; w++) {
+        let vw = v_cache[base + w];
+        for (var e = 0u; e < PW; e++) {
+          let vv = kv_unpack(vw, e);
+          let d = w * PW + e;
+          for (var r = 0u; r < GB; r++) { acc[r * DH4 + d] = fma(vec4<f32>(pc[r].x), vv, acc[r * DH4 + d] * pc[r].y); }
+        }
       }
-      base += rowStride4;
+      base += rowStrideW;
     }
   }
 
@@ -196,14 +211,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let pc = fold(s, &m, &l);
     for (var d = 0u; d < DH4; d++) {
-      let vv = v_new[vb + d];
+      let vv = kv_round(v_new[vb + d]);
       for (var r = 0u; r < GB; r++) { acc[r * DH4 + d] = fma(vec4<f32>(pc[r].x), vv, acc[r * DH4 + d] * pc[r].y); }
     }
     if (gb == 0u) {
-      let dst = (slot_of(b, len - 1u) * params.kvHeads + hk) * DH4;
-      for (var d = 0u; d < DH4; d++) {
-        k_cache[dst + d] = kn[d];
-        v_cache[dst + d] = v_new[vb + d];
+      let dst = (slot_of(b, len - 1u) * params.kvHeads + hk) * DW;
+      for (var w = 0u; w < DW; w++) {
+        let d = w * PW;
+        k_cache[dst + w] = kv_pack(kn[d], kn[d + PW - 1u]);
+        v_cache[dst + w] = kv_pack(v_new[vb + d], v_new[vb + d + PW - 1u]);
       }
     }
   }

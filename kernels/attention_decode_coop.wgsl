@@ -13,6 +13,8 @@
 //                   θ_i = f32(f32(p) · inv_freq[i]) (rope_append.wgsl's arithmetic, bit for bit), and
 //                   k_cache[row(p)] ← RoPE(k_new[b]), v_cache[row(p)] ← v_new[b] — the same math as rope_append
 //                   then attention_decode. Key p is taken from k_new/v_new, never read from the cache.
+// The pools hold f32, or f16 with KV_F16 (kernels/include/kv_pool.wgsl: a pool word is one vec4 column of f32 or two
+// of f16); every key and value is read as the pool holds it, the new token's too.
 // Threads: one workgroup of WG invocations per (sequence, kv head, split); linear workgroup index
 // wid.y·nwg.x + wid.x, fastest to slowest: split, kv head, sequence. The group's q rows (scaled to log2 units) and
 // the split's block-table entries go to workgroup memory once (APPEND: q rotated on the way; in the split holding p
@@ -33,7 +35,7 @@
 // Reference: runtime/reference/attention.ts attentionDecode (APPEND: after elementwise.ts rope and attention.ts
 // kvAppend). Upstream: Qwen2Attention with a KV cache (modeling_qwen2.py); per-group workgroups, logits in shared
 // memory and split-K as in vLLM paged_attention_v2.
-// Limits: HEAD_DIM % 4 == 0 (APPEND: % 8 == 0), WG % (HEAD_DIM / 4) == 0; 1 ≤ GROUP ≤ 8, GROUP ≤ WG;
+// Limits: HEAD_DIM % 4 == 0 (KV_F16 or APPEND: % 8 == 0), WG % (HEAD_DIM / 4) == 0; 1 ≤ GROUP ≤ 8, GROUP ≤ WG;
 // chunk % blockSize == 0 and SPLIT_BLOCKS = chunk / blockSize; seq_lens[b] ≤ maxBlocks·blockSize (APPEND: ≥ 1; a
 // sequence of length 0 appends nothing); block table entries < numBlocks (not checked on the GPU); qOffset,
 // qStride, kOffset, kStride, vOffset, vStride % 4 == 0; positions as rope.wgsl (< 32768). Without APPEND k_new,
@@ -74,8 +76,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> block_tables: array<u32>;
 @group(0) @binding(5) var<storage, read> seq_lens: array<u32>;
 // read_write for APPEND's one row per sequence; a buffer cannot be bound read-only and writable in one dispatch
-@group(0) @binding(6) var<storage, read_write> k_cache: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> v_cache: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> k_cache: array<vec4<u32>>;
+@group(0) @binding(7) var<storage, read_write> v_cache: array<vec4<u32>>;
 @group(0) @binding(8) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read_write> ml: array<vec2<f32>>;
 @group(0) @binding(10) var<uniform> params: Params;
@@ -87,6 +89,8 @@ var<workgroup> maxima: array<f32, WG>;                         // [head][reducer
 var<workgroup> accs: array<vec4<f32>, GROUP * WG>;             // [head][invocation]: PV accumulators of each slice
 var<workgroup> sums: array<f32, GROUP * WG / (HEAD_DIM / 4u)>; // [head][key slice]: row sums of each slice
 var<workgroup> knew: array<vec4<f32>, HEAD_DIM / 4u>;          // APPEND: the new key, rotated
+
+// #include "kv_pool.wgsl"
 
 struct CosSin { c: vec4<f32>, s: vec4<f32> }
 
@@ -144,12 +148,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let qBase = (b * params.qStride + params.qOffset) / 4u + h0 * DH4;
   let c = params.scale * LOG2E;
   let vb = (b * params.vStride + params.vOffset) / 4u + hk * DH4;
+  // pool words: a head row is DW words of PW columns
+  let PW = kv_per_word();
+  let DW = DH4 / PW;
+  // APPEND: the new key's and value's pool row (in columns), written once knew is complete
+  var dst = 0u;
   if (APPEND) {
     // column pairs (d, d + Dh/8) of vec4s: the group's q heads, then (in the split holding p) the new key
     let H4 = DH4 / 2u;
     let p = len - 1u;
     let kb = (b * params.kStride + params.kOffset) / 4u + hk * DH4;
-    let dst = (slot_of(b, p) * params.kvHeads + hk) * DH4;
+    dst = (slot_of(b, p) * params.kvHeads + hk) * DH4;
     for (var i = lid; i < select(GROUP, GROUP + 1u, fresh) * H4; i += WG) {
       let h = i / H4;
       let d = i % H4;
@@ -162,16 +171,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       } else {
         let x1 = k_new[kb + d];
         let x2 = k_new[kb + d + H4];
-        let y1 = x1 * cs.c - x2 * cs.s;
-        let y2 = x2 * cs.c + x1 * cs.s;
-        knew[d] = y1;
-        knew[d + H4] = y2;
-        k_cache[dst + d] = y1;
-        k_cache[dst + d + H4] = y2;
+        knew[d] = kv_round(x1 * cs.c - x2 * cs.s);
+        knew[d + H4] = kv_round(x2 * cs.c + x1 * cs.s);
       }
-    }
-    if (fresh) {
-      for (var i = lid; i < DH4; i += WG) { v_cache[dst + i] = v_new[vb + i]; }
     }
   } else {
     for (var i = lid; i < GROUP * DH4; i += WG) { qs[i] = q[qBase + i] * c; }
@@ -179,6 +181,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let nb = (end - start + bs - 1u) / bs;
   for (var i = lid; i < nb; i += WG) { tables[i] = block_tables[b * params.maxBlocks + firstBlock + i]; }
   workgroupBarrier();
+  if (fresh) {
+    for (var w = lid; w < DW; w += WG) {
+      let d = w * PW;
+      k_cache[dst / PW + w] = kv_pack(knew[d], knew[d + PW - 1u]);
+      v_cache[dst / PW + w] = kv_pack(v_new[vb + d], v_new[vb + d + PW - 1u]);
+    }
+  }
 
   let rowStride4 = params.kvHeads * DH4;
   let R = WG / GROUP;  // reducers per head in the max step
@@ -203,10 +212,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       var sv = array<vec4<f32>, MAX_G>();
       if (lid < nkc) {
         let j = t0 + lid;
-        let base = ((tables[j / bs - firstBlock] * bs + j % bs) * params.kvHeads + hk) * DH4;
-        for (var d = 0u; d < DH4; d++) {
-          let kv = k_cache[base + d];
-          for (var h = 0u; h < GROUP; h++) { sv[h] = fma(qs[h * DH4 + d], kv, sv[h]); }
+        let base = ((tables[j / bs - firstBlock] * bs + j % bs) * params.kvHeads + hk) * DW;
+        for (var w = 0u; w < DW; w++) {
+          let kw = k_cache[base + w];
+          for (var e = 0u; e < PW; e++) {
+            let kv = kv_unpack(kw, e);
+            let d = w * PW + e;
+            for (var h = 0u; h < GROUP; h++) { sv[h] = fma(qs[h * DH4 + d], kv, sv[h]); }
+          }
         }
       } else {
         for (var d = 0u; d < DH4; d++) {
@@ -242,7 +255,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     for (var k = ks; k < nkc; k += KS) {
       let j = t0 + k;
-      let vv = v_cache[((tables[j / bs - firstBlock] * bs + j % bs) * params.kvHeads + hk) * DH4 + dv];
+      let col = ((tables[j / bs - firstBlock] * bs + j % bs) * params.kvHeads + hk) * DH4 + dv;
+      let vv = kv_unpack(v_cache[col / PW], col % PW);
       for (var h = 0u; h < GROUP; h++) {
         let p = ps[h * WG + k];
         acc[h] = fma(vec4<f32>(p), vv, acc[h]);
@@ -250,7 +264,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
     if (nkc < nk && ks == nkc % KS) {
-      let vv = v_new[vb + dv];
+      let vv = kv_round(v_new[vb + dv]);
       for (var h = 0u; h < GROUP; h++) {
         let p = ps[h * WG + nkc];
         acc[h] = fma(vec4<f32>(p), vv, acc[h]);

@@ -4,16 +4,22 @@
 //   q_out[t, h, i + half] = q[t, h, i + half] · cos θ + q[t, h, i] · sin θ
 //   k_cache[slots[t], h, ·] = the same rotation of k[t, h, ·]                          (h < Hkv)
 //   v_cache[slots[t], h, ·] = v[t, h, ·]
-//   k_out[t, h, ·]          = the rotated k as well, when WRITE_K (prefill attends over the prompt's own keys)
+//   k_out[t, h, ·]          = the rotated k as the cache holds it, when WRITE_K (prefill attends over the prompt's
+//                             own keys), and v_out[t, h, ·] = v as the cache holds it when also KV_F16
+// The caches hold f32, or f16 with KV_F16 (kernels/include/kv_pool.wgsl; rounded to nearest even), so prefill
+// attends to exactly the keys and values a later decode step reads back.
 // q, k, v are column windows of row-major matrices (element (t, c) of q is q[t·qStride + qOffset + c]), so they can
-// come from separate projections or one fused qkv. Caches are viewed as [numBlocks·blockSize, Hkv·Dh]. cos/sin are
-// rope.wgsl's (Cody–Waite reduction + Cephes polynomials), so the results are bit-identical to rope + kv_append.
-// Threads: one thread per (t, head slot, i), i fastest; head slots 0..Hq−1 rotate q, Hq..Hq+Hkv−1 rotate k,
-// Hq+Hkv..Hq+2·Hkv−1 copy v (elements i and i + half); linear index = (wid.y·nwg.x + wid.x)·WG + lid.
+// come from separate projections or one fused qkv. Caches are viewed as [numBlocks·blockSize, Hkv·Dh], bound as
+// u32 words (f32 bits, or two f16). cos/sin are rope.wgsl's (Cody–Waite reduction + Cephes polynomials), so the
+// results are bit-identical to rope + kv_append.
+// Threads: one thread per (t, head slot, two adjacent pairs i, i + 1 — one f16 word), i fastest; head slots
+// 0..Hq−1 rotate q, Hq..Hq+Hkv−1 rotate k, Hq+Hkv..Hq+2·Hkv−1 copy v (elements i, i + 1, i + half, i + half + 1);
+// linear index = (wid.y·nwg.x + wid.x)·WG + lid.
 // Reference: runtime/reference/elementwise.ts rope + runtime/reference/attention.ts kvAppend. Upstream:
 // apply_rotary_pos_emb (modeling_qwen2.py) + vLLM reshape_and_cache.
-// Limits: rows·(Hq + 2·Hkv)·half ≤ 65535·65535·WG; positions as rope.wgsl (< 32768 for the exact reduction);
-// slots < numBlocks·blockSize (not checked on the GPU). Without WRITE_K `k_out` is a dummy binding (its own tensor: aliasing q_out reads back zeros on lavapipe) never written.
+// Limits: Dh % 4 == 0; rows·(Hq + 2·Hkv)·Dh/4 ≤ 65535·65535·WG; positions as rope.wgsl (< 32768 for the exact
+// reduction); slots < numBlocks·blockSize (not checked on the GPU). Without WRITE_K `k_out` (and without WRITE_K
+// and KV_F16 `v_out`) is a dummy binding (its own tensor: aliasing q_out reads back zeros on lavapipe) never written.
 override WG: u32 = 256;
 override WRITE_K: bool = false;
 
@@ -30,9 +36,31 @@ struct Params {
 @group(0) @binding(5) var<storage, read> slots: array<u32>;
 @group(0) @binding(6) var<storage, read_write> q_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> k_out: array<f32>;
-@group(0) @binding(8) var<storage, read_write> k_cache: array<f32>;
-@group(0) @binding(9) var<storage, read_write> v_cache: array<f32>;
-@group(0) @binding(10) var<uniform> params: Params;
+@group(0) @binding(8) var<storage, read_write> v_out: array<f32>;
+@group(0) @binding(9) var<storage, read_write> k_cache: array<u32>;
+@group(0) @binding(10) var<storage, read_write> v_cache: array<u32>;
+@group(0) @binding(11) var<uniform> params: Params;
+
+// #include "kv_pool.wgsl"
+
+// Values e, e + 1 (e even) of the pools viewed as [slots, Hkv·Dh]: two f32 words, or one word of two f16.
+fn store_k(e: u32, x: vec2<f32>) {
+  if (KV_F16) {
+    k_cache[e / 2u] = pack2x16float(x);
+  } else {
+    k_cache[e] = bitcast<u32>(x.x);
+    k_cache[e + 1u] = bitcast<u32>(x.y);
+  }
+}
+
+fn store_v(e: u32, x: vec2<f32>) {
+  if (KV_F16) {
+    v_cache[e / 2u] = pack2x16float(x);
+  } else {
+    v_cache[e] = bitcast<u32>(x.x);
+    v_cache[e + 1u] = bitcast<u32>(x.y);
+  }
+}
 
 // (cos a, sin a) for a ≥ 0 or a < 0 alike; identical to rope.wgsl.
 fn cos_sin(a: f32) -> vec2<f32> {
@@ -55,48 +83,72 @@ fn cos_sin(a: f32) -> vec2<f32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.y * nwg.x + wid.x) * WG + lid;
   let hp = params.half; // pairs per head (Dh/2)
+  let per = hp / 2u;    // threads per head
   let slotsPerRow = params.qHeads + 2u * params.kvHeads;
-  if (idx >= params.rows * slotsPerRow * hp) { return; }
-  let i = idx % hp;
-  let ts = idx / hp;
+  if (idx >= params.rows * slotsPerRow * per) { return; }
+  let i = 2u * (idx % per);
+  let ts = idx / per;
   let t = ts / slotsPerRow;
   let s = ts % slotsPerRow;
   let dh = 2u * hp;
   let kvRow = params.kvHeads * dh;
   if (s >= params.qHeads + params.kvHeads) {
-    // v: copy elements i and i + half of kv head s − Hq − Hkv.
+    // v: copy elements i, i + 1 and i + half, i + half + 1 of kv head s − Hq − Hkv.
     let c = (s - params.qHeads - params.kvHeads) * dh + i;
     let src = t * params.vStride + params.vOffset + c;
+    let a = vec2<f32>(v[src], v[src + 1u]);
+    let b = vec2<f32>(v[src + hp], v[src + hp + 1u]);
     let dst = slots[t] * kvRow + c;
-    v_cache[dst] = v[src];
-    v_cache[dst + hp] = v[src + hp];
+    store_v(dst, a);
+    store_v(dst + hp, b);
+    if (WRITE_K && KV_F16) {
+      let o = t * kvRow + c;
+      let ar = kv_round2(a);
+      let br = kv_round2(b);
+      v_out[o] = ar.x;
+      v_out[o + 1u] = ar.y;
+      v_out[o + hp] = br.x;
+      v_out[o + hp + 1u] = br.y;
+    }
     return;
   }
   // HF rounds the angle to f32 before cos/sin. ORing its bits with params.zero (always 0, unknown to the compiler)
   // forces that rounding: otherwise p·inv_freq could be contracted into an fma with the reduction below.
-  let angle = bitcast<f32>(bitcast<u32>(f32(pos[t]) * inv_freq[i]) | params.zero);
-  let cs = cos_sin(angle);
+  let p = f32(pos[t]);
+  let cs0 = cos_sin(bitcast<f32>(bitcast<u32>(p * inv_freq[i]) | params.zero));
+  let cs1 = cos_sin(bitcast<f32>(bitcast<u32>(p * inv_freq[i + 1u]) | params.zero));
+  let cosv = vec2<f32>(cs0.x, cs1.x);
+  let sinv = vec2<f32>(cs0.y, cs1.y);
   if (s < params.qHeads) {
     let c = s * dh + i;
     let src = t * params.qStride + params.qOffset + c;
-    let x1 = q[src];
-    let x2 = q[src + hp];
+    let x1 = vec2<f32>(q[src], q[src + 1u]);
+    let x2 = vec2<f32>(q[src + hp], q[src + hp + 1u]);
+    let y1 = x1 * cosv - x2 * sinv;
+    let y2 = x2 * cosv + x1 * sinv;
     let dst = t * params.qHeads * dh + c;
-    q_out[dst] = x1 * cs.x - x2 * cs.y;
-    q_out[dst + hp] = x2 * cs.x + x1 * cs.y;
+    q_out[dst] = y1.x;
+    q_out[dst + 1u] = y1.y;
+    q_out[dst + hp] = y2.x;
+    q_out[dst + hp + 1u] = y2.y;
     return;
   }
   let c = (s - params.qHeads) * dh + i;
   let src = t * params.kStride + params.kOffset + c;
-  let x1 = k[src];
-  let x2 = k[src + hp];
-  let y1 = x1 * cs.x - x2 * cs.y;
-  let y2 = x2 * cs.x + x1 * cs.y;
+  let x1 = vec2<f32>(k[src], k[src + 1u]);
+  let x2 = vec2<f32>(k[src + hp], k[src + hp + 1u]);
+  let y1 = x1 * cosv - x2 * sinv;
+  let y2 = x2 * cosv + x1 * sinv;
   let dst = slots[t] * kvRow + c;
-  k_cache[dst] = y1;
-  k_cache[dst + hp] = y2;
+  store_k(dst, y1);
+  store_k(dst + hp, y2);
   if (WRITE_K) {
-    k_out[t * kvRow + c] = y1;
-    k_out[t * kvRow + c + hp] = y2;
+    let o = t * kvRow + c;
+    let r1 = kv_round2(y1);
+    let r2 = kv_round2(y2);
+    k_out[o] = r1.x;
+    k_out[o + 1u] = r1.y;
+    k_out[o + hp] = r2.x;
+    k_out[o + hp + 1u] = r2.y;
   }
 }

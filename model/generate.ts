@@ -3,6 +3,7 @@
 // scheduler (model/scheduler.ts). Greedy tokens come from the GPU argmax (4 bytes per sequence per step).
 import type { Tensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
+import type { KvDtype } from '../runtime/ops/kv_cache.js';
 import { type KvCache, createKvCache } from './kv_cache.js';
 import { SAMPLE_TOPK_CAP } from '../runtime/ops/sample.js';
 import { type DecodeGraph, type TokenPicker, buildDecodeGraph } from './llm_pass.js';
@@ -78,6 +79,11 @@ export interface EngineOptions {
    * default: as many as the cache holds, 0 turns it off. Kept blocks are reclaimed whenever new sequences need room.
    */
   readonly prefixCacheTokens?: number;
+  /**
+   * How the KV cache stores keys (after RoPE) and values: 'f32' (default) or 'f16' (half the cache memory, rounded
+   * to nearest even; attention reads them as stored, in prefill too).
+   */
+  readonly kvCache?: KvDtype;
   /** Where sampled tokens are drawn (default: the device profile's `sample` variant; see tokenPicker). */
   readonly sampleOn?: 'gpu' | 'host';
   /** Decode graphs (one per batch size, token picker and context bucket) kept recorded at most; default 16, ≥ 4. */
@@ -87,11 +93,13 @@ export interface EngineOptions {
 export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
   const maxContext = Math.min(options.maxContext ?? 4096, model.config.llm_config.max_position_embeddings);
   const blockSize = options.blockSize ?? 16;
+  if (options.kvCache !== undefined && options.kvCache !== 'f32' && options.kvCache !== 'f16') throw new Error(`[InternVL] kvCache must be 'f32' or 'f16', got ${JSON.stringify(options.kvCache)}`);
   const cache = createKvCache(model.gpu, model.config.llm_config, {
     capacityTokens: options.cacheTokens ?? 2 * maxContext,
     maxSeqLen: maxContext,
     blockSize,
     ...(options.prefixCacheTokens !== undefined && { prefixCacheBlocks: Math.floor(options.prefixCacheTokens / blockSize) }),
+    ...(options.kvCache && { dtype: options.kvCache }),
   });
   const maxDecodeGraphs = Math.max(4, options.maxDecodeGraphs ?? 16);
   return { model, cache, decodeGraphs: new Map(), decodeTokens: new Map(), nextSeq: 1, maxDecodeGraphs, ...(options.sampleOn && { sampleOn: options.sampleOn }) };

@@ -1,4 +1,4 @@
-// The paged KV cache on the GPU: per layer one K pool and one V pool [numBlocks, blockSize, Hkv, Dh] f32
+// The paged KV cache on the GPU: per layer one K pool and one V pool [numBlocks, blockSize, Hkv, Dh] of f32 or f16
 // (tensors of kind 'state'), shared by every sequence through the host block manager (kv_blocks.ts).
 // Two AttentionSteps use it: prefill (flash attention over the prompt, keys appended to the cache) and
 // decode (one query per sequence against its cached keys, read through the block table).
@@ -7,7 +7,8 @@ import type { Gpu } from '../runtime/device.js';
 import type { Graph } from '../runtime/graph.js';
 import { type AttentionView, attention } from '../runtime/ops/attention.js';
 import { attentionDecode } from '../runtime/ops/attention_decode.js';
-import { type KvPool, createKvPool } from '../runtime/ops/kv_cache.js';
+import { DTYPE_BYTES } from '../runtime/dtype.js';
+import { type KvDtype, type KvPool, createKvPool } from '../runtime/ops/kv_cache.js';
 import { ropeAppend } from '../runtime/ops/rope_append.js';
 import { ropeInvFreq } from '../runtime/reference/elementwise.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -35,17 +36,20 @@ export interface KvCacheOptions {
   readonly blockSize?: number;
   /** Prompt blocks kept for prefix reuse when no sequence holds them (default: the whole pool; 0: off). */
   readonly prefixCacheBlocks?: number;
+  /** How keys and values are stored: f32 (default) or f16 (half the memory; rounded to nearest even). */
+  readonly dtype?: KvDtype;
 }
 
 export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions): KvCache {
   const blockSize = options.blockSize ?? 16;
   const numBlocks = Math.ceil(options.capacityTokens / blockSize);
   const dh = headDim(c);
-  const bytesPerPool = numBlocks * blockSize * c.num_key_value_heads * dh * 4;
+  const dtype = options.dtype ?? 'f32';
+  const bytesPerPool = numBlocks * blockSize * c.num_key_value_heads * dh * DTYPE_BYTES[dtype];
   if (bytesPerPool > gpu.limits.maxStorageBufferBindingSize) {
     throw new Error(`[kv cache] ${options.capacityTokens} tokens need ${bytesPerPool} bytes per layer pool, over maxStorageBufferBindingSize ${gpu.limits.maxStorageBufferBindingSize}`);
   }
-  const pools = Array.from({ length: c.num_hidden_layers }, (_, i) => createKvPool(gpu, `kv.${i}`, { numBlocks, blockSize, kvHeads: c.num_key_value_heads, headDim: dh }));
+  const pools = Array.from({ length: c.num_hidden_layers }, (_, i) => createKvPool(gpu, `kv.${i}`, { numBlocks, blockSize, kvHeads: c.num_key_value_heads, headDim: dh }, dtype));
   const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', ropeInvFreq(dh, c.rope_theta));
   const maxSeqLen = Math.min(options.maxSeqLen ?? numBlocks * blockSize, numBlocks * blockSize);
   return {
@@ -66,13 +70,16 @@ function attnShape(c: Qwen2Config) {
   return { heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: dh, scale: dh ** -0.5 };
 }
 
-/** Prompt pass of one sequence: RoPE, keys/values to their cache slots (one rope_append), causal flash attention on them. */
+/**
+ * Prompt pass of one sequence: RoPE, keys/values to their cache slots (one rope_append), causal flash attention on
+ * them as the cache holds them (an f16 cache's rounded keys and values, which rope_append returns).
+ */
 export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const shape = attnShape(cache.config);
       const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
-      return attention(g, r.q, r.k!, v, { ...shape, causal: true }, name);
+      return attention(g, r.q, r.k!, r.v ?? v, { ...shape, causal: true }, name);
     },
   };
 }

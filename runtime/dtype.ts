@@ -78,6 +78,11 @@ export function f32ToF16(value: number): number {
   return sign | h;
 }
 
+/** Round to f32, then to the nearest f16 value (ties to even), returned as a number: what an f16 store of an f32 keeps. */
+export function roundToF16(value: number): number {
+  return f16ToF32(f32ToF16(value));
+}
+
 /** f16 bits → f32 value (exact). */
 export function f16ToF32(bits: number): number {
   const exp = (bits >>> 10) & 0x1f;

@@ -1,6 +1,6 @@
 // Small host→GPU helpers for tensors made from host arrays (tests, inputs, converted vectors).
 import type { Gpu } from './device.js';
-import { type DType, packBf16 } from './dtype.js';
+import { type DType, f32ToF16, packBf16 } from './dtype.js';
 import { type Tensor, type TensorKind, byteLength, formatShape, makeTensor, numel } from './tensor.js';
 
 
@@ -23,7 +23,7 @@ export function encodeValues(dtype: DType, values: ArrayLike<number>): ArrayBuff
     case 'i32':
       return Int32Array.from(values);
     case 'f16':
-      throw new Error('[upload] f16 host encoding is not implemented; upload raw bytes');
+      return Uint16Array.from(values, f32ToF16);
     case 'q4':
     case 'q8':
       throw new Error(`[upload] ${dtype} weights are made by quantizedTensor (runtime/quant_tensor.ts)`);

@@ -1,7 +1,7 @@
 // Shared test helpers: a seeded RNG, GPU tensors from host arrays, running a graph next to its float64
 // reference, and a comparison that says where and by how much a result is off.
 import type { Gpu } from '../runtime/device.js';
-import { bf16ToF32, packBf16, roundToBf16 } from '../runtime/dtype.js';
+import { bf16ToF32, packBf16, roundToBf16, roundToF16 } from '../runtime/dtype.js';
 import { type QuantFormat, dequantize, quantize } from '../runtime/quant.js';
 import { quantizedTensor } from '../runtime/quant_tensor.js';
 import { decodeValues } from '../runtime/decode_values.js';
@@ -41,6 +41,7 @@ export function asStored(dtype: DType, values: ArrayLike<number>): Float64Array 
   const out = Float64Array.from(values);
   if (dtype === 'f32') for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]!);
   if (dtype === 'bf16') for (let i = 0; i < out.length; i++) out[i] = roundToBf16(out[i]!);
+  if (dtype === 'f16') for (let i = 0; i < out.length; i++) out[i] = roundToF16(out[i]!);
   return out;
 }
 

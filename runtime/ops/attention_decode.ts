@@ -1,6 +1,7 @@
 import { attentionDecodeKernel } from '../../kernels/attention_decode.js';
 import { attentionDecodeCombineKernel } from '../../kernels/attention_decode_combine.js';
 import type { VariantOf } from '../device_profile.js';
+import { DTYPE_BYTES } from '../dtype.js';
 import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
 import { attentionDecode as attentionDecodeRef } from '../reference/attention.js';
 import type { Tensor } from '../tensor.js';
@@ -58,7 +59,9 @@ function coopWorkgroup(headDim: number): number {
 export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, blockTables: Tensor, seqLens: Tensor, opts: AttentionDecodeOptions, name: string): Tensor {
   const op = 'attention_decode';
   const shape = poolShape(op, pool);
-  const { blockSize, kvHeads, headDim } = shape;
+  const { blockSize, kvHeads, headDim, dtype } = shape;
+  const kvF16 = dtype === 'f16';
+  const kvBytes = DTYPE_BYTES[dtype];
   const { heads, scale, maxContext } = opts;
   check((opts.kvHeads ?? kvHeads) === kvHeads && (opts.headDim ?? headDim) === headDim && (opts.blockSize ?? blockSize) === blockSize, op, `options (kvHeads ${opts.kvHeads}, headDim ${opts.headDim}, blockSize ${opts.blockSize}) disagree with the pool`, pool.k);
   check(heads % kvHeads === 0, op, `heads ${heads} must be a multiple of the pool's kvHeads ${kvHeads}`, pool.k);
@@ -88,7 +91,7 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
   const ml = g.tensor(`${name}.ml`, split ? [numSeqs, heads, splits, 2] : [2]); // unused placeholder when not split
   const dispatches: Dispatch[] = [];
   if (variant === 'cooperative') {
-    dispatches.push(cooperativeDispatch(coopShape, { q: qv, k: pool.k, v: pool.v, blockTables, seqLens, out: partial, ml, append: app }, scale));
+    dispatches.push(cooperativeDispatch(coopShape, { q: qv, k: pool.k, v: pool.v, kvF16, blockTables, seqLens, out: partial, ml, append: app }, scale));
   } else {
     const grouped = variant === 'heads_per_thread';
     const gb = Math.min(opts.headsPerThread ?? (grouped ? group : 1), group, 8);
@@ -97,7 +100,7 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
     const invocations = numSeqs * kvHeads * splits * groupBlocks;
     dispatches.push({
       kernel: attentionDecodeKernel,
-      constants: { HEAD_DIM: headDim, GB: gb, WG: wg, SPLIT: split, APPEND: !!app.append },
+      constants: { HEAD_DIM: headDim, GB: gb, WG: wg, SPLIT: split, APPEND: !!app.append, KV_F16: kvF16 },
       bindings: { q: qv.tensor, ...app.bindings, k_cache: pool.k, v_cache: pool.v, block_tables: blockTables, seq_lens: seqLens, out: partial, ml },
       params: { numSeqs, heads, kvHeads, group, groupBlocks, maxBlocks, blockSize, chunk, splits, qOffset: qv.offset, qStride: qv.stride, ...app.params, scale },
       grid: [Math.ceil(invocations / wg), 1, 1],
@@ -122,11 +125,11 @@ export function attentionDecode(g: Graph, q: AttentionInput, pool: KvPool, block
     // at maxContext for every sequence; the append adds rope_append's rotation (≈ 30 flops a pair) and k/v rows
     cost: {
       flops: 4 * numSeqs * heads * headDim * maxContext + (app.append ? 15 * numSeqs * (heads + kvHeads) * headDim : 0),
-      bytes: 4 * numSeqs * (2 * maxContext * kvHeads * headDim + 2 * heads * headDim + (app.append ? 4 * kvHeads * headDim : 0)),
+      bytes: numSeqs * (2 * maxContext * kvHeads * headDim * kvBytes + 8 * heads * headDim + (app.append ? 2 * kvHeads * headDim * (4 + kvBytes) : 0)),
     },
     reference: (env) => {
       const qRef = app.append
-        ? appendReference(env, app.append, qv, pool, blockTables, seqLens, { rows: numSeqs, heads, kvHeads, headDim, blockSize })
+        ? appendReference(env, app.append, qv, pool, blockTables, seqLens, { rows: numSeqs, heads, kvHeads, headDim, blockSize, dtype })
         : { data: valueOf(env, qv.tensor), offset: qv.offset, stride: qv.stride };
       env.set(
         out.id,

@@ -7,7 +7,7 @@ import { type RefView, kvAppend as kvAppendRef } from '../reference/attention.js
 import { rope as ropeRef } from '../reference/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { type AttentionInput, type AttentionView, resolveView } from './attention.js';
-import type { KvPool, KvPoolShape } from './kv_cache.js';
+import { type KvDtype, type KvPool, type KvPoolShape, storedAs } from './kv_cache.js';
 import { valueOf } from './values.js';
 
 /**
@@ -69,7 +69,7 @@ export function appendReference(
   pool: KvPool,
   blockTables: Tensor,
   seqLens: Tensor,
-  s: { readonly rows: number; readonly heads: number; readonly kvHeads: number; readonly headDim: number; readonly blockSize: number },
+  s: { readonly rows: number; readonly heads: number; readonly kvHeads: number; readonly headDim: number; readonly blockSize: number; readonly dtype: KvDtype },
 ): RefView {
   const lens = valueOf(env, seqLens), tables = valueOf(env, blockTables), f = valueOf(env, append.invFreq);
   const maxBlocks = blockTables.shape[1]!;
@@ -78,7 +78,8 @@ export function appendReference(
   const kvRow = s.kvHeads * s.headDim;
   const qRot = ropeRef(rows64(env, q, s.rows, s.heads * s.headDim), pos, f, s.rows, s.heads);
   const kRot = ropeRef(rows64(env, append.k, s.rows, kvRow), pos, f, s.rows, s.kvHeads);
-  env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: kRot, offset: 0, stride: kvRow }, slots, kvRow));
-  env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: rows64(env, append.v, s.rows, kvRow), offset: 0, stride: kvRow }, slots, kvRow));
+  const stored = storedAs(s.dtype);
+  env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: kRot, offset: 0, stride: kvRow }, slots, kvRow, stored));
+  env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: rows64(env, append.v, s.rows, kvRow), offset: 0, stride: kvRow }, slots, kvRow, stored));
   return { data: qRot, offset: 0, stride: s.heads * s.headDim };
 }

@@ -61,6 +61,8 @@ export interface CoopBindings {
   readonly q: { readonly tensor: Tensor; readonly offset: number; readonly stride: number };
   readonly k: Tensor;
   readonly v: Tensor;
+  /** The pools hold f16 (else f32). */
+  readonly kvF16: boolean;
   readonly blockTables: Tensor;
   readonly seqLens: Tensor;
   /** [B, Hq·Dh] without splits, else the partials [B, Hq, splits, Dh] for attention_decode_combine. */
@@ -74,7 +76,7 @@ export interface CoopBindings {
 export function cooperativeDispatch(s: CoopShape, t: CoopBindings, scale: number): Dispatch {
   return {
     kernel: attentionDecodeCoopKernel,
-    constants: { HEAD_DIM: s.headDim, GROUP: s.heads / s.kvHeads, WG: s.workgroupSize, SPLIT_BLOCKS: s.chunk / s.blockSize, SPLIT: s.splits > 1, APPEND: !!t.append.append },
+    constants: { HEAD_DIM: s.headDim, GROUP: s.heads / s.kvHeads, WG: s.workgroupSize, SPLIT_BLOCKS: s.chunk / s.blockSize, SPLIT: s.splits > 1, APPEND: !!t.append.append, KV_F16: t.kvF16 },
     bindings: { q: t.q.tensor, ...t.append.bindings, k_cache: t.k, v_cache: t.v, block_tables: t.blockTables, seq_lens: t.seqLens, out: t.out, ml: t.ml },
     params: {
       numSeqs: s.numSeqs,

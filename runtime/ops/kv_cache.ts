@@ -1,7 +1,10 @@
-// Paged KV cache, per layer: pools K and V [numBlocks, blockSize, Hkv, Dh] f32 (tensors of kind 'state', written
-// in place by kv_append, read by attention_decode). A sequence owns a list of blocks (its block table, kept on the
+// Paged KV cache, per layer: pools K and V [numBlocks, blockSize, Hkv, Dh] of f32 or f16 (tensors of kind 'state',
+// written in place by kv_append / rope_append / the fused decode attention, read by attention_decode). An f16 pool
+// stores keys (after RoPE) and values rounded to nearest even and is read back as stored everywhere
+// (kernels/include/kv_pool.wgsl), so results never depend on how a prompt was split. A sequence owns a list of blocks (its block table, kept on the
 // host); token position p of the sequence lives in slot blockTable[⌊p / blockSize⌋]·blockSize + p mod blockSize.
 import { kvAppendKernel } from '../../kernels/kv_append.js';
+import { DTYPE_BYTES, roundToF16 } from '../dtype.js';
 import type { Gpu } from '../device.js';
 import { type Graph, check, checkDtype } from '../graph.js';
 import { kvAppend as kvAppendRef } from '../reference/attention.js';
@@ -10,7 +13,7 @@ import { createTensor } from '../upload.js';
 import { type AttentionInput, resolveView } from './attention.js';
 import { valueOf } from './values.js';
 
-/** One layer's K and V pools, both [numBlocks, blockSize, Hkv, Dh] f32. */
+/** One layer's K and V pools, both [numBlocks, blockSize, Hkv, Dh], both f32 or both f16. */
 export interface KvPool {
   readonly k: Tensor;
   readonly v: Tensor;
@@ -23,21 +26,30 @@ export interface KvPoolShape {
   readonly headDim: number;
 }
 
+/** How the pools store keys and values. */
+export type KvDtype = 'f32' | 'f16';
+
 /** Allocates one layer's pools on the device (contents undefined until written). */
-export function createKvPool(gpu: Gpu, name: string, s: KvPoolShape): KvPool {
+export function createKvPool(gpu: Gpu, name: string, s: KvPoolShape, dtype: KvDtype = 'f32'): KvPool {
   const shape = [s.numBlocks, s.blockSize, s.kvHeads, s.headDim];
-  return { k: createTensor(gpu, `${name}.k`, shape, 'f32', 'state'), v: createTensor(gpu, `${name}.v`, shape, 'f32', 'state') };
+  return { k: createTensor(gpu, `${name}.k`, shape, dtype, 'state'), v: createTensor(gpu, `${name}.v`, shape, dtype, 'state') };
 }
 
-/** numBlocks, blockSize, kvHeads, headDim of a pool; throws naming the op when K and V disagree. */
-export function poolShape(op: string, pool: KvPool): KvPoolShape {
+/** numBlocks, blockSize, kvHeads, headDim and dtype of a pool; throws naming the op when K and V disagree. */
+export function poolShape(op: string, pool: KvPool): KvPoolShape & { readonly dtype: KvDtype } {
   const { k, v } = pool;
   check(k.shape.length === 4 && v.shape.length === 4 && k.shape.every((d, i) => d === v.shape[i]), op, 'pools must be K, V [numBlocks, blockSize, Hkv, Dh] of one shape', k, v);
-  checkDtype(op, k, ['f32']);
-  checkDtype(op, v, ['f32']);
+  checkDtype(op, k, ['f32', 'f16']);
+  check(v.dtype === k.dtype, op, `K and V pools must have one dtype (got ${k.dtype}, ${v.dtype})`, k, v);
+  const dtype = k.dtype as KvDtype;
   const [numBlocks, blockSize, kvHeads, headDim] = k.shape as [number, number, number, number];
-  check(headDim % 4 === 0, op, `head dim ${headDim} must be a multiple of 4`, k);
-  return { numBlocks, blockSize, kvHeads, headDim };
+  check(headDim % (dtype === 'f16' ? 8 : 4) === 0, op, `head dim ${headDim} must be a multiple of ${dtype === 'f16' ? '8 (f16 pools: two vec4 columns per word)' : 4}`, k);
+  return { numBlocks, blockSize, kvHeads, headDim, dtype };
+}
+
+/** The value a pool of this dtype keeps for x (the references' rounding of appended keys and values). */
+export function storedAs(dtype: KvDtype): (x: number) => number {
+  return dtype === 'f16' ? roundToF16 : (x) => x;
 }
 
 /** Slots of positions start..start+count−1 of a sequence with this block table (host side, for kv_append). */
@@ -58,7 +70,7 @@ export function slotsFor(blockTable: ArrayLike<number>, blockSize: number, start
  * later readers after it.
  */
 export function kvAppend(g: Graph, pool: KvPool, k: AttentionInput, v: AttentionInput, slots: Tensor, name: string): void {
-  const { kvHeads, headDim } = poolShape('kv_append', pool);
+  const { kvHeads, headDim, dtype } = poolShape('kv_append', pool);
   const rowSize = kvHeads * headDim;
   const kv = resolveView('kv_append', 'k', k, rowSize);
   const vv = resolveView('kv_append', 'v', v, rowSize);
@@ -74,17 +86,18 @@ export function kvAppend(g: Graph, pool: KvPool, k: AttentionInput, v: Attention
     dispatches: [
       {
         kernel: kvAppendKernel,
-        constants: { WG: wg },
+        constants: { WG: wg, KV_F16: dtype === 'f16' },
         bindings: { k: kv.tensor, v: vv.tensor, slots, k_cache: pool.k, v_cache: pool.v },
         params: { rows, rowSize, kOffset: kv.offset, kStride: kv.stride, vOffset: vv.offset, vStride: vv.stride },
-        grid: [Math.ceil((rows * rowSize) / 4 / wg), 1, 1],
+        grid: [Math.ceil((rows * rowSize) / (dtype === 'f16' ? 8 : 4) / wg), 1, 1],
       },
     ],
-    cost: { flops: 0, bytes: 4 * (4 * rows * rowSize + rows) },
+    cost: { flops: 0, bytes: 2 * rows * rowSize * (4 + DTYPE_BYTES[dtype]) + 4 * rows },
     reference: (env) => {
       const s = valueOf(env, slots);
-      env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: valueOf(env, kv.tensor), offset: kv.offset, stride: kv.stride }, s, rowSize));
-      env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: valueOf(env, vv.tensor), offset: vv.offset, stride: vv.stride }, s, rowSize));
+      const stored = storedAs(dtype);
+      env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: valueOf(env, kv.tensor), offset: kv.offset, stride: kv.stride }, s, rowSize, stored));
+      env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: valueOf(env, vv.tensor), offset: vv.offset, stride: vv.stride }, s, rowSize, stored));
     },
   });
 }

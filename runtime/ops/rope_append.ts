@@ -4,7 +4,7 @@ import { kvAppend as kvAppendRef } from '../reference/attention.js';
 import { rope as ropeRef } from '../reference/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { type AttentionInput, type AttentionView, resolveView } from './attention.js';
-import { type KvPool, poolShape } from './kv_cache.js';
+import { type KvPool, poolShape, storedAs } from './kv_cache.js';
 import { valueOf } from './values.js';
 
 const WG = 256; // kernels/rope_append.wgsl default
@@ -12,15 +12,19 @@ const WG = 256; // kernels/rope_append.wgsl default
 export interface RopeAppendOptions {
   /** Query heads Hq (q is a [T, ≥ Hq·Dh] view). */
   readonly heads: number;
-  /** Also return the rotated k as a tensor `${name}.k` [T, Hkv·Dh] (prefill attends over the prompt's own keys). */
+  /**
+   * Also return the rotated k as a tensor `${name}.k` [T, Hkv·Dh] (prefill attends over the prompt's own keys), as
+   * the pool holds it; with an f16 pool the values too (`${name}.v`, rounded like the pool's), so prefill attends to
+   * exactly what later steps read back.
+   */
   readonly writeK?: boolean;
 }
 
 /**
  * Qwen2 half-split RoPE on q and k, and the paged KV-cache append of the rotated k and of v, in one dispatch:
- * rope() followed by kvAppend(), bit for bit. q [T, ≥ Hq·Dh], k, v [T, ≥ Hkv·Dh] f32 views (before RoPE) at
+ * rope() followed by kvAppend(), bit for bit (f32 or f16 pools). q [T, ≥ Hq·Dh], k, v [T, ≥ Hkv·Dh] f32 views (before RoPE) at
  * positions [T] u32, invFreq [Dh/2] f32 (HF's float32 inv_freq), slots [T] u32 (pool rows, see kv_cache.ts).
- * Returns the rotated q `${name}.q` [T, Hq·Dh] (and the rotated k with `writeK`); the pools are updated in place
+ * Returns the rotated q `${name}.q` [T, Hq·Dh] (and k, and v for an f16 pool, with `writeK`); the pools are updated in place
  * and are this node's outputs so later readers are ordered after it.
  */
 export function ropeAppend(
@@ -34,9 +38,9 @@ export function ropeAppend(
   slots: Tensor,
   opts: RopeAppendOptions,
   name: string,
-): { q: Tensor; k?: Tensor } {
+): { q: Tensor; k?: Tensor; v?: Tensor } {
   const op = 'rope_append';
-  const { kvHeads, headDim } = poolShape(op, pool);
+  const { kvHeads, headDim, dtype } = poolShape(op, pool);
   const { heads } = opts;
   const half = invFreq.shape[0] ?? 0;
   check(invFreq.shape.length === 1 && 2 * half === headDim, op, `invFreq must be [Dh/2] with Dh = ${headDim} (the pool's head dim)`, invFreq, pool.k);
@@ -52,30 +56,36 @@ export function ropeAppend(
   check(positions.shape.length === 1 && positions.shape[0] === rows, op, `positions must be [T] with T = ${rows}`, positions);
   check(slots.shape.length === 1 && slots.shape[0] === rows, op, `slots must be [T] with T = ${rows}`, slots);
   const qr = g.tensor(`${name}.q`, [rows, heads * headDim]);
+  const f16 = dtype === 'f16';
   const kr = opts.writeK ? g.tensor(`${name}.k`, [rows, kvHeads * headDim]) : undefined;
-  // Without writeK the k_out slot still needs a writable binding of its own (binding q_out twice does not work on
-  // every driver): a one-element dummy that is never written.
+  const vr = opts.writeK && f16 ? g.tensor(`${name}.v`, [rows, kvHeads * headDim]) : undefined;
+  // Without them the k_out and v_out slots still need writable bindings of their own (binding q_out twice does not
+  // work on every driver): one-element dummies that are never written.
   const kOut = kr ?? g.tensor(`${name}.k_unused`, [1]);
-  const threads = rows * (heads + 2 * kvHeads) * half;
+  const vOut = vr ?? g.tensor(`${name}.v_unused`, [1]);
+  const threads = (rows * (heads + 2 * kvHeads) * half) / 2;
   const kvRow = kvHeads * headDim;
   g.add({
     op,
     name,
     inputs: [qv.tensor, kv.tensor, vv.tensor, positions, invFreq, slots],
-    outputs: [qr, kOut, pool.k, pool.v],
+    outputs: [qr, kOut, vOut, pool.k, pool.v],
     dispatches:
       threads > 0
         ? [
             {
               kernel: ropeAppendKernel,
-              constants: { WRITE_K: !!kr },
-              bindings: { q: qv.tensor, k: kv.tensor, v: vv.tensor, pos: positions, inv_freq: invFreq, slots, q_out: qr, k_out: kOut, k_cache: pool.k, v_cache: pool.v },
+              constants: { WRITE_K: !!kr, KV_F16: f16 },
+              bindings: { q: qv.tensor, k: kv.tensor, v: vv.tensor, pos: positions, inv_freq: invFreq, slots, q_out: qr, k_out: kOut, v_out: vOut, k_cache: pool.k, v_cache: pool.v },
               params: { rows, qHeads: heads, kvHeads, half, zero: 0, qOffset: qv.offset, qStride: qv.stride, kOffset: kv.offset, kStride: kv.stride, vOffset: vv.offset, vStride: vv.stride },
               grid: [Math.ceil(threads / WG), 1, 1],
             },
           ]
         : [],
-    cost: { flops: 30 * rows * (heads + kvHeads) * half, bytes: 4 * (rows * (2 * heads + 4 * kvHeads + (kr ? kvHeads : 0)) * headDim + 2 * rows + half) },
+    cost: {
+      flops: 30 * rows * (heads + kvHeads) * half,
+      bytes: 4 * (rows * (2 * heads + 2 * kvHeads + (kr ? kvHeads : 0) + (vr ? kvHeads : 0)) * headDim + 2 * rows + half) + 2 * rows * kvHeads * headDim * (f16 ? 2 : 4),
+    },
     reference: (env) => {
       const pos = valueOf(env, positions), f = valueOf(env, invFreq), s = valueOf(env, slots);
       const rows64 = (view: AttentionView, width: number) => {
@@ -85,11 +95,13 @@ export function ropeAppend(
         return out;
       };
       env.set(qr.id, ropeRef(rows64(qv, heads * headDim), pos, f, rows, heads));
+      const stored = storedAs(dtype);
       const krot = ropeRef(rows64(kv, kvRow), pos, f, rows, kvHeads);
-      if (kr) env.set(kr.id, krot);
-      env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: krot, offset: 0, stride: kvRow }, s, kvRow));
-      env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: valueOf(env, vv.tensor), offset: vv.offset, stride: vv.stride }, s, kvRow));
+      if (kr) env.set(kr.id, krot.map(stored));
+      if (vr) env.set(vr.id, rows64(vv, kvRow).map(stored));
+      env.set(pool.k.id, kvAppendRef(valueOf(env, pool.k), { data: krot, offset: 0, stride: kvRow }, s, kvRow, stored));
+      env.set(pool.v.id, kvAppendRef(valueOf(env, pool.v), { data: valueOf(env, vv.tensor), offset: vv.offset, stride: vv.stride }, s, kvRow, stored));
     },
   });
-  return kr ? { q: qr, k: kr } : { q: qr };
+  return { q: qr, ...(kr && { k: kr }), ...(vr && { v: vr }) };
 }

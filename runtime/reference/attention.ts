@@ -59,12 +59,15 @@ export function attention(q: RefView, k: RefView, v: RefView, p: RefAttentionPar
   return out;
 }
 
-/** pool row slots[t] ← src row t (rows of rowSize = Hkv·Dh elements); returns a new pool array. */
-export function kvAppend(pool: ArrayLike<number>, src: RefView, slots: ArrayLike<number>, rowSize: number): Float64Array {
+/**
+ * pool row slots[t] ← src row t (rows of rowSize = Hkv·Dh elements), each value as the pool stores it (`stored`:
+ * e.g. rounding to f16; default exact); returns a new pool array.
+ */
+export function kvAppend(pool: ArrayLike<number>, src: RefView, slots: ArrayLike<number>, rowSize: number, stored: (x: number) => number = (x) => x): Float64Array {
   const out = Float64Array.from(pool);
   for (let t = 0; t < slots.length; t++) {
     const slot = slots[t]!;
-    for (let c = 0; c < rowSize; c++) out[slot * rowSize + c] = at(src, t, c);
+    for (let c = 0; c < rowSize; c++) out[slot * rowSize + c] = stored(at(src, t, c));
   }
   return out;
 }
