@@ -160,8 +160,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (fresh) {
         let x1 = k_new[kb + d];
         let x2 = k_new[kb + d + H4];
-        kn[d] = kv_round(x1 * cs.c - x2 * cs.s);
-        kn[d + H4] = kv_round(x2 * cs.c + x1 * cs.s);
+        kn[d] = kv_round(x1 * cs.c - x2 * cs.s, params.zero);
+        kn[d + H4] = kv_round(x2 * cs.c + x1 * cs.s, params.zero);
       }
     }
   } else {
@@ -211,7 +211,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let pc = fold(s, &m, &l);
     for (var d = 0u; d < DH4; d++) {
-      let vv = kv_round(v_new[vb + d]);
+      let vv = kv_round(v_new[vb + d], params.zero);
       for (var r = 0u; r < GB; r++) { acc[r * DH4 + d] = fma(vec4<f32>(pc[r].x), vv, acc[r * DH4 + d] * pc[r].y); }
     }
     if (gb == 0u) {

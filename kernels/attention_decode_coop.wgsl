@@ -171,8 +171,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       } else {
         let x1 = k_new[kb + d];
         let x2 = k_new[kb + d + H4];
-        knew[d] = kv_round(x1 * cs.c - x2 * cs.s);
-        knew[d + H4] = kv_round(x2 * cs.c + x1 * cs.s);
+        knew[d] = kv_round(x1 * cs.c - x2 * cs.s, params.zero);
+        knew[d + H4] = kv_round(x2 * cs.c + x1 * cs.s, params.zero);
       }
     }
   } else {
@@ -264,7 +264,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
     if (nkc < nk && ks == nkc % KS) {
-      let vv = kv_round(v_new[vb + dv]);
+      let vv = kv_round(v_new[vb + dv], params.zero);
       for (var h = 0u; h < GROUP; h++) {
         let p = ps[h * WG + nkc];
         acc[h] = fma(vec4<f32>(p), vv, acc[h]);

@@ -103,8 +103,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     store_v(dst + hp, b);
     if (WRITE_K && KV_F16) {
       let o = t * kvRow + c;
-      let ar = kv_round2(a);
-      let br = kv_round2(b);
+      let ar = kv_round2(a, params.zero);
+      let br = kv_round2(b, params.zero);
       v_out[o] = ar.x;
       v_out[o + 1u] = ar.y;
       v_out[o + hp] = br.x;
@@ -144,8 +144,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   store_k(dst + hp, y2);
   if (WRITE_K) {
     let o = t * kvRow + c;
-    let r1 = kv_round2(y1);
-    let r2 = kv_round2(y2);
+    let r1 = kv_round2(y1, params.zero);
+    let r2 = kv_round2(y2, params.zero);
     k_out[o] = r1.x;
     k_out[o + 1u] = r1.y;
     k_out[o + hp] = r2.x;

@@ -28,13 +28,17 @@ fn kv_pack(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
   return bitcast<vec4<u32>>(a);
 }
 
-/** Two values as the pool holds them: rounded to f16 for an f16 pool, unchanged for f32. */
-fn kv_round2(x: vec2<f32>) -> vec2<f32> {
-  if (KV_F16) { return unpack2x16float(pack2x16float(x)); }
+/**
+ * Two values as the pool holds them: rounded to f16 for an f16 pool, unchanged for f32. `zero` is params.zero
+ * (always 0, unknown to the compiler): lavapipe (Mesa 25.0) folds unpack2x16float(pack2x16float(x)) back to x,
+ * dropping the rounding, unless the packed bits pass through it.
+ */
+fn kv_round2(x: vec2<f32>, zero: u32) -> vec2<f32> {
+  if (KV_F16) { return unpack2x16float(pack2x16float(x) | zero); }
   return x;
 }
 
-/** A column as the pool holds it. */
-fn kv_round(x: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(kv_round2(x.xy), kv_round2(x.zw));
+/** A column as the pool holds it (`zero` as for kv_round2). */
+fn kv_round(x: vec4<f32>, zero: u32) -> vec4<f32> {
+  return vec4<f32>(kv_round2(x.xy, zero), kv_round2(x.zw, zero));
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { VariantOf } from '../../runtime/device_profile.js';
 import type { AttentionInput } from '../../runtime/ops/attention.js';
 import { attentionDecode } from '../../runtime/ops/attention_decode.js';
-import { type KvPool, slotsFor } from '../../runtime/ops/kv_cache.js';
+import { type KvDtype, type KvPool, slotsFor } from '../../runtime/ops/kv_cache.js';
 import { ropeAppend } from '../../runtime/ops/rope_append.js';
 import { ropeInvFreq } from '../../runtime/reference/elementwise.js';
 import type { Tensor } from '../../runtime/tensor.js';
@@ -48,6 +48,8 @@ interface Shape {
   readonly kvHeads: number;
   readonly dh: number;
   readonly blockSize: number;
+  /** Pools of f16 (default f32). */
+  readonly kv?: KvDtype;
 }
 
 async function setup(s: Shape, cached: readonly number[], capacity: readonly number[], maxContext: number, r: Rng): Promise<Setup> {
@@ -67,7 +69,7 @@ async function setup(s: Shape, cached: readonly number[], capacity: readonly num
     maxBlocks,
     bt: tg.tensor('block_tables', [capacity.length, maxBlocks], 'u32', tables.flat(), 'input'),
     invFreq: tg.tensor('inv_freq', [s.dh / 2], 'f32', ropeInvFreq(s.dh, 1e6)),
-    pool: (tag) => ({ k: tg.tensor(`${tag}.k_cache`, shape, 'f32', init[0]!, 'state'), v: tg.tensor(`${tag}.v_cache`, shape, 'f32', init[1]!, 'state') }),
+    pool: (tag) => ({ k: tg.tensor(`${tag}.k_cache`, shape, s.kv ?? 'f32', init[0]!, 'state'), v: tg.tensor(`${tag}.v_cache`, shape, s.kv ?? 'f32', init[1]!, 'state') }),
   };
 }
 
@@ -100,7 +102,7 @@ interface AppendCase extends Shape {
 const label = (c: AppendCase) =>
   `lens [${c.lens.length > 8 ? `${c.lens.length} mixed` : c.lens.join(', ')}], ${c.heads}/${c.kvHeads} heads × ${c.dh}, block ${c.blockSize}, splits ${c.splits ?? 'auto'}` +
   `${c.maxContext ? `, maxContext ${c.maxContext}` : ''}${c.headsPerThread ? `, ${c.headsPerThread} heads/thread` : ''}${c.workgroupSize ? `, workgroup ${c.workgroupSize}` : ''}` +
-  `${c.separate ? ', separate q/k/v' : ', qkv views'}`;
+  `${c.separate ? ', separate q/k/v' : ', qkv views'}${c.kv ? `, ${c.kv} pools` : ''}`;
 
 /** One fused step against the float64 composition; returns the kernel that ran. */
 async function runAppend(c: AppendCase, variant: VariantOf<'attention_decode'>, seed: number): Promise<string> {
@@ -117,7 +119,7 @@ async function runAppend(c: AppendCase, variant: VariantOf<'attention_decode'>, 
   const { got, want } = await tg.run([out, p.k, p.v]);
   const what = `attention_decode append ${variant} ${label(c)}`;
   expectClose(`${what} out`, got.get(out)!, want.get(out)!, TOL.attention);
-  expectPool(`${what} k_cache`, got.get(p.k)!, want.get(p.k)!, TOL.rope);
+  expectPool(`${what} k_cache`, got.get(p.k)!, want.get(p.k)!, c.kv === 'f16' ? TOL.f16Stored : TOL.rope);
   expectPool(`${what} v_cache`, got.get(p.v)!, want.get(p.v)!, TOL.exact);
   return tg.g.nodes.at(-1)!.dispatches[0]!.kernel.name;
 }
@@ -140,6 +142,10 @@ const CASES: AppendCase[] = [
   { lens: MIXED_32, heads: 14, kvHeads: 2, dh: 64, blockSize: 16, maxContext: 512 },
   // Phi-3's head dim 96 (cooperative: a workgroup of 72, 3 slices of 24 columns)
   { lens: [1, 40], heads: 6, kvHeads: 2, dh: 96, blockSize: 16 },
+  // f16 pools: the new key and value rounded as stored before they are attended to, written two columns a word
+  { lens: [2, 17, 1], heads: 6, kvHeads: 2, dh: 16, blockSize: 4, splits: 3, kv: 'f16' },
+  { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, kv: 'f16' },
+  { lens: [1, 40], heads: 6, kvHeads: 2, dh: 96, blockSize: 16, separate: true, kv: 'f16' },
 ];
 
 const VARIANTS = ['heads_per_thread', 'head_per_thread', 'cooperative'] as const;
@@ -163,10 +169,11 @@ describe('attention_decode with rope_append fused (append)', () => {
 });
 
 describe('N fused decode steps == N steps of rope_append + attention_decode', () => {
-  for (const [variant, splits] of [['heads_per_thread', 1], ['heads_per_thread', undefined], ['cooperative', 1], ['cooperative', undefined]] as const) {
-    it(`4 steps of 3 sequences from 0, 14, 62 cached tokens, 14/2 heads × 64, block 16, ${variant}, splits ${splits ?? 'auto'}`, async () => {
+  const runs = [['heads_per_thread', 1, 'f32'], ['heads_per_thread', undefined, 'f32'], ['cooperative', 1, 'f32'], ['cooperative', undefined, 'f32'], ['heads_per_thread', undefined, 'f16'], ['cooperative', undefined, 'f16']] as const;
+  for (const [variant, splits, kv] of runs) {
+    it(`4 steps of 3 sequences from 0, 14, 62 cached tokens, 14/2 heads × 64, block 16, ${variant}, splits ${splits ?? 'auto'}, ${kv} pools`, async () => {
       const r = rng(31 + (splits ?? 0) + (variant === 'cooperative' ? 10 : 0));
-      const s: Shape = { heads: 14, kvHeads: 2, dh: 64, blockSize: 16 };
+      const s: Shape = { heads: 14, kvHeads: 2, dh: 64, blockSize: 16, kv };
       const [cached, steps] = [[0, 14, 62], 4];
       const B = cached.length;
       const capacity = cached.map((c) => c + steps);
@@ -192,7 +199,7 @@ describe('N fused decode steps == N steps of rope_append + attention_decode', ()
       });
       expectPool('k_cache fused vs rope_append', got.get(fused.k)!, got.get(unfused.k)!, TOL.exact);
       expectPool('v_cache fused vs rope_append', got.get(fused.v)!, got.get(unfused.v)!, TOL.exact);
-      expectPool('k_cache fused vs reference', got.get(fused.k)!, want.get(fused.k)!, TOL.rope);
+      expectPool('k_cache fused vs reference', got.get(fused.k)!, want.get(fused.k)!, kv === 'f16' ? TOL.f16Stored : TOL.rope);
       expectPool('v_cache fused vs reference', got.get(fused.v)!, want.get(fused.v)!, TOL.exact);
     });
   }

@@ -1,5 +1,6 @@
-import { describe, it } from 'vitest';
-import { type KvPool, kvAppend } from '../../runtime/ops/kv_cache.js';
+import { describe, expect, it } from 'vitest';
+import { roundToF16 } from '../../runtime/dtype.js';
+import { type KvDtype, type KvPool, kvAppend } from '../../runtime/ops/kv_cache.js';
 import { rope } from '../../runtime/ops/rope.js';
 import { ropeAppend } from '../../runtime/ops/rope_append.js';
 import { ropeInvFreq } from '../../runtime/reference/elementwise.js';
@@ -28,19 +29,23 @@ const CASES: [number, number, number, number, 'seq' | 'far', boolean, boolean][]
   [4, 4, 1, 128, 'seq', false, false], // InternLM2's
 ];
 
+// f16 pools: every case whose head dim is a multiple of 8 (the f16 pool's requirement)
+const RUNS: [KvDtype, (typeof CASES)[number]][] = [...CASES.map((c) => ['f32', c] as [KvDtype, (typeof CASES)[number]]), ...CASES.filter((c) => c[3] % 8 === 0).map((c) => ['f16', c] as [KvDtype, (typeof CASES)[number]])];
+
 describe('rope_append', () => {
-  for (const [T, hq, hkv, dh, kind, fusedQkv, writeK] of CASES) {
-    const label = `rope_append T ${T}, Hq ${hq}, Hkv ${hkv}, Dh ${dh}, ${kind}${fusedQkv ? ', qkv views' : ''}${writeK ? ', writeK' : ''}`;
+  for (const [kvDtype, [T, hq, hkv, dh, kind, fusedQkv, writeK]] of RUNS) {
+    const label = `rope_append T ${T}, Hq ${hq}, Hkv ${hkv}, Dh ${dh}, ${kind}${fusedQkv ? ', qkv views' : ''}${writeK ? ', writeK' : ''}, ${kvDtype} pools`;
     it(`${label}: float64 reference, and bit-identical to rope + kv_append`, async () => {
       const r = rng(T * 1000 + hq * 10 + dh);
+      const f16 = kvDtype === 'f16';
       const tg = new TestGraph(await getGpu());
       const [numBlocks, blockSize] = [16, 4];
       const n = numBlocks * blockSize * hkv * dh;
       const poolShape = [numBlocks, blockSize, hkv, dh];
       const init = [r.normal(n), r.normal(n)];
       const pools: KvPool[] = ['fused', 'unfused'].map((tag) => ({
-        k: tg.tensor(`${tag}.k_cache`, poolShape, 'f32', init[0]!, 'state'),
-        v: tg.tensor(`${tag}.v_cache`, poolShape, 'f32', init[1]!, 'state'),
+        k: tg.tensor(`${tag}.k_cache`, poolShape, kvDtype, init[0]!, 'state'),
+        v: tg.tensor(`${tag}.v_cache`, poolShape, kvDtype, init[1]!, 'state'),
       }));
       const slots = tg.tensor('slots', [T], 'u32', shuffled(numBlocks * blockSize, r).slice(0, T), 'input');
       const positions = kind === 'seq' ? Uint32Array.from({ length: T }, (_, i) => i) : Uint32Array.from(r.int(T, 32768).map((p, i) => (i === 0 ? 32767 : p)));
@@ -66,18 +71,34 @@ describe('rope_append', () => {
       };
       const r0 = rope(tg.g, plain(q, qw, 'q0'), plain(k, kw, 'k0'), pos, invFreq, 'rope');
       kvAppend(tg.g, pools[1]!, r0.k, plain(v, kw, 'v0'), slots, 'append');
-      const outs = [fused.q, pools[0]!.k, pools[0]!.v, r0.q, pools[1]!.k, pools[1]!.v, ...(fused.k ? [fused.k, r0.k] : [])];
+      const outs = [fused.q, pools[0]!.k, pools[0]!.v, r0.q, pools[1]!.k, pools[1]!.v, ...(fused.k ? [fused.k, r0.k] : []), ...(fused.v ? [fused.v] : [])];
       const { got, want } = await tg.run(outs);
+      // an f16 pool holds the rotated keys rounded: within rope's error plus an f16 neighbour of the float64 ones
+      const stored = f16 ? TOL.f16Stored : TOL.rope;
       expectClose(`${label} q`, got.get(fused.q)!, want.get(fused.q)!, TOL.rope);
-      expectClose(`${label} k_cache`, got.get(pools[0]!.k)!, want.get(pools[0]!.k)!, TOL.rope);
+      expectClose(`${label} k_cache`, got.get(pools[0]!.k)!, want.get(pools[0]!.k)!, stored);
       expectClose(`${label} v_cache`, got.get(pools[0]!.v)!, want.get(pools[0]!.v)!, TOL.exact);
       expectClose(`${label} q vs rope`, got.get(fused.q)!, got.get(r0.q)!, TOL.exact);
       expectClose(`${label} k_cache vs rope + kv_append`, got.get(pools[0]!.k)!, got.get(pools[1]!.k)!, TOL.exact);
       expectClose(`${label} v_cache vs kv_append`, got.get(pools[0]!.v)!, got.get(pools[1]!.v)!, TOL.exact);
       if (fused.k) {
-        expectClose(`${label} k`, got.get(fused.k)!, want.get(fused.k)!, TOL.rope);
-        expectClose(`${label} k vs rope`, got.get(fused.k)!, got.get(r0.k)!, TOL.exact);
+        // k and v as the pool holds them: what prefill attends to
+        expectClose(`${label} k`, got.get(fused.k)!, want.get(fused.k)!, stored);
+        expectClose(`${label} k vs rope`, got.get(fused.k)!, f16 ? Float64Array.from(got.get(r0.k)!, roundToF16) : got.get(r0.k)!, TOL.exact);
       }
+      expect(!!fused.v).toBe(f16 && writeK);
+      if (fused.v) expectClose(`${label} v`, got.get(fused.v)!, want.get(fused.v)!, TOL.exact);
     });
   }
+});
+
+describe('rope_append on f16 pools', () => {
+  it('rejects a head dim that is not a multiple of 8, naming it', async () => {
+    const tg = new TestGraph(await getGpu());
+    const pool = (tag: string) => tg.tensor(tag, [2, 4, 1, 12], 'f16', new Float64Array(96), 'state');
+    const x = (tag: string, w: number) => tg.tensor(tag, [1, w], 'f32', new Float64Array(w));
+    const pos = tg.tensor('pos', [1], 'u32', [0], 'input');
+    const invFreq = tg.tensor('inv_freq', [6], 'f32', ropeInvFreq(12, 1e6));
+    expect(() => ropeAppend(tg.g, x('q', 12), x('k', 12), x('v', 12), pos, invFreq, { k: pool('k'), v: pool('v') }, pos, { heads: 1 }, 'ra')).toThrow(/head dim 12 must be a multiple of 8/);
+  });
 });
