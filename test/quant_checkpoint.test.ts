@@ -55,7 +55,7 @@ describe('quantized language model', () => {
   for (const quant of ['q4', 'q8'] as const) {
     it(`generate --quant ${quant} matches the PyTorch reference on the same rules (logits and greedy tokens)`, async () => {
       const ours = await generate(model, '--quant', quant);
-      const ref = await runReference(model, [{ ids: ours.prompt_ids, tileStart: 0, tiles: 0 }], undefined, 8, 'logits', quant);
+      const ref = await runReference(model, [{ ids: ours.prompt_ids, tileStart: 0, tiles: 0 }], undefined, 8, { dump: 'logits', quant });
       const want = ref.tensors.get('logits') ?? ref.tensors.get('sample0.logits');
       expect(want, 'reference logits').toBeDefined();
       const d = diff(`logits ${quant}`, ours.logits, want!); // max|ours − ref| / max|ref| ≤ PARITY_REL_TOL

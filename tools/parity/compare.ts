@@ -32,6 +32,7 @@ export function formatTable(rows: readonly LayerDiff[]): string {
   return lines.join('\n');
 }
 
-export function firstDivergence(rows: readonly LayerDiff[]): LayerDiff | undefined {
-  return rows.find((r) => !r.ok);
+/** The first row out of tolerance: its own (PARITY_REL_TOL), or a tighter bound `bounds[name]` where a test needs one. */
+export function firstDivergence(rows: readonly LayerDiff[], bounds: Readonly<Record<string, number>> = {}): LayerDiff | undefined {
+  return rows.find((r) => !r.ok || r.rel > (bounds[r.name] ?? Infinity));
 }

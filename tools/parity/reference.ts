@@ -1,5 +1,6 @@
 // Runs the PyTorch reference (tools/reference/internvl_ref.py, Debian's python3-torch) on the same checkpoint,
 // token ids and pixel values, and reads back its named intermediates (an F32 safetensors file).
+import type { KvDtype } from '../../runtime/ops/kv_cache.js';
 import type { QuantFormat } from '../../runtime/quant.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,13 +27,24 @@ export interface ReferenceRun {
   readonly timings: Record<string, number>;
 }
 
-export async function runReference(model: string, samples: readonly ReferenceSample[], pixels: Float32Array | undefined, maxNewTokens: number, dump = 'all', quant?: QuantFormat): Promise<ReferenceRun> {
+export interface ReferenceOptions {
+  /** Intermediates to write: 'all', 'none' or a comma list of names or prefixes (default 'all'). */
+  readonly dump?: string;
+  /** Run on the dequantized q4/q8 language-model matrices (tools/reference/quant_ref.py). */
+  readonly quant?: QuantFormat;
+  /** 'f16': keys (after RoPE) and values rounded to f16 before attention, as an f16 KV cache holds them. */
+  readonly kvCache?: KvDtype;
+}
+
+export async function runReference(model: string, samples: readonly ReferenceSample[], pixels: Float32Array | undefined, maxNewTokens: number, o: ReferenceOptions = {}): Promise<ReferenceRun> {
+  const { dump = 'all', quant, kvCache } = o;
   const dir = await mkdtemp(join(tmpdir(), 'internvl-parity-'));
   try {
     const batchFile = join(dir, 'batch.json');
     await writeFile(batchFile, JSON.stringify(samples.map((s) => ({ input_ids: s.ids, tile_start: s.tileStart, num_tiles: s.tiles }))));
     const args = [SCRIPT, '--model', model, '--batch', batchFile, '--max-new-tokens', String(maxNewTokens), '--out', join(dir, 'out.safetensors'), '--dump', dump, '--threads', '2'];
     if (quant) args.push('--quant', quant);
+    if (kvCache === 'f16') args.push('--kv-cache', 'f16');
     if (pixels) {
       await writeFile(join(dir, 'pixels.f32'), new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
       args.push('--pixel-values', join(dir, 'pixels.f32'));

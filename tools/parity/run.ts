@@ -14,6 +14,7 @@ import { dirFiles } from '../node/dir_files.js';
 import { nodeGpu } from '../node/gpu.js';
 import { type LayerDiff, diff } from './compare.js';
 import { runReference } from './reference.js';
+import type { KvDtype } from '../../runtime/ops/kv_cache.js';
 import type { QuantFormat } from '../../runtime/quant.js';
 
 export interface ParitySample {
@@ -31,6 +32,8 @@ export interface ParityOptions {
   readonly maxNewTokens?: number;
   /** Quantize the language model (ours at load, the reference by quant_ref.py) and compare on those weights. */
   readonly quant?: QuantFormat;
+  /** Store keys and values as f16 (ours in the KV cache, the reference by rounding them before attention). */
+  readonly kvCache?: KvDtype;
   /** Stage timings as they happen (the CLI prints them to stderr). */
   readonly log?: (message: string) => void;
 }
@@ -53,7 +56,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
   const gpu = await nodeGpu();
   const model = await loadModel(gpu, dirFiles(o.model), o.quant ? { quant: o.quant } : {});
   log('model loaded');
-  const engine = createEngine(model, { maxContext: 8192 });
+  const engine = createEngine(model, { maxContext: 8192, ...(o.kvCache && { kvCache: o.kvCache }) });
   try {
     const prepared = await Promise.all(o.samples.map((s) => prepareSample(model, s, o.maxTiles ?? 6)));
     const pixels = concat(prepared.map((p) => p.pixels));
@@ -82,7 +85,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
     vision?.features.storage?.buffer.destroy();
     log('greedy generation done');
 
-    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew, 'all', o.quant);
+    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew, { ...(o.quant && { quant: o.quant }), ...(o.kvCache && { kvCache: o.kvCache }) });
     log('PyTorch reference done');
     const layers = requests.map((_, k) => {
       const rows: LayerDiff[] = [];

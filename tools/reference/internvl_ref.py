@@ -5,7 +5,7 @@ Run:
   python3 tools/reference/internvl_ref.py --model DIR --input-ids IDS.json \
       [--pixel-values PIX.f32 --num-tiles T] [--max-new-tokens N] --out OUT.safetensors \
       [--dump all|none|NAME,PREFIX,...] [--threads 2] [--batch BATCH.json] [--no-cache] [--pixels-bf16]
-      [--quant q4|q8]
+      [--quant q4|q8] [--kv-cache f16]
   python3 tools/reference/internvl_ref.py --bench [--model DIR | --config internvl2-1b|CONFIG.json] \
       [--bench-dtypes f32,bf16] [--bench-tiles 1] [--bench-prompt-tokens L] [--bench-decode 16] [--bench-reps 3]
 
@@ -15,6 +15,8 @@ BATCH.json: [{"input_ids": [...], "tile_start": 0, "num_tiles": 7}, ...] (or {"s
   into --pixel-values; every sample is run independently (= HF left-padded batch_chat up to numerics).
 --quant: the language model's matrices quantized by the rules of runtime/quant.ts and dequantized
   (quant_ref.py: an independent numpy implementation), the model then run in float32 as usual.
+--kv-cache f16: keys (after RoPE) and values rounded to float16 (nearest even) before attention, as an f16 KV
+  cache stores them; everything else stays float32.
 Stdout: one JSON line {"generated_ids": [...] (or one list per batch sample), "timings": {...}}.
 OUT.safetensors: F32 tensors named as ARCHITECTURE.md "Named intermediates"; in batch mode the LLM-side names
   (llm.*, logits) get a "sample{k}." prefix; vision/projector tensors cover all tiles of the pixel file.
@@ -109,6 +111,7 @@ def run(args):
     if args.quant:
         quantize_weights(weights, cfg, args.quant)
     model = InternVLRef(cfg, weights)
+    model.kv_f16 = args.kv_cache == "f16"
     timings = {"threads": torch.get_num_threads(), "load_ms": (time.perf_counter() - t0) * 1e3}
 
     if args.batch:
@@ -259,6 +262,7 @@ def main():
     ap.add_argument("--pixels-bf16", action="store_true", help="round pixel values to bf16 first (as the card does)")
     ap.add_argument("--no-cache", action="store_true", help="recompute the full sequence each step (no KV cache)")
     ap.add_argument("--quant", choices=["q4", "q8"], help="run on the dequantized q4/q8 language-model matrices")
+    ap.add_argument("--kv-cache", choices=["f32", "f16"], default="f32", help="f16: round keys and values as an f16 KV cache")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--config", help="bench: 'internvl2-1b' (built-in official dims) or a config.json path")
     ap.add_argument("--random-weights", action="store_true", help="bench: random weights even if --model is given")

@@ -211,6 +211,8 @@ class InternVLRef:
         self.cfg = cfg
         self.w = weights
         self.dtype = weights["language_model.model.embed_tokens.weight"].dtype
+        # an f16 KV cache: keys (after RoPE) and values rounded to f16 (nearest even) before attention reads them
+        self.kv_f16 = False
 
     # ---------------- vision ----------------
     def vision_embeddings(self, pixel_values):
@@ -336,6 +338,8 @@ class InternVLRef:
         cos, sin = rope_cos_sin(torch.arange(start, start + L), hd, c.rope_theta, x.dtype)
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
+        if self.kv_f16:
+            k, v = k.to(torch.float16).to(x.dtype), v.to(torch.float16).to(x.dtype)
         if cache is not None:
             # per layer (k_buf, v_buf, length); buffers [nkv, capacity, hd] grow by doubling
             ent = cache[i]
