@@ -79,4 +79,20 @@ describe('prefix and image-feature caches', () => {
       await vl.destroy();
     }
   });
+
+  it('f16 KV cache: a turn over the cached prefix answers as the whole prompt prefilled at once', async () => {
+    // Prefill attends to the keys and values as the f16 cache holds them, so the cached prefix read back by the
+    // extend pass is what a single prefill would have attended to.
+    const [vl, uncached] = await Promise.all([model({ kvCache: 'f16' }), model({ kvCache: 'f16', prefixCacheTokens: 0, imageFeatureCacheBytes: 0 })]);
+    try {
+      const first = await ask(vl, { question: 'What is this?', pixelValues: photo });
+      const second = await ask(vl, { question: 'Tell me more.', pixelValues: photo, history: first.history });
+      expect(second.stats.cachedPromptTokens).toBeGreaterThan(256);
+      const reference = await ask(uncached, { question: 'Tell me more.', pixelValues: photo, history: (await ask(uncached, { question: 'What is this?', pixelValues: photo })).history });
+      expect(reference.stats.cachedPromptTokens).toBe(0);
+      expect(second.ids).toEqual(reference.ids);
+    } finally {
+      await Promise.all([vl.destroy(), uncached.destroy()]);
+    }
+  });
 });

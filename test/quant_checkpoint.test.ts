@@ -63,6 +63,16 @@ describe('quantized language model', () => {
       expect(ours.ids).toEqual(ref.generated[0]);
     }, 120_000);
   }
+  it('generate --quant q4 --kv-cache f16 matches the reference that also rounds keys and values to float16', async () => {
+    const ours = await generate(model, '--quant', 'q4', '--kv-cache', 'f16');
+    const ref = await runReference(model, [{ ids: ours.prompt_ids, tileStart: 0, tiles: 0 }], undefined, 8, { dump: 'logits', quant: 'q4', kvCache: 'f16' });
+    const want = ref.tensors.get('logits') ?? ref.tensors.get('sample0.logits');
+    // 2e-5, not PARITY_REL_TOL: an f32 cache is ~1e-4 off this reference (test/parity.test.ts), an f16 one ~1e-6
+    const d = diff('logits q4, f16 KV', ours.logits, want!, 2e-5);
+    expect(d.ok, formatTable([d])).toBe(true);
+    expect(ours.ids).toEqual(ref.generated[0]);
+    expect(await failing('generate', '--model', model, '--kv-cache', 'f8', '--prompt', 'Hi')).toMatchObject({ code: 2, stderr: expect.stringContaining('--kv-cache f8: expected f16 or f32') });
+  }, 120_000);
 
   it('internvl quantize writes a checkpoint that loads without conversion into the same logits and tokens', async () => {
     const out = join(dir, 'tiny-q4');

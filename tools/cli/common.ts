@@ -1,6 +1,7 @@
 // Options shared by `internvl chat` and `internvl generate`: the model source, media, generation settings, and
 // what goes to stderr (nothing by default but progress bars on a terminal; --verbose adds adapter and timings).
 import type { GenerationOptions } from '../../model/generate.js';
+import type { KvDtype } from '../../runtime/ops/kv_cache.js';
 import type { QuantFormat } from '../../runtime/quant.js';
 import { describeProfile } from '../../runtime/device_profile.js';
 import { InternVL } from '../node/internvl.js';
@@ -18,6 +19,7 @@ export const MODEL_OPTIONS: Options = {
   frames: { type: 'number', help: 'frames taken from --video (default 8)' },
   'max-new-tokens': { type: 'number', help: 'answer length limit (default 1024)' },
   'max-context': { type: 'number', help: 'longest prompt + answer the KV cache holds (default 4096)' },
+  'kv-cache': { type: 'string', value: 'f32|f16', help: 'how the KV cache stores keys and values (default f32; f16 halves its memory)' },
   temperature: { type: 'number', value: 'T', help: 'sample with this temperature (greedy unless a sampling option is given)' },
   'top-p': { type: 'number', value: 'P', help: 'nucleus sampling' },
   'top-k': { type: 'number', value: 'K', help: 'top-k sampling (default 50 when sampling)' },
@@ -60,8 +62,16 @@ export function quantOption(args: Parsed): QuantFormat | undefined {
   return q;
 }
 
+/** --kv-cache, checked. */
+export function kvCacheOption(args: Parsed): KvDtype | undefined {
+  const kv = args.kvCache as string | undefined;
+  if (kv !== undefined && kv !== 'f32' && kv !== 'f16') throw new UsageError(`--kv-cache ${kv}: expected f16 or f32`);
+  return kv;
+}
+
 export async function openModel(args: Parsed): Promise<InternVL> {
   const quant = quantOption(args);
+  const kvCache = kvCacheOption(args);
   const bar = progress(args);
   const log = verboseLog(args);
   const t0 = performance.now();
@@ -70,6 +80,7 @@ export async function openModel(args: Parsed): Promise<InternVL> {
     ...(args.maxContext !== undefined && { maxContext: args.maxContext as number }),
     ...(args.maxBatch !== undefined && { maxBatch: args.maxBatch as number }),
     ...(quant && { quant }),
+    ...(kvCache && { kvCache }),
     ...(bar && { onProgress: (p: { file?: string; bytesDone: number; bytesTotal: number }) => bar({ file: p.file ?? 'weights → GPU', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }) }),
   });
   const { gpu, timings, weightBytes, quantization: q } = model.model;

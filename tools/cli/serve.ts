@@ -1,9 +1,9 @@
 // `internvl serve`: the OpenAI-compatible HTTP server (tools/node/server.ts) until Ctrl-C / SIGTERM.
 import { startServer } from '../node/server.js';
 import type { Command, Parsed } from './args.js';
-import { MODEL_OPTIONS, openModel, quantOption, requiredModel } from './common.js';
+import { MODEL_OPTIONS, kvCacheOption, openModel, quantOption, requiredModel } from './common.js';
 
-const { model, revision, quant, 'max-context': maxContext, 'max-tiles': maxTiles, verbose } = MODEL_OPTIONS;
+const { model, revision, quant, 'kv-cache': kvCache, 'max-context': maxContext, 'max-tiles': maxTiles, verbose } = MODEL_OPTIONS;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -13,6 +13,7 @@ export const serveCommand: Command = {
     model: model!,
     revision: revision!,
     quant: quant!,
+    'kv-cache': kvCache!,
     host: { type: 'string', value: 'HOST', help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)' },
     port: { type: 'number', value: 'PORT', help: 'port (default 8000)' },
     'served-model-name': { type: 'string', value: 'NAME', help: 'the model id clients send and /v1/models lists (default: --model)' },
@@ -30,7 +31,8 @@ export const serveCommand: Command = {
 
 async function serve(args: Parsed): Promise<void> {
   const source = requiredModel(args);
-  quantOption(args); // a usage error before the server starts
+  quantOption(args); // usage errors before the server starts
+  kvCacheOption(args);
   const server = await startServer(() => openModel(args), {
     ...(args.host !== undefined && { host: args.host as string }),
     ...(args.port !== undefined && { port: args.port as number }),
