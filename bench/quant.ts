@@ -2,8 +2,8 @@
 //                        [--no-quality] [--write]
 // bf16 against q8 and q4 (runtime/quant.ts) in one process, on the same checkpoint (default: the full-size synthetic
 // one): load time (q4 both quantized while loading and from a saved `internvl quantize` checkpoint), GPU weight bytes,
-// peak tracked GPU memory for one image + a 4k context (weights, KV cache for 4096 tokens, the 1-tile vision plan,
-// the decode and prefill plans), decode tg<N> and prefill pp<N> tok/s with the formats interleaved rep by rep (a
+// peak tracked GPU memory for one image + a 4k context (weights, a KV cache of 4096 tokens, the 1-tile vision plan,
+// the decode and prefill plans), with the KV cache in f32 and (q4) in f16, decode tg<N> and prefill pp<N> tok/s with the formats interleaved rep by rep (a
 // drift in machine load hits all alike), and the same-run ratios to bf16. Quality comes from the PyTorch reference
 // (tools/reference/quant_quality.py: last-position logits error, teacher-forced top-1 agreement). --write appends the
 // tables to bench/RESULTS.md.
@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Engine, createEngine, destroyEngine } from '../model/generate.js';
+import { type Engine, type EngineOptions, createEngine, destroyEngine } from '../model/generate.js';
 import { type LoadedModel, type LoadOptions, loadModel, readTokenizer } from '../model/load.js';
 import { describeProfile } from '../runtime/device_profile.js';
 import { dirFiles } from '../tools/node/dir_files.js';
@@ -48,17 +48,26 @@ interface Variant {
   readonly label: string;
   readonly dir: string;
   readonly options: LoadOptions;
+  readonly kvCache: NonNullable<EngineOptions['kvCache']>;
   readonly load: number[];
   weightBytes?: number;
   peakBytes?: number;
   readonly decode: number[];
   readonly prefill: number[];
 }
-const variant = (label: string, dir: string, options: LoadOptions): Variant => ({ label, dir, options, load: [], decode: [], prefill: [] });
-const variants = [variant('bf16', modelDir, {}), variant('q8', modelDir, { quant: 'q8' }), variant('q4', modelDir, { quant: 'q4' }), variant('q4 (saved)', saved, {})];
+const variant = (label: string, dir: string, options: LoadOptions, kvCache: Variant['kvCache'] = 'f32'): Variant => ({ label, dir, options, kvCache, load: [], decode: [], prefill: [] });
+const variants = [
+  variant('bf16', modelDir, {}),
+  variant('q8', modelDir, { quant: 'q8' }),
+  variant('q4', modelDir, { quant: 'q4' }),
+  variant('q4 (saved)', saved, {}),
+  variant('q4 (saved), f16 KV', saved, {}, 'f16'),
+  variant('bf16, f16 KV', modelDir, {}, 'f16'),
+];
 
 // One model at a time (several resident at once slowed every one of them on lavapipe), the formats in turn within
-// each rep. Memory, in the first rep: the tracked peak while the model holds its weights and a 4096-token KV cache
+// each rep. Memory, in the first rep: the tracked peak while the model holds its weights and a KV cache of 4096 tokens
+// (one sequence of the 4k context; the engine's default reserves twice that for batch chat)
 // and runs what one image + prompt runs in turn — the 1-tile vision plan (with the projector), a prefill, decoding.
 for (let r = 0; r < reps; r++) {
   for (const v of variants) {
@@ -67,7 +76,7 @@ for (let r = 0; r < reps; r++) {
     const m: LoadedModel = await loadModel(gpu, dirFiles(v.dir), v.options);
     v.load.push(m.timings.totalMs);
     v.weightBytes = m.weightBytes;
-    const engine: Engine = createEngine(m, { maxContext: 4096 });
+    const engine: Engine = createEngine(m, { maxContext: 4096, cacheTokens: 4096, kvCache: v.kvCache });
     if (r === 0) buildVisionPlan(m, 1, true).destroy();
     await decodeRun(engine, 4, 1); // warm-up: compiles the decode pipelines
     v.prefill.push(...(await prefillBench(engine, promptTokens, 1, 1, () => {})));
@@ -99,11 +108,11 @@ const base = variants[0]!;
 const lines = [
   `## Quantized weights — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${gpu.adapterName}`,
   '',
-  `Profile: ${describeProfile(gpu.profile)}. Model: \`${modelDir}\`. \`npm run bench:quant\`: one model loaded at a time, the formats in turn within each of ${reps} reps; per rep a load, a prefill warm-up and pp${promptTokens}, a decode warm-up and tg${newTokens}; mean ± sd. Peak memory: tracked GPU buffers (first rep) while the model holds its weights and a 4096-token KV cache and runs, in turn, the 1-tile vision plan with the projector, the prefill and decoding. \`internvl quantize\` (q4) took ${quantizeMs.toFixed(0)} ms.`,
+  `Profile: ${describeProfile(gpu.profile)}. Model: \`${modelDir}\`. \`npm run bench:quant\`: one model loaded at a time, the formats in turn within each of ${reps} reps; per rep a load, a prefill warm-up and pp${promptTokens}, a decode warm-up and tg${newTokens}; mean ± sd. Peak memory: tracked GPU buffers (first rep) while the model holds its weights and a KV cache of 4096 tokens (one 4k-context sequence) and runs, in turn, the 1-tile vision plan with the projector, the prefill and decoding. \`internvl quantize\` (q4) took ${quantizeMs.toFixed(0)} ms.`,
   '',
-  '| weights | load ms | weights MiB | peak GPU MiB (1 image + 4k context) | decode tok/s | × bf16 | prefill tok/s | × bf16 |',
+  '| weights, KV cache | load ms | weights MiB | peak GPU MiB (GB) (1 image + 4k context) | decode tok/s | × bf16 | prefill tok/s | × bf16 |',
   '|---|---|---|---|---|---|---|---|',
-  ...variants.map((v) => `| ${v.label} | ${fmt(v.load, 0)} | ${(v.weightBytes! / 2 ** 20).toFixed(0)} | ${(v.peakBytes! / 2 ** 20).toFixed(0)} | ${fmt(v.decode)} | ${(mean(v.decode) / mean(base.decode)).toFixed(2)} | ${fmt(v.prefill, 1)} | ${(mean(v.prefill) / mean(base.prefill)).toFixed(2)} |`),
+  ...variants.map((v) => `| ${v.label} | ${fmt(v.load, 0)} | ${(v.weightBytes! / 2 ** 20).toFixed(0)} | ${(v.peakBytes! / 2 ** 20).toFixed(0)} (${(v.peakBytes! / 1e9).toFixed(2)}) | ${fmt(v.decode)} | ${(mean(v.decode) / mean(base.decode)).toFixed(2)} | ${fmt(v.prefill, 1)} | ${(mean(v.prefill) / mean(base.prefill)).toFixed(2)} |`),
 ];
 if (quality) {
   lines.push('', `Quality (PyTorch f32 reference on the same checkpoint, tools/reference/quant_quality.py): the bf16 model's last-prompt-position logits against the quantized model's, and top-1 agreement over ${quality.steps} teacher-forced greedy positions.`, '', '| weights | logits ‖Δ‖/‖l‖ | logits max \\|Δ\\| | top-1 agreement |', '|---|---|---|---|');

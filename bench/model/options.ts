@@ -34,6 +34,10 @@ export interface BenchOptions {
   tilesGiven?: boolean;
   /** Write the workload (token ids etc.) that the PyTorch side runs to this file (bench/gpu/run.sh). */
   workloadOut?: string;
+  /** Quantize our language model while loading (PyTorch still runs the bf16 checkpoint in f32/bf16). */
+  quant?: 'q4' | 'q8';
+  /** How our KV cache stores keys and values (default f32). */
+  kvCache?: 'f32' | 'f16';
 }
 
 export const SOFTWARE_VIT_LAYERS = 2;
@@ -58,7 +62,7 @@ export const FULL: Partial<BenchOptions> = { tiles: [1, 7, 13], tilesGiven: true
 
 export const USAGE = `npm run bench -- [--model DIR] [--tiles 1,7,13] [--prompt-tokens N] [--new-tokens N] [--reps N]
                     [--full] [--json] [--no-torch] [--torch-dtypes f32,bf16] [--torch-threads N]
-                    [--no-smart-compare] [--no-write] [--out-dir DIR]
+                    [--no-smart-compare] [--no-write] [--out-dir DIR] [--quant q4|q8] [--kv-cache f16]
   --model DIR        checkpoint directory (default: the full-size synthetic checkpoint, seed 1, generated once)
   --tiles LIST       TTFT at one image of each tile count; the largest is also the big ViT batch (default 1)
   --prompt-tokens N  pp<N> prefill of N tokens (default ${DEFAULTS.promptTokens})
@@ -68,7 +72,10 @@ export const USAGE = `npm run bench -- [--model DIR] [--tiles 1,7,13] [--prompt-
                      adapter, where TTFT then runs only if --tiles is given: one 1-tile TTFT takes minutes there)
   --full             --tiles 1,7,13 --prompt-tokens 512 --new-tokens 128 --reps 5 --vit-layers 24
   --json             JSON lines on stdout (always appended to bench/results.jsonl unless --no-write)
-  --no-torch         skip the PyTorch reference`;
+  --no-torch         skip the PyTorch reference
+  --quant q4|q8      quantize our language model while loading (the ratios are then to PyTorch on bf16 weights;
+                     npm run bench:quant compares the formats with each other)
+  --kv-cache f16     our KV cache in f16 (default f32)`;
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = { ...DEFAULTS, tiles: [...DEFAULTS.tiles], torchDtypes: [...DEFAULTS.torchDtypes] };
@@ -102,6 +109,18 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--out-dir': o.outDir = next(); break;
       case '--question': o.question = next(); break;
       case '--workload-out': o.workloadOut = next(); break;
+      case '--quant': {
+        const q = next();
+        if (q !== 'q4' && q !== 'q8') throw new Error(`--quant: q4 or q8, got ${q}\n${USAGE}`);
+        o.quant = q;
+        break;
+      }
+      case '--kv-cache': {
+        const kv = next();
+        if (kv !== 'f32' && kv !== 'f16') throw new Error(`--kv-cache: f16 or f32, got ${kv}\n${USAGE}`);
+        o.kvCache = kv;
+        break;
+      }
       case '--full': break;
       case '--help': case '-h': throw new Error(USAGE);
       default: throw new Error(`unknown option ${a}\n${USAGE}`);

@@ -39,7 +39,7 @@ export function markdownSection(r: BenchResult): string {
   const lines = [
     `## ${x.date.slice(0, 16).replace('T', ' ')} UTC — ${x.adapter}`,
     '',
-    `Profile: ${x.profile ?? 'auto'}.`,
+    `Profile: ${x.profile ?? 'auto'}.${x.weights && x.weights !== 'bf16' ? ` Our language model ${x.weights} (quantized while loading; PyTorch on the bf16 weights).` : ''}${x.kvCache === 'f16' ? ' Our KV cache f16.' : ''}`,
     '',
     `Node ${x.node}, ${x.dawn}; ${torch}; CPU ${x.cpus}; load average at start ${x.loadavg.join(' / ')}.`,
     `Model: \`${x.model}\`. Workloads: ${w.tiles.length ? `TTFT at ${w.tiles.join(', ')} tile(s) with “${w.question}” (${Object.entries(w.ttftPromptTokens).map(([t, n]) => `${t} → ${n} tokens`).join(', ')})` : 'TTFT not run (software adapter default; --tiles runs it)'}, ` +

@@ -29,6 +29,9 @@ export interface Conditions {
   timing: string;
   cpus: string;
   loadavg: number[];
+  /** Our language model's weights (bf16, or q4/q8 quantized while loading) and KV cache dtype. */
+  weights: string;
+  kvCache: string;
 }
 
 export interface Metric {
@@ -166,13 +169,15 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
     timing: gpu.features.timestamps ? 'wall clock; decode GPU step by timestamp-query' : 'wall clock',
     cpus: `${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}`,
     loadavg: loadavg().map((x) => +x.toFixed(2)),
+    weights: o.quant ?? 'bf16',
+    kvCache: o.kvCache ?? 'f32',
   };
   log(`adapter: ${conditions.adapter}; profile ${conditions.profile}; node ${conditions.node}; ${conditions.dawn}; model ${model}`);
 
-  const m: LoadedModel = await loadModel(gpu, dirFiles(model));
+  const m: LoadedModel = await loadModel(gpu, dirFiles(model), o.quant ? { quant: o.quant } : {});
   log(`loaded: read ${m.timings.readMs.toFixed(0)} ms, upload ${m.timings.uploadMs.toFixed(0)} ms, total ${m.timings.totalMs.toFixed(0)} ms; ${(m.weightBytes / 2 ** 20).toFixed(0)} MiB of weights`);
   const compileAfterLoad = pipelineCompileMs(gpu.device);
-  const engine: Engine = createEngine(m);
+  const engine: Engine = createEngine(m, o.kvCache ? { kvCache: o.kvCache } : {});
 
   let largest = { bytes: 0, label: '' };
   const seePlan = (p: Plan, label: string) => {
