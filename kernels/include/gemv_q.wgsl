@@ -45,19 +45,28 @@ var<private> uq2: array<vec4<u32>, 8>;
 var<private> srow: array<u32, 8>; // index of each owned row's first scale
 var<private> sw: array<f32, 8>; // the current group's scale of each owned row
 var<private> su_r: array<f32, 8>; // SWIGLU: of its up row
+var<private> sword: array<u32, 8>; // the u32 holding it (two groups' scales)
+var<private> suword: array<u32, 8>; // SWIGLU: of its up row
 
-/** Group g (32 k) of every owned row: its 16 (q4) or 32 (q8) bytes of codes and its scale. */
+/**
+ * Group g (32 k) of every owned row: its 16 (q4) or 32 (q8) bytes of codes and its scale. Groups come in order from
+ * 0, and a u32 holds the scales of two consecutive groups, so it is loaded at the first of them only (every other
+ * group when K/32 is even, as in every InternVL shape: a load saved that costs lavapipe what 16 codes' unpacking do).
+ */
 fn load_group(g: u32) {
   for (var r = 0u; r < R; r++) {
     let at = wrow[r] + g * WORDS;
     wq[r] = w[at];
     if (QBITS == 8u) { wq2[r] = w[at + 1u]; }
     let si = srow[r] + g;
-    sw[r] = half_of(s[si >> 1u], si);
+    let fresh = g == 0u || (si & 1u) == 0u;
+    if (fresh) { sword[r] = s[si >> 1u]; }
+    sw[r] = half_of(sword[r], si);
     if (SWIGLU) {
       uq[r] = wu[at];
       if (QBITS == 8u) { uq2[r] = wu[at + 1u]; }
-      su_r[r] = half_of(su[si >> 1u], si);
+      if (fresh) { suword[r] = su[si >> 1u]; }
+      su_r[r] = half_of(suword[r], si);
     }
   }
 }
