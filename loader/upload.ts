@@ -78,6 +78,7 @@ export async function uploadWeights(device: GPUDevice, tensors: Iterable<Checkpo
   const buffers = new Map<string, GPUBuffer>();
   const scaleBuffers = new Map<string, GPUBuffer>();
   const out = new Map<string, Tensor>();
+  // Rounded up to whole u32 words (bf16 [odd] tensors), and never 0 so a binding stays valid.
   const createBuffer = (label: string, bytes: number) =>
     device.createBuffer({ label, size: Math.max(4, Math.ceil(bytes / 4) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
   const bufferFor = (t: CheckpointTensor): GPUBuffer => {
@@ -93,11 +94,9 @@ export async function uploadWeights(device: GPUDevice, tensors: Iterable<Checkpo
       out.set(t.name, makeTensor(t.name, t.shape, format, 'weight', { buffer, offset: 0, size: buffer.size }, scalesTensor));
     }
     if (!buffer) {
-      // Rounded up to whole u32 words (bf16 [odd] tensors), and never 0 so a binding stays valid.
-      const size = Math.max(4, Math.ceil((t.end - t.begin) / 4) * 4);
-      buffer = device.createBuffer({ label: t.name, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+      buffer = createBuffer(t.name, t.end - t.begin);
       buffers.set(t.name, buffer);
-      out.set(t.name, makeTensor(t.name, t.shape, runtimeDType(t), 'weight', { buffer, offset: 0, size }));
+      out.set(t.name, makeTensor(t.name, t.shape, runtimeDType(t), 'weight', { buffer, offset: 0, size: buffer.size }));
     }
     return buffer;
   };

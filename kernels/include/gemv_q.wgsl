@@ -61,12 +61,12 @@ fn load_group(g: u32) {
     let si = srow[r] + g;
     let fresh = g == 0u || (si & 1u) == 0u;
     if (fresh) { sword[r] = s[si >> 1u]; }
-    sw[r] = half_of(sword[r], si);
+    sw[r] = half_of(sword[r], si) * code_unit();
     if (SWIGLU) {
       uq[r] = wu[at];
       if (QBITS == 8u) { uq2[r] = wu[at + 1u]; }
       if (fresh) { suword[r] = su[si >> 1u]; }
-      su_r[r] = half_of(suword[r], si);
+      su_r[r] = half_of(suword[r], si) * code_unit();
     }
   }
 }

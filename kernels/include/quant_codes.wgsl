@@ -6,19 +6,27 @@
 /** Eight codes as f32: e = k, k+2, k+4, k+6 and o = k+1, k+3, k+5, k+7. */
 struct Codes8 { e: vec4<f32>, o: vec4<f32> }
 
-/** The 8 codes of one word (q4; u1 unused) or word pair (q8). */
+/**
+ * The 8 codes of one word (q4; u1 unused) or word pair (q8), in units of code_unit(): q4 codes come as q · 2^28.
+ * The nibble n = q + 8 is q's 4-bit two's complement with its top bit flipped, so one XOR of the word makes all eight
+ * two's complement; each is then shifted to the top of an i32 and the rest masked off — q · 2^28, converted exactly
+ * by the one-instruction signed conversion: three ops a code (the per-lane integer ops are what lavapipe pays for).
+ */
 fn codes(u0: u32, u1: u32) -> Codes8 {
   if (QBITS == 4u) {
-    // nibble n as the f32 2^23 + n (its bits OR'ed into 2^23's mantissa), minus 2^23 + 8: n − 8 exactly, in two
-    // integer ops and one subtraction (an unsigned-to-float conversion costs several instructions on AVX2)
-    let v = vec4<u32>(u0);
-    let magic = vec4<u32>(0x4b000000u);
-    return Codes8(bitcast<vec4<f32>>(((v >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(15u)) | magic) - 8388616.0,
-                  bitcast<vec4<f32>>(((v >> vec4<u32>(4u, 12u, 20u, 28u)) & vec4<u32>(15u)) | magic) - 8388616.0);
+    let v = vec4<u32>(u0 ^ 0x88888888u);
+    let top = vec4<u32>(0xf0000000u);
+    return Codes8(vec4<f32>(bitcast<vec4<i32>>((v << vec4<u32>(28u, 20u, 12u, 4u)) & top)),
+                  vec4<f32>(bitcast<vec4<i32>>((v << vec4<u32>(24u, 16u, 8u, 0u)) & top)));
   }
   let v = vec4<u32>(u0, u0, u1, u1);
   return Codes8(vec4<f32>(bitcast<vec4<i32>>(v << vec4<u32>(24u, 8u, 24u, 8u)) >> vec4<u32>(24u)),
                 vec4<f32>(bitcast<vec4<i32>>(v << vec4<u32>(16u, 0u, 16u, 0u)) >> vec4<u32>(24u)));
+}
+
+/** What a code from codes() is worth: 2^-28 for q4, 1 for q8 (folded into the scale; exact, a power of two). */
+fn code_unit() -> f32 {
+  return select(1.0, 1.0 / 268435456.0, QBITS == 4u);
 }
 
 /** Scale i of a row-major f16 array, from the u32 `word` that holds it (index i >> 1). */
@@ -33,6 +41,6 @@ fn half_of(word: u32, i: u32) -> f32 {
  */
 fn scaled_codes(q: vec4<u32>, at: u32, scale_word: u32, i: u32) -> Codes8 {
   let c = codes(q[at % 4u], q[(at + 1u) % 4u]);
-  let sc = half_of(scale_word, i);
+  let sc = half_of(scale_word, i) * code_unit();
   return Codes8(c.e * sc, c.o * sc);
 }
