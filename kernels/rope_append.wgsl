@@ -4,8 +4,8 @@
 //   q_out[t, h, i + half] = q[t, h, i + half] · cos θ + q[t, h, i] · sin θ
 //   k_cache[slots[t], h, ·] = the same rotation of k[t, h, ·]                          (h < Hkv)
 //   v_cache[slots[t], h, ·] = v[t, h, ·]
-//   k_out[t, h, ·]          = the rotated k as the cache holds it, when WRITE_K (prefill attends over the prompt's
-//                             own keys), and v_out[t, h, ·] = v as the cache holds it when also KV_F16
+//   kv_out[t, h, ·]         = the rotated k as the cache holds it, when WRITE_K (prefill attends over the prompt's
+//                             own keys); with KV_F16 row t of kv_out is [k as stored, v as stored] (2·Hkv·Dh)
 // The caches hold f32, or f16 with KV_F16 (kernels/include/kv_pool.wgsl; rounded to nearest even), so prefill
 // attends to exactly the keys and values a later decode step reads back.
 // q, k, v are column windows of row-major matrices (element (t, c) of q is q[t·qStride + qOffset + c]), so they can
@@ -18,8 +18,9 @@
 // Reference: runtime/reference/elementwise.ts rope + runtime/reference/attention.ts kvAppend. Upstream:
 // apply_rotary_pos_emb (modeling_qwen2.py) + vLLM reshape_and_cache.
 // Limits: Dh % 4 == 0; rows·(Hq + 2·Hkv)·Dh/4 ≤ 65535·65535·WG; positions as rope.wgsl (< 32768 for the exact
-// reduction); slots < numBlocks·blockSize (not checked on the GPU). Without WRITE_K `k_out` (and without WRITE_K
-// and KV_F16 `v_out`) is a dummy binding (its own tensor: aliasing q_out reads back zeros on lavapipe) never written.
+// reduction); slots < numBlocks·blockSize (not checked on the GPU). Without WRITE_K `kv_out` is a dummy binding (its
+// own tensor: aliasing q_out reads back zeros on lavapipe) never written. Ten storage bindings: WebGPU's default
+// per-stage limit (hence k and v share kv_out).
 override WG: u32 = 256;
 override WRITE_K: bool = false;
 
@@ -35,11 +36,10 @@ struct Params {
 @group(0) @binding(4) var<storage, read> inv_freq: array<f32>;
 @group(0) @binding(5) var<storage, read> slots: array<u32>;
 @group(0) @binding(6) var<storage, read_write> q_out: array<f32>;
-@group(0) @binding(7) var<storage, read_write> k_out: array<f32>;
-@group(0) @binding(8) var<storage, read_write> v_out: array<f32>;
-@group(0) @binding(9) var<storage, read_write> k_cache: array<u32>;
-@group(0) @binding(10) var<storage, read_write> v_cache: array<u32>;
-@group(0) @binding(11) var<uniform> params: Params;
+@group(0) @binding(7) var<storage, read_write> kv_out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> k_cache: array<u32>;
+@group(0) @binding(9) var<storage, read_write> v_cache: array<u32>;
+@group(0) @binding(10) var<uniform> params: Params;
 
 // #include "kv_pool.wgsl"
 
@@ -92,6 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let s = ts % slotsPerRow;
   let dh = 2u * hp;
   let kvRow = params.kvHeads * dh;
+  let outRow = select(kvRow, 2u * kvRow, KV_F16); // kv_out: k, then (f16) v
   if (s >= params.qHeads + params.kvHeads) {
     // v: copy elements i, i + 1 and i + half, i + half + 1 of kv head s − Hq − Hkv.
     let c = (s - params.qHeads - params.kvHeads) * dh + i;
@@ -102,13 +103,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     store_v(dst, a);
     store_v(dst + hp, b);
     if (WRITE_K && KV_F16) {
-      let o = t * kvRow + c;
+      let o = t * outRow + kvRow + c;
       let ar = kv_round2(a, params.zero);
       let br = kv_round2(b, params.zero);
-      v_out[o] = ar.x;
-      v_out[o + 1u] = ar.y;
-      v_out[o + hp] = br.x;
-      v_out[o + hp + 1u] = br.y;
+      kv_out[o] = ar.x;
+      kv_out[o + 1u] = ar.y;
+      kv_out[o + hp] = br.x;
+      kv_out[o + hp + 1u] = br.y;
     }
     return;
   }
@@ -143,12 +144,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   store_k(dst, y1);
   store_k(dst + hp, y2);
   if (WRITE_K) {
-    let o = t * kvRow + c;
+    let o = t * outRow + c;
     let r1 = kv_round2(y1, params.zero);
     let r2 = kv_round2(y2, params.zero);
-    k_out[o] = r1.x;
-    k_out[o + 1u] = r1.y;
-    k_out[o + hp] = r2.x;
-    k_out[o + hp + 1u] = r2.y;
+    kv_out[o] = r1.x;
+    kv_out[o + 1u] = r1.y;
+    kv_out[o + hp] = r2.x;
+    kv_out[o + hp + 1u] = r2.y;
   }
 }

@@ -1,4 +1,5 @@
-// Every kernel in kernels/ parses (bindings + Params) and compiles into a pipeline with its default constants,
+// Every kernel in kernels/ parses (bindings + Params), stays within WebGPU's default of 10 storage buffers per
+// stage, and compiles into a pipeline with its default constants,
 // and every .wgsl has a descriptor that the runtime can load.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ describe('kernels compile', () => {
       const gpu = await getGpu();
       const kernel = defineKernel({ name });
       expect(kernel.iface.bindings.length).toBeGreaterThan(0);
+      // WebGPU's default maxStorageBuffersPerShaderStage: browsers enforce it (Dawn on lavapipe allows more)
+      expect(kernel.iface.bindings.filter((x) => x.kind !== 'uniform').length, 'storage bindings').toBeLessThanOrEqual(10);
       gpu.device.pushErrorScope('validation');
       getPipeline(gpu.device, kernel);
       const error = await gpu.device.popErrorScope();

@@ -82,7 +82,7 @@ export const fusedCases: BenchCase[] = [
           { heads: LLM_HIDDEN / HEAD_DIM, writeK: T > 1 },
           'rope_append',
         );
-        return r.k ? [r.q, r.k] : [r.q];
+        return r.k ? [r.q, r.k.tensor] : [r.q];
       },
     }),
   ),

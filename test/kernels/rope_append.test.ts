@@ -71,7 +71,7 @@ describe('rope_append', () => {
       };
       const r0 = rope(tg.g, plain(q, qw, 'q0'), plain(k, kw, 'k0'), pos, invFreq, 'rope');
       kvAppend(tg.g, pools[1]!, r0.k, plain(v, kw, 'v0'), slots, 'append');
-      const outs = [fused.q, pools[0]!.k, pools[0]!.v, r0.q, pools[1]!.k, pools[1]!.v, ...(fused.k ? [fused.k, r0.k] : []), ...(fused.v ? [fused.v] : [])];
+      const outs = [fused.q, pools[0]!.k, pools[0]!.v, r0.q, pools[1]!.k, pools[1]!.v, ...(fused.k ? [fused.k.tensor, r0.k] : [])];
       const { got, want } = await tg.run(outs);
       // an f16 pool holds the rotated keys rounded: within rope's error plus an f16 neighbour of the float64 ones
       const stored = f16 ? TOL.f16Stored : TOL.rope;
@@ -81,13 +81,20 @@ describe('rope_append', () => {
       expectClose(`${label} q vs rope`, got.get(fused.q)!, got.get(r0.q)!, TOL.exact);
       expectClose(`${label} k_cache vs rope + kv_append`, got.get(pools[0]!.k)!, got.get(pools[1]!.k)!, TOL.exact);
       expectClose(`${label} v_cache vs kv_append`, got.get(pools[0]!.v)!, got.get(pools[1]!.v)!, TOL.exact);
+      // k (and, for an f16 pool, v) as the pool holds them: what prefill attends to; views of one [T, 1 or 2 · Hkv·Dh]
+      const columns = (all: ArrayLike<number>, view: { offset: number; stride: number }) =>
+        Float64Array.from({ length: T * kw }, (_, i) => all[Math.floor(i / kw) * view.stride + view.offset + (i % kw)]!);
       if (fused.k) {
-        // k and v as the pool holds them: what prefill attends to
-        expectClose(`${label} k`, got.get(fused.k)!, want.get(fused.k)!, stored);
-        expectClose(`${label} k vs rope`, got.get(fused.k)!, f16 ? Float64Array.from(got.get(r0.k)!, roundToF16) : got.get(r0.k)!, TOL.exact);
+        const [gk, wk] = [got.get(fused.k.tensor)!, want.get(fused.k.tensor)!];
+        expectClose(`${label} k`, columns(gk, fused.k), columns(wk, fused.k), stored);
+        expectClose(`${label} k vs rope`, columns(gk, fused.k), f16 ? Float64Array.from(got.get(r0.k)!, roundToF16) : got.get(r0.k)!, TOL.exact);
+        expect(fused.k.stride).toBe(f16 ? 2 * kw : kw);
       }
       expect(!!fused.v).toBe(f16 && writeK);
-      if (fused.v) expectClose(`${label} v`, got.get(fused.v)!, want.get(fused.v)!, TOL.exact);
+      if (fused.v) {
+        const [gv, wv] = [got.get(fused.v.tensor)!, want.get(fused.v.tensor)!];
+        expectClose(`${label} v`, columns(gv, fused.v), columns(wv, fused.v), TOL.exact);
+      }
     });
   }
 });
