@@ -123,7 +123,13 @@ export class InternVL {
 
   static async create(gpu: Gpu, files: ModelFiles, options: LoadOptions & ModelOptions = {}): Promise<InternVL> {
     const model = await loadModel(gpu, files, options);
-    const engine = createEngine(model, options);
+    let engine: Engine;
+    try {
+      engine = createEngine(model, options);
+    } catch (e) {
+      model.destroy(); // a bad option or a cache over the device's limits: the weights go back
+      throw e;
+    }
     return new InternVL(model, engine, createScheduler(engine, options), createFeatureCache(options.imageFeatureCacheBytes ?? 128 << 20));
   }
 

@@ -80,6 +80,10 @@ describe('prefix and image-feature caches', () => {
     }
   });
 
+  it('a KV cache dtype that does not exist is a clear error', async () => {
+    await expect(model({ kvCache: 'f8' as 'f16' })).rejects.toThrow(/kvCache must be 'f32' or 'f16', got "f8"/);
+  });
+
   it('f16 KV cache: a turn over the cached prefix answers as the whole prompt prefilled at once', async () => {
     // Prefill attends to the keys and values as the f16 cache holds them, so the cached prefix read back by the
     // extend pass is what a single prefill would have attended to.

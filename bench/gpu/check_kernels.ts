@@ -1,8 +1,8 @@
 // npx tsx bench/gpu/check_kernels.ts [--json] [--no-subgroups]
-// Every variant of the hot ops (linear, swiglu — bf16 and q4/q8 — attention, attention_decode) at odd and real InternVL2-1B shapes
-// against the float64 reference, on whatever adapter this process gets — the proof that the GPU-shaped kernels
-// are right on a real GPU before their timings mean anything (bench/gpu/run.sh runs it first, with and without
-// subgroups). Outputs are poisoned with NaN. Prints one row per case; exits 1 if any case fails.
+// Every variant of the hot ops (linear, swiglu — bf16 and q4/q8 — attention, attention_decode on f32 and f16 KV
+// caches) at odd and real InternVL2-1B shapes against the float64 reference, on whatever adapter this process gets —
+// the proof that the GPU-shaped kernels are right on a real GPU before their timings mean anything
+// (bench/gpu/run.sh runs it first, with and without subgroups). Outputs are poisoned with NaN. Prints one row per case; exits 1 if any case fails.
 import { TestGraph, checkGraph, rng } from '../../test/harness.js';
 import { blockTables } from '../../test/paged_blocks.js';
 import { TOL } from '../../test/tolerances.js';
@@ -136,8 +136,8 @@ const DECODE = [
   { lens: Array.from({ length: 32 }, (_, i) => 1 + ((i * 37) % 500)), maxContext: 512 },
 ];
 for (const variant of OP_VARIANTS.attention_decode) {
-  for (const c of DECODE) {
-    await check('attention_decode', variant, `batch ${c.lens.length}, ≤${Math.max(...c.lens)} keys, ctx ${c.maxContext}`, async (tg) => {
+  for (const [c, kv] of DECODE.flatMap((c) => [[c, 'f32'], [c, 'f16']] as const)) {
+    await check('attention_decode', variant, `batch ${c.lens.length}, ≤${Math.max(...c.lens)} keys, ctx ${c.maxContext}, ${kv} KV`, async (tg) => {
       const r = rng(c.lens.length);
       const [heads, kvHeads, dh, blockSize] = [14, 2, 64, 16];
       const maxBlocks = Math.ceil(c.maxContext / blockSize);
@@ -145,7 +145,7 @@ for (const variant of OP_VARIANTS.attention_decode) {
       const tables = blockTables(c.lens, blockSize, maxBlocks, numBlocks, r);
       const n = numBlocks * blockSize * kvHeads * dh;
       const shape = [numBlocks, blockSize, kvHeads, dh];
-      const pool = { k: tg.tensor('k_cache', shape, 'f32', r.normal(n, 1.5), 'state'), v: tg.tensor('v_cache', shape, 'f32', r.normal(n), 'state') };
+      const pool = { k: tg.tensor('k_cache', shape, kv, r.normal(n, 1.5), 'state'), v: tg.tensor('v_cache', shape, kv, r.normal(n), 'state') };
       const B = c.lens.length;
       const q = tg.tensor('q', [B, heads * dh], 'f32', r.normal(B * heads * dh, 1.5));
       const bt = tg.tensor('block_tables', [B, maxBlocks], 'u32', tables.flat(), 'input');

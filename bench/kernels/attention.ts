@@ -2,12 +2,12 @@
 // read out of the fused qkv) and a 512-token Qwen2 prefill (14/2 heads, causal), with the profile's variant and
 // with every variant forced, paged decode of one sequence at context 256 / 1024 / 4096 (blockSize 16, split-K
 // default and off), decode with rope_append fused in against rope_append + attention_decode (batch 1, context
-// 256 / 1024), and the KV-cache append.
+// 256 / 1024), the same decode on an f16 KV cache, and the KV-cache append.
 // Contents are zero except the block tables and lengths: timing has no data-dependent control flow otherwise.
 import { OP_VARIANTS, type VariantOf } from '../../runtime/device_profile.js';
 import { attention } from '../../runtime/ops/attention.js';
 import { attentionDecode } from '../../runtime/ops/attention_decode.js';
-import { kvAppend } from '../../runtime/ops/kv_cache.js';
+import { type KvDtype, kvAppend } from '../../runtime/ops/kv_cache.js';
 import { ropeAppend } from '../../runtime/ops/rope_append.js';
 import { writeTensor } from '../../runtime/upload.js';
 import type { BenchCase, BenchContext } from '../case.js';
@@ -24,20 +24,20 @@ const u32Input = (bench: BenchContext, name: string, shape: number[], values: Ar
   return t;
 };
 
-const pool = (b: BenchContext, blocks: number) => ({
-  k: b.tensor('k_cache', [blocks, BLOCK, LLM_KV_HEADS, HEAD_DIM]),
-  v: b.tensor('v_cache', [blocks, BLOCK, LLM_KV_HEADS, HEAD_DIM]),
+const pool = (b: BenchContext, blocks: number, dtype: KvDtype = 'f32') => ({
+  k: b.tensor('k_cache', [blocks, BLOCK, LLM_KV_HEADS, HEAD_DIM], dtype),
+  v: b.tensor('v_cache', [blocks, BLOCK, LLM_KV_HEADS, HEAD_DIM], dtype),
 });
 
 /** Paged decode of `batch` sequences, all at `context`; `variant` forces a kernel (default: the profile's). */
-function decodeCase(context: number, splits?: number, variant?: VariantOf<'attention_decode'>, batch = 1): BenchCase {
+function decodeCase(context: number, splits?: number, variant?: VariantOf<'attention_decode'>, batch = 1, kv: KvDtype = 'f32'): BenchCase {
   return {
     op: 'attention_decode',
-    name: `decode ctx ${context} [${batch}×${LLM_HEADS}/${LLM_KV_HEADS}×${HEAD_DIM}]`,
+    name: `decode ctx ${context} [${batch}×${LLM_HEADS}/${LLM_KV_HEADS}×${HEAD_DIM}]${kv === 'f16' ? ' f16 KV' : ''}`,
     variant: `${variant ?? 'default'} ${splits === 1 ? 'no split' : 'split-K'}`,
     build: (g, b) => {
       const perSeq = Math.ceil(context / BLOCK);
-      const p = pool(b, batch * perSeq);
+      const p = pool(b, batch * perSeq, kv);
       // reversed (non-contiguous) block tables, the sequences' blocks interleaved
       const tables = Array.from({ length: batch * perSeq }, (_, i) => (perSeq - 1 - (i % perSeq)) * batch + Math.floor(i / perSeq));
       const bt = u32Input(b, 'block_tables', [batch, perSeq], tables);
@@ -121,6 +121,9 @@ export const attentionCases: BenchCase[] = [
   decodeCase(1024),
   decodeCase(4096),
   decodeCase(4096, 1),
+  decodeCase(1024, undefined, undefined, 1, 'f16'),
+  decodeCase(4096, undefined, undefined, 1, 'f16'),
+  decodeCase(1024, undefined, 'cooperative', 32, 'f16'),
   ...forcedDecodeCases,
   ...decodeAppendCases,
   {

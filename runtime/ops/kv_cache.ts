@@ -1,8 +1,9 @@
 // Paged KV cache, per layer: pools K and V [numBlocks, blockSize, Hkv, Dh] of f32 or f16 (tensors of kind 'state',
 // written in place by kv_append / rope_append / the fused decode attention, read by attention_decode). An f16 pool
 // stores keys (after RoPE) and values rounded to nearest even and is read back as stored everywhere
-// (kernels/include/kv_pool.wgsl), so results never depend on how a prompt was split. A sequence owns a list of blocks (its block table, kept on the
-// host); token position p of the sequence lives in slot blockTable[⌊p / blockSize⌋]·blockSize + p mod blockSize.
+// (kernels/include/kv_pool.wgsl), so results never depend on how a prompt was split. A sequence owns a list of
+// blocks (its block table, kept on the host); token position p of the sequence lives in slot
+// blockTable[⌊p / blockSize⌋]·blockSize + p mod blockSize.
 import { kvAppendKernel } from '../../kernels/kv_append.js';
 import { DTYPE_BYTES, roundToF16 } from '../dtype.js';
 import type { Gpu } from '../device.js';
