@@ -43,22 +43,13 @@ struct Params {
 
 // #include "kv_pool.wgsl"
 
-// Values e, e + 1 (e even) of the pools viewed as [slots, Hkv·Dh]: two f32 words, or one word of two f16.
-fn store_k(e: u32, x: vec2<f32>) {
-  if (KV_F16) {
-    k_cache[e / 2u] = pack2x16float(x);
-  } else {
-    k_cache[e] = bitcast<u32>(x.x);
-    k_cache[e + 1u] = bitcast<u32>(x.y);
-  }
-}
-
-fn store_v(e: u32, x: vec2<f32>) {
-  if (KV_F16) {
-    v_cache[e / 2u] = pack2x16float(x);
-  } else {
-    v_cache[e] = bitcast<u32>(x.x);
-    v_cache[e + 1u] = bitcast<u32>(x.y);
+// Values e, e + 1 (e even) of a pool viewed as [slots, Hkv·Dh] (v_pool: v_cache, else k_cache): two f32 words, or
+// one word of two f16.
+fn store_pair(v_pool: bool, e: u32, x: vec2<f32>) {
+  let words = select(bitcast<vec2<u32>>(x), vec2<u32>(pack2x16float(x), 0u), KV_F16);
+  let at = select(e, e / 2u, KV_F16);
+  for (var j = 0u; j < select(2u, 1u, KV_F16); j++) {
+    if (v_pool) { v_cache[at + j] = words[j]; } else { k_cache[at + j] = words[j]; }
   }
 }
 
@@ -100,8 +91,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let a = vec2<f32>(v[src], v[src + 1u]);
     let b = vec2<f32>(v[src + hp], v[src + hp + 1u]);
     let dst = slots[t] * kvRow + c;
-    store_v(dst, a);
-    store_v(dst + hp, b);
+    store_pair(true, dst, a);
+    store_pair(true, dst + hp, b);
     if (WRITE_K && KV_F16) {
       let o = t * outRow + kvRow + c;
       let ar = kv_round2(a, params.zero);
@@ -141,8 +132,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let y1 = x1 * cosv - x2 * sinv;
   let y2 = x2 * cosv + x1 * sinv;
   let dst = slots[t] * kvRow + c;
-  store_k(dst, y1);
-  store_k(dst + hp, y2);
+  store_pair(false, dst, y1);
+  store_pair(false, dst + hp, y2);
   if (WRITE_K) {
     let o = t * outRow + c;
     let r1 = kv_round2(y1, params.zero);
