@@ -53,6 +53,16 @@ fn store_pair(v_pool: bool, e: u32, x: vec2<f32>) {
   }
 }
 
+// kv_out elements o, o + 1 (= a) and o + hp, o + hp + 1 (= b), as the pool holds them.
+fn store_out(o: u32, hp: u32, a: vec2<f32>, b: vec2<f32>) {
+  let ar = kv_round2(a, params.zero);
+  let br = kv_round2(b, params.zero);
+  kv_out[o] = ar.x;
+  kv_out[o + 1u] = ar.y;
+  kv_out[o + hp] = br.x;
+  kv_out[o + hp + 1u] = br.y;
+}
+
 // (cos a, sin a) for a ≥ 0 or a < 0 alike; identical to rope.wgsl.
 fn cos_sin(a: f32) -> vec2<f32> {
   let k = round(a * 0.63661977236758134);   // nearest multiple of π/2
@@ -93,15 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let dst = slots[t] * kvRow + c;
     store_pair(true, dst, a);
     store_pair(true, dst + hp, b);
-    if (WRITE_K && KV_F16) {
-      let o = t * outRow + kvRow + c;
-      let ar = kv_round2(a, params.zero);
-      let br = kv_round2(b, params.zero);
-      kv_out[o] = ar.x;
-      kv_out[o + 1u] = ar.y;
-      kv_out[o + hp] = br.x;
-      kv_out[o + hp + 1u] = br.y;
-    }
+    if (WRITE_K && KV_F16) { store_out(t * outRow + kvRow + c, hp, a, b); }
     return;
   }
   // HF rounds the angle to f32 before cos/sin. ORing its bits with params.zero (always 0, unknown to the compiler)
@@ -134,13 +136,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let dst = slots[t] * kvRow + c;
   store_pair(false, dst, y1);
   store_pair(false, dst + hp, y2);
-  if (WRITE_K) {
-    let o = t * outRow + c;
-    let r1 = kv_round2(y1, params.zero);
-    let r2 = kv_round2(y2, params.zero);
-    kv_out[o] = r1.x;
-    kv_out[o + 1u] = r1.y;
-    kv_out[o + hp] = r2.x;
-    kv_out[o + hp + 1u] = r2.y;
-  }
+  if (WRITE_K) { store_out(t * outRow + c, hp, y1, y2); }
 }
