@@ -22,89 +22,18 @@ enable subgroups;
 // S ≤ 16; ST ≤ 24; (WG/4)·ST·4 bytes of workgroup memory (6 KiB at most); SWIGLU is used without HAS_BIAS and
 // HAS_RESIDUAL; wu, b, res, norm_w are dummies (any bound tensor) when unused; N ≤ 65535²·ROWS (the runtime folds
 // the grid).
-override WG: u32 = 128;
-override ROWS: u32 = 1;
-override XM: u32 = 1;
-override HAS_BIAS: bool = false;
-override HAS_RESIDUAL: bool = false;
-override SWIGLU: bool = false;
-override RW: u32 = ROWS * select(1u, 2u, SWIGLU);
-override S: u32 = XM * RW;
-override NORM: bool = false;
-override ST: u32 = S + select(0u, XM, NORM); // sums reduced per invocation: S dot products, then NORM's XM Σx²
-override QBITS: u32 = 16u;
-
-struct Params { n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> wu: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> scales: array<u32>;
-@group(0) @binding(4) var<storage, read> scales_up: array<u32>;
-@group(0) @binding(5) var<storage, read> b: array<f32>;
-@group(0) @binding(6) var<storage, read> res: array<f32>;
-@group(0) @binding(7) var<storage, read> norm_w: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read_write> y: array<f32>;
-@group(0) @binding(9) var<uniform> params: Params;
-
-// #include "quant_codes.wgsl"
-// #include "coalesced_weights.wgsl"
-
+// #include "coalesced_gemv.wgsl"
 
 var<workgroup> red: array<f32, (WG / 4u) * ST>; // one row of ST sums per subgroup (≥ 4 invocations each)
-
-/** Σ over `parts` partial sums of slot s (stored at red[p·ST + s]). */
-fn total(s: u32, parts: u32) -> f32 {
-  var t = 0.0;
-  for (var p = 0u; p < parts; p++) { t += red[p * ST + s]; }
-  return t;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_invocation_id) sgi: u32, @builtin(subgroup_size) sgs: u32) {
   let N = params.n;
-  let K8 = params.k / 8u;
   let n0 = (wid.y * nwg.x + wid.x) * ROWS;
   if (n0 >= N) { return; }
 
-  var acc: array<f32, 16>;
-  var ss: array<f32, 8>; // NORM: this invocation's part of Σ_k x[m, k]²
-  for (var k8 = lid; k8 < K8; k8 += WG) {
-    var lo: array<vec4<f32>, 8>;
-    var hi: array<vec4<f32>, 8>;
-    for (var j = 0u; j < ROWS; j++) {
-      let row = min(n0 + j, N - 1u); // rows past N (last workgroup) read row N−1 and are not written
-      let c = row_weights(row, k8, K8, false);
-      lo[j] = c.e;
-      hi[j] = c.o;
-      if (SWIGLU) {
-        let u = row_weights(row, k8, K8, true);
-        lo[ROWS + j] = u.e;
-        hi[ROWS + j] = u.o;
-      }
-    }
-    var ne = vec4<f32>(1.0);
-    var no = vec4<f32>(1.0);
-    if (NORM) {
-      let na = norm_w[k8 * 2u];
-      let nb = norm_w[k8 * 2u + 1u];
-      ne = vec4<f32>(na.xz, nb.xz);
-      no = vec4<f32>(na.yw, nb.yw);
-    }
-    for (var m = 0u; m < XM; m++) {
-      let xa = x[(m * K8 + k8) * 2u];
-      let xb = x[(m * K8 + k8) * 2u + 1u];
-      var xe = vec4<f32>(xa.xz, xb.xz);
-      var xo = vec4<f32>(xa.yw, xb.yw);
-      if (NORM) {
-        ss[m] += dot(xe, xe) + dot(xo, xo);
-        xe *= ne;
-        xo *= no;
-      }
-      for (var j = 0u; j < RW; j++) { acc[m * RW + j] += dot(lo[j], xe) + dot(hi[j], xo); }
-    }
-  }
+  partial_sums(n0, lid);
 
   let sg = lid / sgs;
   for (var s = 0u; s < S; s++) {
@@ -120,24 +49,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   workgroupBarrier();
   let P = (WG + sgs - 1u) / sgs; // subgroups in the workgroup
 
-  if (lid < XM * ROWS) {
-    let m = lid / ROWS;
-    let j = lid % ROWS;
-    let n = n0 + j;
-    if (n < N) {
-      let o = m * params.y_stride + params.y_col + n;
-      var v = total(m * RW + j, P);
-      var u = 0.0;
-      if (SWIGLU) { u = total(m * RW + ROWS + j, P); }
-      if (NORM) {
-        let s = inverseSqrt(total(S + m, P) / f32(params.k) + params.eps);
-        v *= s;
-        u *= s;
-      }
-      if (SWIGLU) { v = v / (1.0 + exp(-v)) * u; }
-      if (HAS_BIAS) { v += b[params.b_off + n]; }
-      if (HAS_RESIDUAL) { v += res[o]; }
-      y[o] = v;
-    }
-  }
+  write_outputs(n0, lid, P);
 }
