@@ -94,7 +94,7 @@ if (!argv.includes('--no-quality')) {
   log(`quality in the PyTorch reference (${qualitySteps} greedy steps) …`);
   const ids = join(work, 'ids.json');
   const tokenizer = await readTokenizer(dirFiles(modelDir));
-  const prompt = [...tokenizer.encode('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nTell me a story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n')];
+  const prompt = [...tokenizer.encodePrompt('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nTell me a story about a lighthouse keeper.<|im_end|>\n<|im_start|>assistant\n')];
   await writeFile(ids, JSON.stringify(prompt));
   const { stdout } = await promisify(execFile)(PYTHON, [join(import.meta.dirname, '..', 'tools', 'reference', 'quant_quality.py'), '--model', modelDir, '--ids', ids, '--steps', String(qualitySteps)], { maxBuffer: 16 << 20 });
   quality = JSON.parse(stdout.trim().split('\n').at(-1)!);

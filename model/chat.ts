@@ -162,7 +162,7 @@ export class InternVL {
     const prompts = batchPrompts(request.questions, request.numPatchesList, { template: this.template, numImageToken: numImageToken(config), ...(request.systemMessage !== undefined && { systemMessage: request.systemMessage }) });
     const total = request.numPatchesList.reduce((a, b) => a + b, 0);
     if (total !== request.pixelValues.tiles) throw new Error(`[batchChat] numPatchesList sums to ${total} tiles, pixelValues holds ${request.pixelValues.tiles}`);
-    const promptIds = prompts.map((p) => Uint32Array.from(tokenizer.encode(p)));
+    const promptIds = prompts.map((p) => Uint32Array.from(tokenizer.encodePrompt(p)));
     this.checkOpen();
     // One vision pass for the whole batch, started by the first sequence admitted; the features live until the call ends.
     let vision: ReturnType<typeof encodeImages> | undefined;
@@ -259,7 +259,7 @@ export class InternVL {
       numPatchesList,
       numImageToken: numImageToken(config),
     });
-    return { request, pixels, question, promptIds: Uint32Array.from(tokenizer.encode(prompt)) };
+    return { request, pixels, question, promptIds: Uint32Array.from(tokenizer.encodePrompt(prompt)) };
   }
 
   /** One chat turn as a sequence of the scheduler; text pieces go to `onPiece` as decoded. */

@@ -7,7 +7,7 @@ import type { ModelFiles } from '../loader/model_files.js';
 import { conversationTemplate, stopToken } from './templates.js';
 import type { Gpu } from '../runtime/device.js';
 import { pipelineCompileMs } from '../runtime/kernel.js';
-import { type QwenTokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer/tokenizer.js';
+import { type Tokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer/tokenizer.js';
 import { isQuantizable, unquantizable } from '../loader/quantization.js';
 import type { QuantFormat } from '../runtime/quant.js';
 import { destroyWeight } from '../runtime/quant_tensor.js';
@@ -19,7 +19,7 @@ export interface LoadedModel {
   readonly config: InternVLChatConfig;
   readonly generationConfig: GenerationConfig;
   readonly weights: InternVLWeights;
-  readonly tokenizer: QwenTokenizer;
+  readonly tokenizer: Tokenizer;
   /** The id of `<IMG_CONTEXT>` in this checkpoint's vocabulary (image features go to these positions). */
   readonly imageContextId: number;
   /** Bytes of weights on the GPU (codes and scales of quantized ones). */
@@ -67,7 +67,8 @@ export interface QuantizationSummary {
   readonly keptBf16: readonly string[];
 }
 
-const TOKENIZER_FILES: Record<keyof TokenizerFiles, string> = {
+/** The text files of a tokenizer; tokenizer.model (SentencePiece, binary) is read only when neither Qwen2 set is there. */
+const TOKENIZER_FILES: Record<Exclude<keyof TokenizerFiles, 'tokenizerModel'>, string> = {
   tokenizerJson: 'tokenizer.json',
   vocabJson: 'vocab.json',
   mergesTxt: 'merges.txt',
@@ -75,19 +76,29 @@ const TOKENIZER_FILES: Record<keyof TokenizerFiles, string> = {
   tokenizerConfigJson: 'tokenizer_config.json',
 };
 
-export async function readTokenizer(files: ModelFiles): Promise<QwenTokenizer> {
-  const found: Partial<Record<keyof TokenizerFiles, string>> = {};
-  for (const [key, file] of Object.entries(TOKENIZER_FILES) as [keyof TokenizerFiles, string][]) {
+export async function readTokenizer(files: ModelFiles): Promise<Tokenizer> {
+  const found: TokenizerFiles = {};
+  for (const [key, file] of Object.entries(TOKENIZER_FILES) as [keyof typeof TOKENIZER_FILES, string][]) {
     const text = await files.readText(file);
     if (text !== undefined) found[key] = text;
   }
   if (!found.tokenizerJson && !(found.vocabJson && found.mergesTxt)) {
-    throw new Error(`${files.describe()}: no tokenizer: expected tokenizer.json, or vocab.json + merges.txt (+ added_tokens.json)`);
+    const source = await files.open('tokenizer.model');
+    if (source) {
+      try {
+        found.tokenizerModel = await source.read(0, source.size);
+      } finally {
+        await source.close?.();
+      }
+    }
   }
-  return loadTokenizer(found as TokenizerFiles);
+  if (!found.tokenizerJson && !(found.vocabJson && found.mergesTxt) && !found.tokenizerModel) {
+    throw new Error(`${files.describe()}: no tokenizer: expected tokenizer.json, vocab.json + merges.txt (+ added_tokens.json), or tokenizer.model (+ tokenizer_config.json)`);
+  }
+  return loadTokenizer(found, files.describe());
 }
 
-function tokenIdOf(tokenizer: QwenTokenizer, token: string, template: string): number {
+function tokenIdOf(tokenizer: Tokenizer, token: string, template: string): number {
   const id = tokenizer.tokenToId(token);
   if (id === undefined) throw new Error(`tokenizer: no token ${JSON.stringify(token)}, the stop token of template ${JSON.stringify(template)}`);
   return id;

