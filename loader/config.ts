@@ -1,6 +1,11 @@
 // config.json of an `internvl_chat` checkpoint, typed with the HF field names, and checked for what the
-// runtime implements. Anything it cannot run is rejected here with the field's name, before any loading.
+// runtime implements (the language model's part by its architecture: loader/llm_layouts.ts). Anything it cannot run is rejected here with the field's name, before any loading.
+import { Fields, parseJsonObject } from './config_fields.js';
+import type { LlmConfig } from './llm_config.js';
+import { checkLlm } from './llm_layouts.js';
 import { type QuantizationConfig, parseQuantizationConfig } from './quantization.js';
+
+export type { LlmConfig } from './llm_config.js';
 
 /** vision_config (InternVisionConfig, configuration_intern_vit.py). */
 export interface VisionConfig {
@@ -21,28 +26,6 @@ export interface VisionConfig {
   readonly [key: string]: unknown;
 }
 
-/** llm_config (Qwen2Config, transformers configuration_qwen2.py). */
-export interface Qwen2Config {
-  readonly architectures: string[];
-  readonly model_type?: string;
-  readonly vocab_size: number;
-  readonly hidden_size: number;
-  readonly num_hidden_layers: number;
-  readonly num_attention_heads: number;
-  readonly num_key_value_heads: number;
-  readonly intermediate_size: number;
-  readonly hidden_act: 'silu';
-  readonly rms_norm_eps: number;
-  readonly rope_theta: number;
-  readonly max_position_embeddings: number;
-  readonly tie_word_embeddings: boolean;
-  readonly use_sliding_window?: boolean;
-  readonly bos_token_id?: number | null;
-  readonly eos_token_id?: number | number[] | null;
-  readonly pad_token_id?: number | null;
-  readonly [key: string]: unknown;
-}
-
 /** The top level (InternVLChatConfig, configuration_internvl_chat.py). */
 export interface InternVLChatConfig {
   /** A saved quantized checkpoint's format (loader/quantization.ts). */
@@ -50,7 +33,7 @@ export interface InternVLChatConfig {
   readonly model_type: 'internvl_chat';
   readonly architectures?: string[];
   readonly vision_config: VisionConfig;
-  readonly llm_config: Qwen2Config;
+  readonly llm_config: LlmConfig;
   readonly downsample_ratio: number;
   readonly force_image_size: number;
   readonly dynamic_image_size: boolean;
@@ -76,59 +59,6 @@ export interface GenerationConfig {
   readonly [key: string]: unknown;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Field checks that name the file and the dotted field path in every message. */
-class Fields {
-  constructor(readonly file: string, readonly obj: Obj, readonly path: string) {}
-  fail(key: string, problem: string): never {
-    throw new Error(`${this.file}: ${this.path}${key}: ${problem}`);
-  }
-  private get(key: string): unknown {
-    if (!(key in this.obj)) this.fail(key, 'missing');
-    return this.obj[key];
-  }
-  int(key: string, min = 1): number {
-    const v = this.get(key);
-    if (!Number.isSafeInteger(v) || (v as number) < min) this.fail(key, `must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-    return v as number;
-  }
-  positive(key: string): number {
-    const v = this.get(key);
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) this.fail(key, `must be a positive number, got ${JSON.stringify(v)}`);
-    return v as number;
-  }
-  bool(key: string): boolean {
-    const v = this.get(key);
-    if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean;
-  }
-  is(key: string, allowed: readonly unknown[], why: string): void {
-    const v = this.get(key);
-    if (!allowed.includes(v)) this.fail(key, `${JSON.stringify(v)} is not supported (${why}; supported: ${allowed.map((a) => JSON.stringify(a)).join(', ')})`);
-  }
-  optionalIs(key: string, allowed: readonly unknown[], why: string): void {
-    if (key in this.obj && this.obj[key] !== undefined && this.obj[key] !== null) this.is(key, allowed, why);
-  }
-  sub(key: string): Fields {
-    const v = this.get(key);
-    if (!isObj(v)) this.fail(key, 'must be an object');
-    return new Fields(this.file, v as Obj, `${this.path}${key}.`);
-  }
-}
-
-function parseJsonObject(text: string, file: string): Obj {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!isObj(json)) throw new Error(`${file}: not a JSON object`);
-  return json;
-}
-
 function checkVision(v: Fields): void {
   const hidden = v.int('hidden_size');
   const heads = v.int('num_attention_heads');
@@ -143,32 +73,6 @@ function checkVision(v: Fields): void {
   v.is('norm_type', ['layer_norm'], 'InternViT-300M uses LayerNorm; rms_norm is the 6B tower');
   v.is('qk_normalization', [false], 'q_norm/k_norm are not implemented');
   v.is('hidden_act', ['gelu'], 'the vision MLP kernel is exact erf GELU');
-}
-
-function checkLlm(l: Fields): void {
-  const archs = l.obj.architectures;
-  if (!Array.isArray(archs) || archs.length !== 1 || archs[0] !== 'Qwen2ForCausalLM') {
-    l.fail('architectures', `${JSON.stringify(archs)} is not supported (only ["Qwen2ForCausalLM"])`);
-  }
-  const hidden = l.int('hidden_size');
-  const heads = l.int('num_attention_heads');
-  const kvHeads = l.int('num_key_value_heads');
-  if (hidden % heads !== 0) l.fail('hidden_size', `${hidden} is not divisible by num_attention_heads ${heads}`);
-  if (heads % kvHeads !== 0) l.fail('num_key_value_heads', `num_attention_heads ${heads} is not a multiple of ${kvHeads}`);
-  const headDim = 'head_dim' in l.obj ? l.int('head_dim') : hidden / heads;
-  if (headDim !== hidden / heads) l.fail('head_dim', `${headDim} differs from hidden_size / num_attention_heads = ${hidden / heads}`);
-  // RoPE rotates pairs (half-split), so the head dimension must be even.
-  if (headDim % 2 !== 0) l.fail('hidden_size', `head_dim ${headDim} (hidden_size / num_attention_heads) is odd; RoPE needs it even`);
-  l.int('vocab_size');
-  l.int('num_hidden_layers');
-  l.int('intermediate_size');
-  l.int('max_position_embeddings');
-  l.positive('rms_norm_eps');
-  l.positive('rope_theta');
-  l.bool('tie_word_embeddings');
-  l.is('hidden_act', ['silu'], 'the LLM MLP kernel is SwiGLU');
-  l.optionalIs('rope_scaling', [], 'RoPE scaling is not implemented');
-  l.optionalIs('use_sliding_window', [false], 'sliding-window attention is not implemented');
 }
 
 /** Parses and validates config.json; `file` is only used in messages. */
@@ -226,8 +130,4 @@ export function numImageToken(config: InternVLChatConfig): number {
 /** Patch grid side of one tile (32 for 448/14). */
 export function patchGrid(config: InternVLChatConfig): number {
   return Math.floor(config.force_image_size / config.vision_config.patch_size);
-}
-
-export function llmHeadDim(config: InternVLChatConfig): number {
-  return config.llm_config.hidden_size / config.llm_config.num_attention_heads;
 }

@@ -186,10 +186,14 @@ export function metadataFromSibling(info: RepoInfo, file: string, o: HubOptions 
   return { repo: info.repo, file, commit: info.commit, etag, size, sha256: isSha256(s.lfs?.sha256) ? s.lfs.sha256 : undefined, downloadUrl };
 }
 
-/** What the runtime reads; tokenizer.json is used when present, the slow-tokenizer files otherwise. */
+/**
+ * What the runtime reads; tokenizer.json is used when present, else Qwen2's slow-tokenizer files, else a SentencePiece
+ * tokenizer.model (InternLM2, Phi-3).
+ */
 export const MODEL_FILES = [
   'config.json', 'generation_config.json', 'model.safetensors', 'model.safetensors.index.json',
   'tokenizer.json', 'vocab.json', 'merges.txt', 'added_tokens.json', 'tokenizer_config.json', 'special_tokens_map.json',
+  'tokenizer.model',
 ] as const;
 
 export const WEIGHTS = 'model.safetensors';

@@ -1,6 +1,8 @@
-// The exact tensor list of an InternVL2 chat checkpoint (SPEC §2.2), derived from config dims only,
+// The exact tensor list of an InternVL chat checkpoint (SPEC §2.2; the language model's from its layout,
+// loader/llm_layouts.ts), derived from config dims only,
 // and one check of a checkpoint header against it before anything reaches the GPU.
 import type { InternVLChatConfig } from './config.js';
+import { layoutOf } from './llm_layouts.js';
 import { isQuantizable, parseQuantizationConfig, savedParts } from './quantization.js';
 import type { SafetensorsDType, SafetensorsEntry } from './safetensors.js';
 
@@ -47,32 +49,13 @@ export function expectedTensors(config: InternVLChatConfig): ExpectedTensor[] {
     add(`${p}.norm2.bias`, D);
   }
 
-  const H = l.hidden_size;
-  const kv = (H / l.num_attention_heads) * l.num_key_value_heads;
-  add('language_model.model.embed_tokens.weight', l.vocab_size, H);
-  for (let i = 0; i < l.num_hidden_layers; i++) {
-    const p = `language_model.model.layers.${i}`;
-    add(`${p}.self_attn.q_proj.weight`, H, H);
-    add(`${p}.self_attn.q_proj.bias`, H);
-    add(`${p}.self_attn.k_proj.weight`, kv, H);
-    add(`${p}.self_attn.k_proj.bias`, kv);
-    add(`${p}.self_attn.v_proj.weight`, kv, H);
-    add(`${p}.self_attn.v_proj.bias`, kv);
-    add(`${p}.self_attn.o_proj.weight`, H, H);
-    add(`${p}.mlp.gate_proj.weight`, l.intermediate_size, H);
-    add(`${p}.mlp.up_proj.weight`, l.intermediate_size, H);
-    add(`${p}.mlp.down_proj.weight`, H, l.intermediate_size);
-    add(`${p}.input_layernorm.weight`, H);
-    add(`${p}.post_attention_layernorm.weight`, H);
-  }
-  add('language_model.model.norm.weight', H);
-  // An untied head is stored (SPEC §2.3); a tied one would be dropped by safetensors' save.
-  if (!l.tie_word_embeddings) add('language_model.lm_head.weight', l.vocab_size, H);
+  out.push(...layoutOf(l).tensors(l));
 
   // Pixel shuffle folds (1/downsample_ratio)^2 patches into one vector.
   const shuffled = D * Math.round(1 / config.downsample_ratio) ** 2;
   add('mlp1.0.weight', shuffled);
   add('mlp1.0.bias', shuffled);
+  const H = l.hidden_size;
   add('mlp1.1.weight', H, shuffled);
   add('mlp1.1.bias', H);
   add('mlp1.3.weight', H, H);

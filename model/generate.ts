@@ -8,6 +8,7 @@ import { type KvCache, createKvCache } from './kv_cache.js';
 import { SAMPLE_TOPK_CAP } from '../runtime/ops/sample.js';
 import { type DecodeGraph, type TokenPicker, buildDecodeGraph } from './llm_pass.js';
 import type { LoadedModel } from './load.js';
+import { ropeSetup } from './rope_scaling.js';
 import type { SamplingOptions } from '../runtime/sampler.js';
 
 export interface GenerationHooks {
@@ -91,7 +92,7 @@ export interface EngineOptions {
 }
 
 export function createEngine(model: LoadedModel, options: EngineOptions = {}): Engine {
-  const maxContext = Math.min(options.maxContext ?? 4096, model.config.llm_config.max_position_embeddings);
+  const maxContext = Math.min(options.maxContext ?? 4096, ropeSetup(model.config.llm_config).maxContext);
   const blockSize = options.blockSize ?? 16;
   if (options.kvCache !== undefined && options.kvCache !== 'f32' && options.kvCache !== 'f16') throw new Error(`[InternVL] kvCache must be 'f32' or 'f16', got ${JSON.stringify(options.kvCache)}`);
   const cache = createKvCache(model.gpu, model.config.llm_config, {

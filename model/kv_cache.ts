@@ -2,7 +2,8 @@
 // (tensors of kind 'state'), shared by every sequence through the host block manager (kv_blocks.ts).
 // Two AttentionSteps use it: prefill (flash attention over the prompt, keys appended to the cache) and
 // decode (one query per sequence against its cached keys, read through the block table).
-import type { Qwen2Config } from '../loader/config.js';
+import type { LlmConfig } from '../loader/config.js';
+import { llmHeadDim } from '../loader/llm_config.js';
 import type { Gpu } from '../runtime/device.js';
 import type { Graph } from '../runtime/graph.js';
 import { type AttentionView, attention } from '../runtime/ops/attention.js';
@@ -10,18 +11,20 @@ import { attentionDecode } from '../runtime/ops/attention_decode.js';
 import { DTYPE_BYTES } from '../runtime/dtype.js';
 import { type KvDtype, type KvPool, createKvPool } from '../runtime/ops/kv_cache.js';
 import { ropeAppend } from '../runtime/ops/rope_append.js';
-import { ropeInvFreq } from '../runtime/reference/elementwise.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { tensorFromValues } from '../runtime/upload.js';
 import { KvBlockManager } from './kv_blocks.js';
-import { type AttentionStep, headDim } from './qwen2.js';
+import { ropeSetup } from './rope_scaling.js';
+import type { AttentionStep } from './decoder.js';
 
 export interface KvCache {
   readonly blocks: KvBlockManager;
   /** One K/V pool pair per layer. */
   readonly pools: readonly KvPool[];
   readonly invFreq: Tensor;
-  readonly config: Qwen2Config;
+  readonly config: LlmConfig;
+  /** softmax scale of q·kᵀ: 1/√Dh, times the square of RoPE's cos/sin factor where the scaling has one. */
+  readonly attentionScale: number;
   /** Longest sequence the decode graphs are built for (block-table width · blockSize). */
   readonly maxSeqLen: number;
   readonly bytes: number;
@@ -40,23 +43,25 @@ export interface KvCacheOptions {
   readonly dtype?: KvDtype;
 }
 
-export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions): KvCache {
+export function createKvCache(gpu: Gpu, c: LlmConfig, options: KvCacheOptions): KvCache {
   const blockSize = options.blockSize ?? 16;
   const numBlocks = Math.ceil(options.capacityTokens / blockSize);
-  const dh = headDim(c);
+  const dh = llmHeadDim(c);
   const dtype = options.dtype ?? 'f32';
   const bytesPerPool = numBlocks * blockSize * c.num_key_value_heads * dh * DTYPE_BYTES[dtype];
   if (bytesPerPool > gpu.limits.maxStorageBufferBindingSize) {
     throw new Error(`[kv cache] ${options.capacityTokens} tokens need ${bytesPerPool} bytes per layer pool, over maxStorageBufferBindingSize ${gpu.limits.maxStorageBufferBindingSize}`);
   }
   const pools = Array.from({ length: c.num_hidden_layers }, (_, i) => createKvPool(gpu, `kv.${i}`, { numBlocks, blockSize, kvHeads: c.num_key_value_heads, headDim: dh }, dtype));
-  const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', ropeInvFreq(dh, c.rope_theta));
+  const rope = ropeSetup(c);
+  const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', rope.invFreq);
   const maxSeqLen = Math.min(options.maxSeqLen ?? numBlocks * blockSize, numBlocks * blockSize);
   return {
     blocks: new KvBlockManager(numBlocks, blockSize, Math.min(options.prefixCacheBlocks ?? numBlocks, numBlocks)),
     pools,
     invFreq,
     config: c,
+    attentionScale: dh ** -0.5 * rope.cosSinFactor ** 2,
     maxSeqLen,
     bytes: 2 * c.num_hidden_layers * bytesPerPool,
     destroy() {
@@ -65,9 +70,9 @@ export function createKvCache(gpu: Gpu, c: Qwen2Config, options: KvCacheOptions)
   };
 }
 
-function attnShape(c: Qwen2Config) {
-  const dh = headDim(c);
-  return { heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: dh, scale: dh ** -0.5 };
+function attnShape(cache: KvCache) {
+  const c = cache.config;
+  return { heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: llmHeadDim(c), scale: cache.attentionScale };
 }
 
 /**
@@ -77,7 +82,7 @@ function attnShape(c: Qwen2Config) {
 export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
-      const shape = attnShape(cache.config);
+      const shape = attnShape(cache);
       const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
       return attention(g, r.q, r.k!, r.v ?? v, { ...shape, causal: true }, name);
     },
@@ -93,7 +98,7 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
 export function extendStep(cache: KvCache, positions: Tensor, slots: Tensor, inputs: { blockTables: Tensor; seqLens: Tensor }): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
-      const shape = attnShape(cache.config);
+      const shape = attnShape(cache);
       const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: false }, `${name}.rope_append`);
       const context = inputs.blockTables.shape[1]! * cache.blocks.blockSize;
       return attentionDecode(g, r.q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads: shape.heads, scale: shape.scale, maxContext: context }, name);
@@ -109,7 +114,7 @@ export function extendStep(cache: KvCache, positions: Tensor, slots: Tensor, inp
 export function decodeStep(cache: KvCache, inputs: { blockTables: Tensor; seqLens: Tensor }, context = cache.maxSeqLen): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
-      const { heads, scale } = attnShape(cache.config);
+      const { heads, scale } = attnShape(cache);
       const append = { k, v, invFreq: cache.invFreq };
       return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: context, append }, name);
     },

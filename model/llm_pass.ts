@@ -15,7 +15,7 @@ import { type Tensor, makeTensor } from '../runtime/tensor.js';
 import { createTensor } from '../runtime/upload.js';
 import { type KvCache, decodeStep, extendStep, prefillStep } from './kv_cache.js';
 import type { LoadedModel } from './load.js';
-import { finalNorm, lmHead, qwen2Model } from './qwen2.js';
+import { lmHead } from './decoder.js';
 
 export interface PrefillResult {
   /** f32 [V]: logits at the last prompt position. */
@@ -50,7 +50,7 @@ function prefillEstimate(m: LoadedModel, L: number): { octave: number; perToken:
 
 /** Prefill sequence `seq` (already registered in the cache's block manager by the caller's append). */
 export async function prefill(m: LoadedModel, cache: KvCache, seq: number, allIds: Uint32Array, options: PrefillOptions = {}): Promise<PrefillResult> {
-  const { gpu, config, weights } = m;
+  const { gpu, config } = m;
   const c = config.llm_config;
   const cached = options.cachedTokens ?? 0;
   const ids = allIds.subarray(cached);
@@ -77,14 +77,14 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, allId
     blockTables: cached ? createTensor(gpu, 'block_tables', [L, width], 'u32', 'input') : undefined,
     seqLens: cached ? createTensor(gpu, 'seq_lens', [L], 'u32', 'input') : undefined,
   };
-  let embeds = embedding(g, weights.language_model.model.embed_tokens.weight, inputs.ids, inputs.rows ? 'llm.embed_tokens' : 'llm.embeddings');
+  let embeds = embedding(g, m.llm.embedTokens, inputs.ids, inputs.rows ? 'llm.embed_tokens' : 'llm.embeddings');
   if (inputs.rows && options.imageFeatures) embeds = scatterRows(g, embeds, options.imageFeatures, inputs.rows, 'llm.embeddings');
   const attend = inputs.blockTables && inputs.seqLens
     ? extendStep(cache, inputs.positions, inputs.slots, { blockTables: inputs.blockTables, seqLens: inputs.seqLens })
     : prefillStep(cache, inputs.positions, inputs.slots);
-  const h = qwen2Model(g, weights.language_model, c, embeds, attend);
-  const normed = rmsNorm(g, h, weights.language_model.model.norm.weight, c.rms_norm_eps, 'llm.norm');
-  const logits = lmHead(g, weights.language_model, sliceRows(g, normed, L - 1, 1, 'llm.last'));
+  const h = m.llm.layers(g, embeds, attend);
+  const normed = rmsNorm(g, h, m.llm.finalNorm.weight, m.llm.finalNorm.eps, 'llm.norm');
+  const logits = lmHead(g, m.llm, sliceRows(g, normed, L - 1, 1, 'llm.last'));
   const captured = (options.capture ?? []).map((n) => g.get(n));
   const estimate = prefillEstimate(m, L);
   const wait = { expectedMs: (estimate.perToken.get(estimate.octave) ?? 0) * L };
@@ -154,7 +154,7 @@ export interface DecodeGraph {
  * attention's split-K is sized for that context, so short contexts run without a combine pass.
  */
 export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, picker: TokenPicker, context: number, tokens: Tensor): DecodeGraph {
-  const { gpu, config, weights } = m;
+  const { gpu } = m;
   const tableWidth = Math.ceil(cache.maxSeqLen / cache.blocks.blockSize);
   // The per-step u32 inputs share one buffer: one writeBuffer per step.
   const align = gpu.limits.minStorageBufferOffsetAlignment;
@@ -180,9 +180,9 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
   if (tokens.shape[0] !== batch) throw new Error(`[decode] the token buffer holds ${tokens.shape[0]} sequences, the graph ${batch}`);
   if (!(context >= 1 && context <= cache.maxSeqLen)) throw new Error(`[decode] context ${context} must be 1..${cache.maxSeqLen}`);
   const g = new Graph(gpu.limits, gpu.profile);
-  const embeds = embedding(g, weights.language_model.model.embed_tokens.weight, tokens, 'llm.embeddings');
-  const h = qwen2Model(g, weights.language_model, config.llm_config, embeds, decodeStep(cache, inputs, context));
-  const logits = lmHead(g, weights.language_model, h, finalNorm(weights.language_model, config.llm_config));
+  const embeds = embedding(g, m.llm.embedTokens, tokens, 'llm.embeddings');
+  const h = m.llm.layers(g, embeds, decodeStep(cache, inputs, context));
+  const logits = lmHead(g, m.llm, h, m.llm.finalNorm);
   if (picker === 'argmax') argmax(g, logits, 'next_token', tokens);
   if (picker === 'sample') sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token', tokens);
   const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}, ≤${context}]` });

@@ -11,7 +11,8 @@ import { type Tokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer
 import { isQuantizable, unquantizable } from '../loader/quantization.js';
 import type { QuantFormat } from '../runtime/quant.js';
 import { destroyWeight } from '../runtime/quant_tensor.js';
-import { fuseQkvProjections } from './fuse_qkv.js';
+import type { LanguageModel } from './decoder.js';
+import { architectureOf } from './language_models.js';
 import { type InternVLWeights, prepareWeights, weightTree } from './weights.js';
 
 export interface LoadedModel {
@@ -19,6 +20,8 @@ export interface LoadedModel {
   readonly config: InternVLChatConfig;
   readonly generationConfig: GenerationConfig;
   readonly weights: InternVLWeights;
+  /** The language model's forward pass over its weights (its architecture's: model/language_models.ts). */
+  readonly llm: LanguageModel;
   readonly tokenizer: Tokenizer;
   /** The id of `<IMG_CONTEXT>` in this checkpoint's vocabulary (image features go to these positions). */
   readonly imageContextId: number;
@@ -127,15 +130,17 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
     quantize: (t) => (options.quant && isQuantizable(t.name, t.shape) ? options.quant : undefined),
   });
   const savedFormat = loaded.config.quantization_config?.format;
-  const tensors = await fuseQkvProjections(gpu, await prepareWeights(gpu, loaded.tensors, savedFormat));
+  const architecture = architectureOf(loaded.config.llm_config);
+  const tensors = await architecture.prepare(gpu, await prepareWeights(gpu, loaded.tensors, savedFormat), loaded.config.llm_config);
   const format = savedFormat ?? options.quant ?? 'bf16';
   const quantized = [...tensors.values()].filter((t) => t.dtype === 'q4' || t.dtype === 'q8').length;
-  const weights = weightTree(tensors, loaded.config.llm_config.tie_word_embeddings);
+  const weights = weightTree(tensors);
   return {
     gpu,
     config: loaded.config,
     generationConfig: loaded.generationConfig ?? {},
     weights,
+    llm: architecture.bind(weights.language_model, loaded.config.llm_config),
     tokenizer,
     imageContextId,
     weightBytes: [...tensors.values()].reduce((sum, t) => sum + (t.storage?.size ?? 0) + (t.scales?.storage?.size ?? 0), 0),

@@ -42,23 +42,11 @@ export interface Mlp1 {
   readonly '3': Linear;
 }
 
-/** Qwen2DecoderLayer (modeling_qwen2.py); q/k/v_proj are joined into qkv_proj at load (model/fuse_qkv.ts). */
-export interface Qwen2Layer {
-  readonly input_layernorm: Norm;
-  readonly self_attn: { readonly qkv_proj: Linear; readonly o_proj: Linear };
-  readonly post_attention_layernorm: Norm;
-  readonly mlp: { readonly gate_proj: Linear; readonly up_proj: Linear; readonly down_proj: Linear };
-}
-
-export interface LanguageModelWeights {
-  readonly model: { readonly embed_tokens: { readonly weight: Tensor }; readonly layers: readonly Qwen2Layer[]; readonly norm: Norm };
-  readonly lm_head: Linear;
-}
-
 export interface InternVLWeights {
   readonly vision_model: VisionWeights;
   readonly mlp1: Mlp1;
-  readonly language_model: LanguageModelWeights;
+  /** The language model's subtree, typed by its architecture (model/language_models.ts). */
+  readonly language_model: Readonly<Record<string, unknown>>;
 }
 
 type Tree = { [key: string]: Tree | Tensor };
@@ -143,16 +131,10 @@ export async function prepareWeights(gpu: Gpu, uploaded: ReadonlyMap<string, Ten
   return out;
 }
 
-/**
- * The typed tree; throws naming the first module path that is missing. With tied word embeddings
- * (llm_config.tie_word_embeddings) the checkpoint has no lm_head: it is embed_tokens' weight, the same buffer.
- */
-export function weightTree(tensors: ReadonlyMap<string, Tensor>, tiedEmbeddings = false): InternVLWeights {
+/** The typed tree; throws naming the first module path that is missing. */
+export function weightTree(tensors: ReadonlyMap<string, Tensor>): InternVLWeights {
   const tree = unflatten(tensors) as unknown as InternVLWeights;
-  if (tiedEmbeddings && !tree.language_model?.lm_head) {
-    (tree.language_model as { lm_head?: { weight: Tensor } }).lm_head = { weight: tree.language_model.model.embed_tokens.weight };
-  }
-  for (const path of ['vision_model.embeddings', 'vision_model.encoder.layers', 'mlp1', 'language_model.model.layers', 'language_model.lm_head']) {
+  for (const path of ['vision_model.embeddings', 'vision_model.encoder.layers', 'mlp1', 'language_model.model.layers']) {
     let node: unknown = tree;
     for (const p of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[p];
     if (node === undefined) throw new Error(`[weights] the checkpoint has no ${path}`);

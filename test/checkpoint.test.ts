@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ByteSource, bytesSource } from '../loader/byte_source.js';
 import { openCheckpoint } from '../loader/checkpoint.js';
 import { parseConfig } from '../loader/config.js';
+import { FAMILY } from '../tools/checkpoint/families.js';
 import type { ModelFiles } from '../loader/model_files.js';
 import { checkCheckpoint, countParameters, expectedTensors } from '../loader/tensor_list.js';
 import { configJsonText } from '../tools/checkpoint/config_json.js';
@@ -39,6 +40,34 @@ function memFiles(files: Record<string, Uint8Array | string>): ModelFiles {
 }
 
 describe('expectedTensors', () => {
+  it('InternVL2-2B (InternLM2): wqkv, wo, w1/w3/w2, tok_embeddings, output; 2.2B parameters as published', () => {
+    const list = expectedTensors(parseConfig(configJsonText(presetConfig('full', FAMILY['internvl2-2b']))));
+    const llm = list.filter((t) => t.name.startsWith('language_model.'));
+    expect(llm.length).toBe(1 + 24 * 7 + 2);
+    expect(countParameters(llm)).toBe(1_889_146_880); // internlm2-chat-1_8b with InternVL's 9 added rows
+    expect(countParameters(list)).toBe(2_205_754_368);
+    const shape = (name: string) => list.find((t) => t.name === name)?.shape;
+    expect(shape('language_model.model.tok_embeddings.weight')).toEqual([92553, 2048]);
+    expect(shape('language_model.model.layers.0.attention.wqkv.weight')).toEqual([4096, 2048]); // (16 + 2·8)·128
+    expect(shape('language_model.model.layers.23.feed_forward.w2.weight')).toEqual([2048, 8192]);
+    expect(shape('language_model.output.weight')).toEqual([92553, 2048]);
+    expect(shape('mlp1.1.weight')).toEqual([2048, 4096]);
+    expect(list.some((t) => /self_attn|lm_head|embed_tokens/.test(t.name))).toBe(false);
+  });
+
+  it('InternVL2-4B (Phi-3): fused qkv_proj and gate_up_proj; 3.82B language-model parameters as published', () => {
+    const list = expectedTensors(parseConfig(configJsonText(presetConfig('full', FAMILY['internvl2-4b']))));
+    const llm = list.filter((t) => t.name.startsWith('language_model.'));
+    expect(llm.length).toBe(1 + 32 * 6 + 2);
+    expect(countParameters(llm)).toBe(3_820_809_216); // Phi-3-mini with InternVL's 9 added rows (32020)
+    expect(countParameters(list)).toBe(4_146_855_936);
+    const shape = (name: string) => list.find((t) => t.name === name)?.shape;
+    expect(shape('language_model.model.layers.0.self_attn.qkv_proj.weight')).toEqual([9216, 3072]); // (32 + 2·32)·96
+    expect(shape('language_model.model.layers.31.mlp.gate_up_proj.weight')).toEqual([16384, 3072]);
+    expect(shape('language_model.lm_head.weight')).toEqual([32020, 3072]);
+    expect(shape('mlp1.3.weight')).toEqual([3072, 3072]);
+  });
+
   it('reproduces the official InternVL2-1B list (SPEC §2.2)', () => {
     const list = expectedTensors(fullConfig);
     expect(list.length).toBe(637);

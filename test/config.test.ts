@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { llmHeadDim, numImageToken, parseConfig, parseGenerationConfig, patchGrid } from '../loader/config.js';
+import { numImageToken, parseConfig, parseGenerationConfig, patchGrid } from '../loader/config.js';
+import { llmHeadDim } from '../loader/llm_config.js';
 import { configJsonText, pythonFloatRepr } from '../tools/checkpoint/config_json.js';
+import { FAMILY } from '../tools/checkpoint/families.js';
 import { GENERATION_CONFIG_JSON } from '../tools/checkpoint/make.js';
 import { PRESETS, presetConfig } from '../tools/checkpoint/presets.js';
 
@@ -30,7 +32,7 @@ describe('parseConfig', () => {
     expect(c.downsample_ratio).toBe(0.5);
     expect(numImageToken(c)).toBe(256);
     expect(patchGrid(c)).toBe(32);
-    expect(llmHeadDim(c)).toBe(64);
+    expect(llmHeadDim(c.llm_config)).toBe(64);
   });
 
   it('writes the official file format (Python float repr, 3732 bytes as the S8 mirror)', () => {
@@ -65,7 +67,7 @@ describe('parseConfig', () => {
     ['vision_config.num_attention_heads', 7, /vision_config\.hidden_size: 1024 is not divisible by num_attention_heads 7/],
     ['vision_config.hidden_size', '1024', /vision_config\.hidden_size: must be an integer ≥ 1, got "1024"/],
     ['vision_config.layer_norm_eps', -1, /vision_config\.layer_norm_eps: must be a positive number/],
-    ['llm_config.architectures', ['LlamaForCausalLM'], /llm_config\.architectures: \["LlamaForCausalLM"\] is not supported/],
+    ['llm_config.architectures', ['LlamaForCausalLM'], /llm_config\.architectures: \["LlamaForCausalLM"\] is not supported \(supported: \["Qwen2ForCausalLM"\], \["InternLM2ForCausalLM"\], \["Phi3ForCausalLM"\]\)/],
     ['llm_config.hidden_act', 'gelu', /llm_config\.hidden_act: "gelu" is not supported/],
     ['llm_config.num_attention_heads', 5, /llm_config\.hidden_size: 896 is not divisible by num_attention_heads 5/],
     ['llm_config.num_key_value_heads', 4, /llm_config\.num_key_value_heads: num_attention_heads 14 is not a multiple of 4/],
@@ -79,6 +81,41 @@ describe('parseConfig', () => {
       expect(() => parseConfig(edited(path, value))).toThrow(message);
     });
   }
+
+  it("checks InternLM2's own fields: bias, rope_scaling", () => {
+    const internLM2 = configJsonText(presetConfig('tiny', FAMILY['internvl2-2b']));
+    const c = parseConfig(internLM2);
+    expect(c.llm_config.architectures).toEqual(['InternLM2ForCausalLM']);
+    expect(c.llm_config.rope_scaling).toEqual({ factor: 2, type: 'dynamic' });
+    const edit = (key: string, value: unknown) => {
+      const o = JSON.parse(internLM2);
+      if (value === undefined) delete o.llm_config[key];
+      else o.llm_config[key] = value;
+      return JSON.stringify(o);
+    };
+    expect(() => parseConfig(edit('bias', true))).toThrow(/llm_config\.bias: true is not supported \(wqkv\/wo biases/);
+    expect(() => parseConfig(edit('bias', undefined))).toThrow(/llm_config\.bias: missing/); // InternLM2Config defaults it to true
+    expect(() => parseConfig(edit('rope_scaling', { type: 'linear', factor: 2 }))).toThrow(/llm_config\.rope_scaling\.type: "linear" is not supported/);
+    expect(() => parseConfig(edit('rope_scaling', { type: 'dynamic' }))).toThrow(/llm_config\.rope_scaling\.factor: missing/);
+    expect(parseConfig(edit('rope_scaling', null)).llm_config.rope_scaling).toBe(null);
+  });
+
+  it("checks Phi-3's own fields: LongRoPE factors, sliding window", () => {
+    const phi3 = configJsonText(presetConfig('tiny', FAMILY['internvl2-4b']));
+    const c = parseConfig(phi3);
+    expect(c.llm_config.architectures).toEqual(['Phi3ForCausalLM']);
+    const edit = (f: (l: Record<string, any>) => void) => {
+      const o = JSON.parse(phi3);
+      f(o.llm_config);
+      return JSON.stringify(o);
+    };
+    expect(() => parseConfig(edit((l) => (l.rope_scaling.type = 'yarn')))).toThrow(/llm_config\.rope_scaling\.type: "yarn" is not supported/);
+    expect(() => parseConfig(edit((l) => l.rope_scaling.short_factor.pop()))).toThrow(/llm_config\.rope_scaling\.short_factor: must be 48 positive numbers/);
+    expect(() => parseConfig(edit((l) => (l.rope_scaling.long_factor[3] = 0)))).toThrow(/long_factor: must be 48 positive/);
+    expect(() => parseConfig(edit((l) => (l.sliding_window = 2047)))).toThrow(/llm_config\.sliding_window: 2047 is shorter than original_max_position_embeddings 4096/);
+    expect(() => parseConfig(edit((l) => delete l.original_max_position_embeddings))).toThrow(/original_max_position_embeddings: missing/);
+    expect(parseConfig(edit((l) => (l.sliding_window = null))).llm_config.sliding_window).toBe(null);
+  });
 
   it('rejects an odd head_dim', () => {
     // 42 / 14 = 3: divisible, but RoPE rotates pairs.

@@ -75,6 +75,10 @@ describe('sha256', () => {
 });
 
 describe('hub metadata', () => {
+  it("selects a SentencePiece tokenizer.model (InternVL2-2B/4B) and not the repository's Python files", () => {
+    const siblings = ['config.json', 'model.safetensors', 'tokenizer.model', 'tokenizer_config.json', 'tokenization_internlm2.py', 'modeling_internlm2.py'].map((rfilename) => ({ rfilename }));
+    expect(selectModelFiles({ repo: 'OpenGVLab/InternVL2-2B', revision: 'main', commit: 'c'.repeat(40), siblings })).toEqual(['config.json', 'model.safetensors', 'tokenizer_config.json', 'tokenizer.model']);
+  });
   it('reads the commit, the LFS etag/size and the CDN location from a HEAD that does not follow the redirect', async () => {
     const info = await fetchRepoInfo('org/model', { endpoint: hub.url });
     expect(info.commit).toBe(commitOf('org/model'));

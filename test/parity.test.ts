@@ -80,6 +80,36 @@ describe('parity with PyTorch: tiny checkpoint', () => {
     expect(ids.filter((t, i) => t === 151645 && ids[i + 1] === 198).length).toBe(2);
   });
 
+  // InternLM2: wqkv packed per kv group (reordered at load; the reference splits it as upstream's rearrange does),
+  // a SentencePiece tokenizer whose prompts start with <s>, the internlm2-chat template, a 92553-row vocabulary.
+  it('InternVL2-2B layout (InternLM2): a batch of an image, two Image-N slots after a turn of history, and text', async () => {
+    const member = join(dir, 'internvl2_2b');
+    await makeCheckpoint({ preset: 'tiny', seed: 5, out: member, family: 'internvl2-2b' });
+    const r = await expectParity(
+      member,
+      [
+        { question: 'What is this?', images: [EXAMPLE] },
+        { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
+        { question: 'Tell me a story.' },
+      ],
+      12,
+      1,
+    );
+    const [image, , text] = r.promptIds;
+    expect(image![0]).toBe(1); // <s>: InternLM2Tokenizer adds it to every encoding
+    expect(image!.filter((t) => t === 92546).length).toBe(256); // <IMG_CONTEXT>
+    expect(image!.indexOf(92544)).toBe(image!.indexOf(92546) - 1); // <img> before, </img> after
+    expect(image!.lastIndexOf(92545)).toBe(image!.lastIndexOf(92546) + 1);
+    expect(r.promptIds[1]!.filter((t) => t === 92546).length).toBe(512);
+    expect(text!.filter((t) => t === 92542).length).toBe(2); // <|im_end|> after the system message and the question
+    expect(Math.max(...r.promptIds.flat())).toBeLessThan(92553);
+  });
+  it('InternVL2-2B layout with a q4 language model and an f16 KV cache: the reordered wqkv carries its scales', async () => {
+    const member = join(dir, 'internvl2_2b_q4');
+    await makeCheckpoint({ preset: 'tiny', seed: 6, out: member, family: 'internvl2-2b' });
+    await expectParity(member, [{ question: 'Describe the image.', images: [EXAMPLE] }, { question: 'Hi' }], 8, 1, { quant: 'q4', kvCache: 'f16' });
+  });
+
   it('batch of three sequences of different lengths, decoded together through the paged cache', async () => {
     await expectParity(
       await tinyCheckpointDir(),

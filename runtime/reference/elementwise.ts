@@ -66,14 +66,16 @@ export function residual(x: ArrayLike<number>, f: ArrayLike<number>, ls: ArrayLi
 
 /**
  * RoPE inverse frequencies exactly as HF computes them in float32:
- * inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim))  → Float32Array [dim/2].
+ * inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim))  → Float32Array [dim/2];
+ * with LongRoPE's per-frequency `factors` (Phi-3): 1.0 / (factors * base ** (…)), the product in f32 too.
  */
-export function ropeInvFreq(headDim: number, theta: number): Float32Array {
+export function ropeInvFreq(headDim: number, theta: number, factors?: readonly number[]): Float32Array {
   const out = new Float32Array(headDim / 2);
   const base = Math.fround(theta);
   for (let i = 0; i < headDim / 2; i++) {
     const e = Math.fround((2 * i) / headDim); // arange(...).float() / dim: one f32 division
-    out[i] = Math.fround(1 / Math.fround(Math.pow(base, e))); // powf, then 1.0 / … in f32
+    const power = Math.fround(Math.pow(base, e)); // powf
+    out[i] = Math.fround(1 / (factors ? Math.fround(Math.fround(factors[i]!) * power) : power)); // 1.0 / … in f32
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { writeTokenizerFiles } from '../tokenizer_files.js';
 import { configJsonText } from './config_json.js';
 import { type FamilyName, family } from './families.js';
 import { type PresetName, presetConfig } from './presets.js';
+import { writeInternLM2TokenizerFiles } from './sentencepiece_files.js';
 import { Xoshiro128, fillBf16, initFor, tensorSeed } from './random.js';
 import { type SafetensorsLayout, type TensorSpec, writeSafetensors } from './write_safetensors.js';
 
@@ -23,9 +24,15 @@ export interface MakeCheckpointOptions {
   readonly family?: FamilyName;
 }
 
-/** SPEC §10: the current 117-byte generation_config.json, as transformers serializes it (sorted keys). */
+/** SPEC §10: InternVL2-1B's current 117-byte generation_config.json, as transformers serializes it (sorted keys). */
 export const GENERATION_CONFIG_JSON =
   '{\n  "_from_model_config": true,\n  "eos_token_id": [\n    151644,\n    151645\n  ],\n  "transformers_version": "4.37.2"\n}\n';
+
+/**
+ * InternVL2-2B's: what transformers derives from llm_config's bos/eos/pad (`_from_model_config`); the official file
+ * was not at hand. The runtime stops on the template's separator, as upstream chat() does, not on this eos.
+ */
+const INTERNLM2_GENERATION_CONFIG_JSON = '{\n  "_from_model_config": true,\n  "bos_token_id": 1,\n  "eos_token_id": 2,\n  "pad_token_id": 2,\n  "transformers_version": "4.37.2"\n}\n';
 
 /** Elements generated per piece: 16 MiB of bf16, reused from one scratch array. */
 const PIECE = 8 * 1024 * 1024;
@@ -40,7 +47,7 @@ export async function makeCheckpoint(options: MakeCheckpointOptions): Promise<Sa
   const config = parseConfig(configText, `${preset} preset config.json`);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'config.json'), configText);
-  await writeFile(join(out, 'generation_config.json'), GENERATION_CONFIG_JSON);
+  await writeFile(join(out, 'generation_config.json'), member.architecture === 'InternLM2ForCausalLM' ? INTERNLM2_GENERATION_CONFIG_JSON : GENERATION_CONFIG_JSON);
 
   const specs: TensorSpec[] = expectedTensors(config).map((t) => ({ ...t, dtype: 'BF16' }));
   const scratch = new Uint16Array(PIECE);
@@ -53,6 +60,10 @@ export async function makeCheckpoint(options: MakeCheckpointOptions): Promise<Sa
       yield new Uint8Array(piece.buffer, 0, piece.byteLength);
     }
   });
-  if (!options.withoutTokenizer) await writeTokenizerFiles(out, { addedTokens: member.addedTokens });
+  if (!options.withoutTokenizer) {
+    if (member.tokenizer === 'internlm2-sentencepiece') await writeInternLM2TokenizerFiles(out);
+    else if (member.tokenizer === 'qwen2-bpe') await writeTokenizerFiles(out, { addedTokens: member.addedTokens });
+    else throw new Error(`make_checkpoint: no ${member.tokenizer} tokenizer files yet (use withoutTokenizer)`);
+  }
   return layout;
 }

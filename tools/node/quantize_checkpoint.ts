@@ -84,6 +84,14 @@ export async function quantizeCheckpoint(files: ModelFiles, format: QuantFormat,
       const text = await files.readText(name);
       if (text !== undefined) await writeFile(join(outDir, name), text);
     }
+    const spm = await files.open('tokenizer.model'); // SentencePiece (InternLM2, Phi-3): binary
+    if (spm) {
+      try {
+        await writeFile(join(outDir, 'tokenizer.model'), await spm.read(0, spm.size));
+      } finally {
+        await spm.close?.();
+      }
+    }
     return { quantized, keptBf16: unquantizable(checkpoint.tensors.values()), bytesIn: bytesTotal, bytesOut: layout.fileSize };
   } finally {
     await checkpoint.close();

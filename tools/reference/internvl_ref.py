@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch float32 reference for InternVL2-1B: named intermediates + greedy generation, and a CPU benchmark.
+"""PyTorch float32 reference for InternVL2 chat models (InternVL2-1B, InternVL2.5-1B, InternVL2-2B): named intermediates + greedy generation, and a CPU benchmark.
 
 Run:
   python3 tools/reference/internvl_ref.py --model DIR --input-ids IDS.json \
@@ -39,7 +39,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from modeling import IMG_CONTEXT_ID, IM_END_ID, Config, InternVLRef, load_weights, random_weights  # noqa: E402
+from modeling import IMG_CONTEXT_ID, Config, InternVLRef, load_weights, random_weights  # noqa: E402
 from safetensors_io import save_file  # noqa: E402
 import quant_ref  # noqa: E402
 
@@ -84,7 +84,7 @@ def quantize_weights(weights, cfg, fmt):
     import numpy as np
 
     for name, t in list(weights.items()):
-        if name == "language_model.lm_head.weight" and cfg.tie:
+        if name == cfg.names["head"] and cfg.tie:
             continue
         if not quant_ref.is_quantizable(name, list(t.shape)):
             continue
@@ -93,7 +93,7 @@ def quantize_weights(weights, cfg, fmt):
         words, scales = quant_ref.quantize(fmt, bits, rows, cols)
         weights[name] = torch.from_numpy(quant_ref.dequantize(fmt, words, scales, rows, cols))
     if cfg.tie:
-        weights["language_model.lm_head.weight"] = weights["language_model.model.embed_tokens.weight"]
+        weights[cfg.names["head"]] = weights[cfg.names["embed"]]
 
 
 def want_dump(spec, name):
@@ -149,7 +149,7 @@ def run(args):
             elif cfg.img_context_id in ids:
                 raise ValueError(f"sample {k}: IMG_CONTEXT tokens but no tiles")
             sd = {} if dumps is not None else None
-            out = model.generate(ids, img, args.max_new_tokens, IM_END_ID, sd, not args.no_cache, timings)
+            out = model.generate(ids, img, args.max_new_tokens, cfg.stop_id, sd, not args.no_cache, timings)
             results.append(out)
             if sd is not None:
                 pre = f"sample{k}." if args.batch else ""

@@ -1,7 +1,8 @@
-"""PyTorch reference of InternVL2-1B (InternViT + pixel-shuffle/mlp1 projector + Qwen2), op for op.
+"""PyTorch reference of InternVL2 chat models (InternViT + pixel-shuffle/mlp1 projector + a language model: Qwen2
+for InternVL2-1B / InternVL2.5-1B, InternLM2 for InternVL2-2B), op for op.
 
-Same math as the official `modeling_intern_vit.py` / `modeling_internvl_chat.py` and transformers' Qwen2
-(see /work/shared/SPEC.md §3-§6, §10). Computes in the dtype of the loaded weights (float32 for the reference:
+Same math as the official `modeling_intern_vit.py` / `modeling_internvl_chat.py`, transformers' Qwen2 and the
+InternVL2-2B repository's `modeling_internlm2.py` (see /work/shared/SPEC.md §3-§6, §10). Computes in the dtype of the loaded weights (float32 for the reference:
 bf16 checkpoint values widened to f32). Every dimension comes from config.json.
 
 Named intermediates (ARCHITECTURE.md) are written into a `dumps` dict when one is passed.
@@ -15,6 +16,29 @@ import torch.nn.functional as F
 
 IMG_CONTEXT_ID = 151648  # <IMG_CONTEXT>, SPEC §8
 IM_END_ID = 151645  # <|im_end|>, chat() eos, SPEC §7/§10
+
+# Checkpoint names of each language model's parts (under language_model.), by llm_config.architectures[0].
+LLM_NAMES = {
+    "Qwen2ForCausalLM": {
+        "embed": "model.embed_tokens.weight", "head": "lm_head.weight",
+        "attn_norm": "input_layernorm.weight", "mlp_norm": "post_attention_layernorm.weight",
+        "o": "self_attn.o_proj.weight",
+        "gate": "mlp.gate_proj.weight", "up": "mlp.up_proj.weight", "down": "mlp.down_proj.weight",
+    },
+    "InternLM2ForCausalLM": {
+        "embed": "model.tok_embeddings.weight", "head": "output.weight",
+        "attn_norm": "attention_norm.weight", "mlp_norm": "ffn_norm.weight",
+        "o": "attention.wo.weight",
+        "gate": "feed_forward.w1.weight", "up": "feed_forward.w3.weight", "down": "feed_forward.w2.weight",
+    },
+    "Phi3ForCausalLM": {  # gate and up are the two halves of mlp.gate_up_proj (see llm_layer)
+        "embed": "model.embed_tokens.weight", "head": "lm_head.weight",
+        "attn_norm": "input_layernorm.weight", "mlp_norm": "post_attention_layernorm.weight",
+        "o": "self_attn.o_proj.weight", "gate_up": "mlp.gate_up_proj.weight", "down": "mlp.down_proj.weight",
+    },
+}
+# The stop token of each template: its separator, stripped (upstream chat()).
+STOP_TOKENS = {"Hermes-2": "<|im_end|>", "internvl2_5": "<|im_end|>", "internlm2-chat": "<|im_end|>", "phi3-chat": "<|end|>"}
 
 
 class Config:
@@ -48,7 +72,11 @@ class Config:
         self.grid = self.image_size // self.v_patch
         self.num_image_token = int((self.image_size // self.v_patch) ** 2 * (self.downsample_ratio ** 2))
         self.proj_in = int(self.v_hidden * (1 / self.downsample_ratio) ** 2)
-        # LLM (Qwen2)
+        # LLM
+        self.arch = (l.get("architectures") or ["Qwen2ForCausalLM"])[0]
+        if self.arch not in LLM_NAMES:
+            raise NotImplementedError("llm architecture " + self.arch)
+        self.names = {k: "language_model." + v for k, v in LLM_NAMES[self.arch].items()}
         self.hidden = l["hidden_size"]
         self.layers = l["num_hidden_layers"]
         self.heads = l["num_attention_heads"]
@@ -58,26 +86,52 @@ class Config:
         self.vocab = l["vocab_size"]
         self.rms_eps = l.get("rms_norm_eps", 1e-6)
         self.rope_theta = float(l.get("rope_theta", 10000.0))
-        if l.get("rope_scaling"):
-            raise NotImplementedError("rope_scaling")
+        self.max_positions = l.get("max_position_embeddings", 32768)
+        scaling = l.get("rope_scaling")
+        # RoPE frequency divisors and the factor on cos/sin (LongRoPE); positions must stay below max_positions.
+        self.rope_factors, self.rope_mscale = None, 1.0
+        if scaling and self.arch == "InternLM2ForCausalLM" and scaling.get("type") == "dynamic":
+            pass  # dynamic NTK changes RoPE's base only past max_position_embeddings (checked in llm())
+        elif scaling and self.arch == "Phi3ForCausalLM" and scaling.get("type") in ("su", "longrope"):
+            # modeling_phi3.py Phi3SuScaledRotaryEmbedding: short_factor while the forward's largest position is
+            # below original_max_position_embeddings (long_factor past it: not implemented, hence the limit)
+            orig = l["original_max_position_embeddings"]
+            self.rope_factors = scaling["short_factor"]
+            scale = self.max_positions / orig
+            self.rope_mscale = 1.0 if scale <= 1.0 else math.sqrt(1 + math.log(scale) / math.log(orig))
+            self.max_positions = orig
+        elif scaling:
+            raise NotImplementedError("rope_scaling " + json.dumps(scaling))
+        if self.arch == "InternLM2ForCausalLM" and l.get("bias", True):
+            raise NotImplementedError("InternLM2 wqkv/wo bias")
         if l.get("hidden_act", "silu") != "silu":
             raise NotImplementedError("llm hidden_act " + str(l.get("hidden_act")))
         if l.get("use_sliding_window", False):
             raise NotImplementedError("sliding window")
         self.tie = bool(l.get("tie_word_embeddings", False))
         self.img_context_id = IMG_CONTEXT_ID
+        self.stop_id = IM_END_ID
         assert self.heads % self.kv_heads == 0
 
     @staticmethod
     def load(model_dir):
         with open(os.path.join(model_dir, "config.json")) as f:
             cfg = Config(json.load(f))
-        # As upstream: img_context_token_id = tokenizer.convert_tokens_to_ids('<IMG_CONTEXT>') (its id differs
-        # between members: 151648 for InternVL2-1B, 151667 for InternVL2.5-1B).
-        added = os.path.join(model_dir, "added_tokens.json")
-        if os.path.exists(added):
-            with open(added) as f:
-                cfg.img_context_id = json.load(f).get("<IMG_CONTEXT>", IMG_CONTEXT_ID)
+        # As upstream: img_context_token_id = tokenizer.convert_tokens_to_ids('<IMG_CONTEXT>') and the eos of chat()
+        # the template's separator (ids differ between members: <IMG_CONTEXT> is 151648 in InternVL2-1B, 151667 in
+        # InternVL2.5-1B, 92546 in InternVL2-2B), from added_tokens.json or tokenizer_config.json.
+        added = {}
+        config_path = os.path.join(model_dir, "tokenizer_config.json")
+        if os.path.exists(config_path):
+            with open(config_path) as f:
+                decoder = json.load(f).get("added_tokens_decoder", {})
+            added.update({t["content"]: int(i) for i, t in decoder.items()})
+        added_path = os.path.join(model_dir, "added_tokens.json")
+        if os.path.exists(added_path):
+            with open(added_path) as f:
+                added.update(json.load(f))
+        cfg.img_context_id = added.get("<IMG_CONTEXT>", IMG_CONTEXT_ID)
+        cfg.stop_id = added.get(STOP_TOKENS.get(cfg.raw.get("template"), "<|im_end|>"), IM_END_ID)
         return cfg
 
 
@@ -104,8 +158,22 @@ def weight_names(cfg):
     s.update({"mlp1.0.weight": [F4], "mlp1.0.bias": [F4], "mlp1.1.weight": [H, F4], "mlp1.1.bias": [H],
               "mlp1.3.weight": [H, H], "mlp1.3.bias": [H]})
     q, kv = cfg.heads * cfg.head_dim, cfg.kv_heads * cfg.head_dim
-    s["language_model.model.embed_tokens.weight"] = [cfg.vocab, H]
-    for i in range(cfg.layers):
+    n = cfg.names
+    s[n["embed"]] = [cfg.vocab, H]
+    if cfg.arch == "InternLM2ForCausalLM":
+        for i in range(cfg.layers):
+            p = f"language_model.model.layers.{i}."
+            s.update({p + "attention.wqkv.weight": [q + 2 * kv, H], p + "attention.wo.weight": [H, q],
+                      p + "feed_forward.w1.weight": [I, H], p + "feed_forward.w3.weight": [I, H],
+                      p + "feed_forward.w2.weight": [H, I],
+                      p + "attention_norm.weight": [H], p + "ffn_norm.weight": [H]})
+    if cfg.arch == "Phi3ForCausalLM":
+        for i in range(cfg.layers):
+            p = f"language_model.model.layers.{i}."
+            s.update({p + "self_attn.o_proj.weight": [H, q], p + "self_attn.qkv_proj.weight": [q + 2 * kv, H],
+                      p + "mlp.gate_up_proj.weight": [2 * I, H], p + "mlp.down_proj.weight": [H, I],
+                      p + "input_layernorm.weight": [H], p + "post_attention_layernorm.weight": [H]})
+    for i in range(cfg.layers if cfg.arch == "Qwen2ForCausalLM" else 0):
         p = f"language_model.model.layers.{i}."
         s.update({p + "input_layernorm.weight": [H], p + "post_attention_layernorm.weight": [H],
                   p + "self_attn.q_proj.weight": [q, H], p + "self_attn.q_proj.bias": [q],
@@ -116,7 +184,7 @@ def weight_names(cfg):
                   p + "mlp.down_proj.weight": [H, I]})
     s["language_model.model.norm.weight"] = [H]
     if not cfg.tie:
-        s["language_model.lm_head.weight"] = [cfg.vocab, H]
+        s[n["head"]] = [cfg.vocab, H]
     return s
 
 
@@ -136,7 +204,7 @@ def load_weights(model_dir, cfg, dtype=torch.float32):
             raise ValueError(f"{name}: shape {list(t.shape)} != expected {shape}")
         w[name] = t.to(dtype)
     if cfg.tie:
-        w["language_model.lm_head.weight"] = w["language_model.model.embed_tokens.weight"]
+        w[cfg.names["head"]] = w[cfg.names["embed"]]
     return w
 
 
@@ -151,7 +219,7 @@ def random_weights(cfg, seed=0, dtype=torch.float32, std=0.02):
             t = 1.0 + 0.1 * torch.randn(shape, generator=g)
         elif name.endswith("bias"):
             t = 0.02 * torch.randn(shape, generator=g)
-        elif "embed" in name or "lm_head" in name:
+        elif "embed" in name or name in (cfg.names["embed"], cfg.names["head"]):
             t = torch.randn(shape, generator=g) * (1.0 if "class" in name or "position" in name else 0.5)
             if "position" in name or "class" in name:
                 t = t * 0.1
@@ -159,7 +227,7 @@ def random_weights(cfg, seed=0, dtype=torch.float32, std=0.02):
             t = torch.randn(shape, generator=g) * std
         w[name] = t.to(torch.bfloat16).to(dtype)
     if cfg.tie:
-        w["language_model.lm_head.weight"] = w["language_model.model.embed_tokens.weight"]
+        w[cfg.names["head"]] = w[cfg.names["embed"]]
     return w
 
 
@@ -184,13 +252,15 @@ def rms_norm(x, w, eps):
     return w * h.to(dt)
 
 
-def rope_cos_sin(positions, head_dim, theta, dtype):
-    """HF default RoPE: inv_freq = 1/theta^(2i/d) in f32, angles = p*inv_freq in f32, cat(freqs, freqs)."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+def rope_cos_sin(positions, head_dim, theta, dtype, factors=None, mscale=1.0):
+    """HF default RoPE: inv_freq = 1/theta^(2i/d) in f32, angles = p*inv_freq in f32, cat(freqs, freqs).
+    LongRoPE (Phi-3): inv_freq = 1/(factors * theta^(2i/d)), cos and sin times mscale."""
+    power = theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim)
+    inv_freq = 1.0 / (power if factors is None else torch.tensor(factors, dtype=torch.float32) * power)
     t = positions.to(torch.float32)
     freqs = torch.outer(t, inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
-    return emb.cos().to(dtype), emb.sin().to(dtype)
+    return (emb.cos() * mscale).to(dtype), (emb.sin() * mscale).to(dtype)
 
 
 def rotate_half(x):
@@ -210,7 +280,7 @@ class InternVLRef:
     def __init__(self, cfg, weights):
         self.cfg = cfg
         self.w = weights
-        self.dtype = weights["language_model.model.embed_tokens.weight"].dtype
+        self.dtype = weights[cfg.names["embed"]].dtype
         # an f16 KV cache: keys (after RoPE) and values rounded to f16 (nearest even) before attention reads them
         self.kv_f16 = False
 
@@ -314,7 +384,7 @@ class InternVLRef:
     def embed(self, ids, image_embeds=None):
         """ids: list/1-D tensor; image rows (id == IMG_CONTEXT) overwritten in order by image_embeds [T, n, H]."""
         ids = torch.as_tensor(ids, dtype=torch.int64)
-        e = self.w["language_model.model.embed_tokens.weight"][ids].clone()
+        e = self.w[self.cfg.names["embed"]][ids].clone()
         sel = ids == self.cfg.img_context_id
         n = int(sel.sum())
         if image_embeds is None:
@@ -327,15 +397,35 @@ class InternVLRef:
         e[sel] = flat.to(e.dtype)
         return e
 
-    def llm_attention(self, x, i, start, cache):
+    def qkv(self, x, i):
+        """q [nh, L, hd], k and v [nkv, L, hd] of layer i's projections (before RoPE)."""
         c, w = self.cfg, self.w
-        p = f"language_model.model.layers.{i}.self_attn."
         L = x.shape[0]
         nh, nkv, hd = c.heads, c.kv_heads, c.head_dim
+        if c.arch == "InternLM2ForCausalLM":
+            # modeling_internlm2.py: rearrange(wqkv(x), 'b q (h gs d) -> b q h gs d', gs=2 + groups): per kv head h its
+            # query heads, then its key, then its value; query heads flattened as (h gs) -> h * groups + j.
+            qkv = linear(x, w[f"language_model.model.layers.{i}.attention.wqkv.weight"]).view(L, nkv, nh // nkv + 2, hd)
+            q = qkv[:, :, :-2, :].reshape(L, nh, hd).transpose(0, 1)
+            return q, qkv[:, :, -2, :].transpose(0, 1), qkv[:, :, -1, :].transpose(0, 1)
+        if c.arch == "Phi3ForCausalLM":
+            # modeling_phi3.py: query_pos = num_heads * head_dim; q, then k (kv_heads * head_dim), then v
+            qkv = linear(x, w[f"language_model.model.layers.{i}.self_attn.qkv_proj.weight"])
+            q, k, v = qkv.split([nh * hd, nkv * hd, nkv * hd], dim=-1)
+            return (q.reshape(L, nh, hd).transpose(0, 1), k.reshape(L, nkv, hd).transpose(0, 1),
+                    v.reshape(L, nkv, hd).transpose(0, 1))
+        p = f"language_model.model.layers.{i}.self_attn."
         q = linear(x, w[p + "q_proj.weight"], w[p + "q_proj.bias"]).view(L, nh, hd).transpose(0, 1)
         k = linear(x, w[p + "k_proj.weight"], w[p + "k_proj.bias"]).view(L, nkv, hd).transpose(0, 1)
         v = linear(x, w[p + "v_proj.weight"], w[p + "v_proj.bias"]).view(L, nkv, hd).transpose(0, 1)
-        cos, sin = rope_cos_sin(torch.arange(start, start + L), hd, c.rope_theta, x.dtype)
+        return q, k, v
+
+    def llm_attention(self, x, i, start, cache):
+        c, w = self.cfg, self.w
+        L = x.shape[0]
+        nh, nkv, hd = c.heads, c.kv_heads, c.head_dim
+        q, k, v = self.qkv(x, i)
+        cos, sin = rope_cos_sin(torch.arange(start, start + L), hd, c.rope_theta, x.dtype, c.rope_factors, c.rope_mscale)
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
         if self.kv_f16:
@@ -370,20 +460,26 @@ class InternVLRef:
             scores = scores.masked_fill(kpos > qpos, float("-inf"))
         probs = scores.softmax(dim=-1, dtype=torch.float32).to(q.dtype)
         o = torch.matmul(probs.view(nkv, rep * L, S), v).view(nh, L, hd).transpose(0, 1).reshape(L, nh * hd)
-        return linear(o, w[p + "o_proj.weight"])
+        return linear(o, w[self.layer_name(i, "o")])
+
+    def layer_name(self, i, part):
+        return self.cfg.names[part].replace("language_model.", f"language_model.model.layers.{i}.", 1)
 
     def llm_layer(self, h, i, start, cache):
         c, w = self.cfg, self.w
-        p = f"language_model.model.layers.{i}."
-        x = rms_norm(h, w[p + "input_layernorm.weight"], c.rms_eps)
+        n = lambda part: w[self.layer_name(i, part)]  # noqa: E731
+        x = rms_norm(h, n("attn_norm"), c.rms_eps)
         h = h + self.llm_attention(x, i, start, cache)
-        x = rms_norm(h, w[p + "post_attention_layernorm.weight"], c.rms_eps)
-        g = linear(x, w[p + "mlp.gate_proj.weight"])
-        u = linear(x, w[p + "mlp.up_proj.weight"])
-        return h + linear(F.silu(g) * u, w[p + "mlp.down_proj.weight"])
+        x = rms_norm(h, n("mlp_norm"), c.rms_eps)
+        if c.arch == "Phi3ForCausalLM":  # Phi3MLP: gate, up = gate_up_proj(x).chunk(2, dim=-1); down(up * silu(gate))
+            gate, up = linear(x, n("gate_up")).chunk(2, dim=-1)
+            return h + linear(up * F.silu(gate), n("down"))
+        return h + linear(F.silu(linear(x, n("gate"))) * linear(x, n("up")), n("down"))
 
     def llm(self, embeds, start=0, cache=None, dumps=None):
         """embeds [L, H] at positions start..start+L-1 -> final-normed hidden [L, H]."""
+        if start + embeds.shape[0] > self.cfg.max_positions:
+            raise NotImplementedError("positions past max_position_embeddings (RoPE scaling)")
         h = embeds
         for i in range(self.cfg.layers):
             h = self.llm_layer(h, i, start, cache)
@@ -395,7 +491,7 @@ class InternVLRef:
         return h
 
     def logits(self, h_last):
-        return linear(h_last, self.w["language_model.lm_head.weight"]).float()
+        return linear(h_last, self.w[self.cfg.names["head"]]).float()
 
     def new_cache(self):
         return [None] * self.cfg.layers

@@ -269,6 +269,84 @@ def test_rms_norm_and_llm_attention_loop():
     close(torch.cat([o1, o2]), out, 1e-5, "llm attention with cache")
 
 
+def test_internlm2_wqkv_grouping():
+    """InternLM2's packed wqkv, split per kv group as upstream's rearrange does, equals Qwen2-style separate q/k/v
+    projections built from it by explicit loops over (kv head h, slot j): query head h * groups + j."""
+    cfg = json.loads(json.dumps(TINY))
+    cfg["llm_config"].update({"architectures": ["InternLM2ForCausalLM"], "bias": False, "vocab_size": 92553,
+                              "rope_scaling": {"type": "dynamic", "factor": 2.0}, "max_position_embeddings": 64})
+    c2 = Config(cfg)
+    w2 = random_weights(c2, seed=5, std=0.3)
+    c1 = Config(json.loads(json.dumps({**TINY, "llm_config": {**TINY["llm_config"], "vocab_size": 92553}})))
+    nkv, hd, groups = c2.kv_heads, c2.head_dim, c2.heads // c2.kv_heads
+    w1 = {k: v for k, v in w2.items() if not k.startswith("language_model.")}
+    for i in range(c2.layers):
+        wqkv = w2[f"language_model.model.layers.{i}.attention.wqkv.weight"]
+        rows = lambda h, slot: wqkv[(h * (groups + 2) + slot) * hd:(h * (groups + 2) + slot + 1) * hd]  # noqa: E731
+        p1, p2 = f"language_model.model.layers.{i}.", f"language_model.model.layers.{i}."
+        q = torch.cat([rows(h, j) for h in range(nkv) for j in range(groups)])
+        k = torch.cat([rows(h, groups) for h in range(nkv)])
+        v = torch.cat([rows(h, groups + 1) for h in range(nkv)])
+        w1.update({p1 + "self_attn.q_proj.weight": q, p1 + "self_attn.k_proj.weight": k, p1 + "self_attn.v_proj.weight": v,
+                   p1 + "self_attn.q_proj.bias": torch.zeros(q.shape[0]), p1 + "self_attn.k_proj.bias": torch.zeros(k.shape[0]),
+                   p1 + "self_attn.v_proj.bias": torch.zeros(v.shape[0]),
+                   p1 + "self_attn.o_proj.weight": w2[p2 + "attention.wo.weight"],
+                   p1 + "mlp.gate_proj.weight": w2[p2 + "feed_forward.w1.weight"],
+                   p1 + "mlp.up_proj.weight": w2[p2 + "feed_forward.w3.weight"],
+                   p1 + "mlp.down_proj.weight": w2[p2 + "feed_forward.w2.weight"],
+                   p1 + "input_layernorm.weight": w2[p2 + "attention_norm.weight"],
+                   p1 + "post_attention_layernorm.weight": w2[p2 + "ffn_norm.weight"]})
+    w1["language_model.model.embed_tokens.weight"] = w2["language_model.model.tok_embeddings.weight"]
+    w1["language_model.model.norm.weight"] = w2["language_model.model.norm.weight"]
+    w1["language_model.lm_head.weight"] = w2["language_model.output.weight"]
+    c1.rms_eps = c2.rms_eps
+    ids = [5, 17, 92000, 3, 44, 1000, 7]
+    h1 = InternVLRef(c1, w1).llm(InternVLRef(c1, w1).embed(ids))
+    h2 = InternVLRef(c2, w2).llm(InternVLRef(c2, w2).embed(ids))
+    close(h2, h1, 1e-5, "InternLM2 vs the same weights as Qwen2 q/k/v")
+    try:
+        InternVLRef(c2, w2).llm(torch.zeros(65, c2.hidden))
+        raise AssertionError("positions past max_position_embeddings must be refused")
+    except NotImplementedError:
+        pass
+
+
+def test_phi3_fused_projections_and_longrope():
+    """Phi-3's qkv_proj / gate_up_proj equal Qwen2-style separate projections cut from them by rows (with LongRoPE
+    factors of 1 and no cos/sin factor), and LongRoPE's rotation matches its formula computed here in float64."""
+    cfg = json.loads(json.dumps(TINY))
+    half = CFG.head_dim // 2
+    ones = {"type": "su", "short_factor": [1.0] * half, "long_factor": [1.0] * half}
+    cfg["llm_config"].update({"architectures": ["Phi3ForCausalLM"], "vocab_size": 32020, "rope_scaling": ones,
+                              "max_position_embeddings": 4096, "original_max_position_embeddings": 4096})
+    c3 = Config(cfg)
+    assert c3.rope_mscale == 1.0 and c3.max_positions == 4096
+    w3 = random_weights(c3, seed=6, std=0.3)
+    c1 = Config(json.loads(json.dumps({**TINY, "llm_config": {**TINY["llm_config"], "vocab_size": 32020}})))
+    q_w, kv_w, I = c3.heads * c3.head_dim, c3.kv_heads * c3.head_dim, c3.inter
+    w1 = {k: v for k, v in w3.items() if "self_attn.qkv_proj" not in k and "gate_up_proj" not in k}
+    for i in range(c3.layers):
+        p = f"language_model.model.layers.{i}."
+        qkv, gu = w3[p + "self_attn.qkv_proj.weight"], w3[p + "mlp.gate_up_proj.weight"]
+        w1.update({p + "self_attn.q_proj.weight": qkv[:q_w], p + "self_attn.k_proj.weight": qkv[q_w:q_w + kv_w],
+                   p + "self_attn.v_proj.weight": qkv[q_w + kv_w:], p + "self_attn.q_proj.bias": torch.zeros(q_w),
+                   p + "self_attn.k_proj.bias": torch.zeros(kv_w), p + "self_attn.v_proj.bias": torch.zeros(kv_w),
+                   p + "mlp.gate_proj.weight": gu[:I], p + "mlp.up_proj.weight": gu[I:]})
+    ids = [5, 17, 32000, 3, 44, 1000, 7]
+    h1 = InternVLRef(c1, w1).llm(InternVLRef(c1, w1).embed(ids))
+    h3 = InternVLRef(c3, w3).llm(InternVLRef(c3, w3).embed(ids))
+    close(h3, h1, 1e-5, "Phi-3 vs the same weights as Qwen2 q/k/v, gate/up")
+    # LongRoPE: angle p / (f_i · θ^(2i/d)), cos/sin times √(1 + ln(max/orig)/ln(orig))
+    factors = [1.0 + 0.5 * j for j in range(half)]
+    cos, sin = rope_cos_sin(torch.tensor([0, 7, 300]), CFG.head_dim, 10000.0, torch.float32, factors,
+                            math.sqrt(1 + math.log(32) / math.log(4096)))
+    m = math.sqrt(1 + math.log(32) / math.log(4096))
+    for r, pos in enumerate([0, 7, 300]):
+        for j in range(half):
+            a = pos / (factors[j] * 10000.0 ** (2 * j / CFG.head_dim))
+            assert abs(cos[r, j].item() - m * math.cos(a)) < 1e-4 and abs(sin[r, j + half].item() - m * math.sin(a)) < 1e-4
+
+
 def test_image_token_replacement():
     g = torch.Generator().manual_seed(8)
     img = torch.randn(2, 3, CFG.hidden, generator=g)
