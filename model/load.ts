@@ -11,6 +11,7 @@ import { type Tokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer
 import { isQuantizable, unquantizable } from '../loader/quantization.js';
 import type { QuantFormat } from '../runtime/quant.js';
 import { destroyWeight } from '../runtime/quant_tensor.js';
+import type { Tensor } from '../runtime/tensor.js';
 import type { LanguageModel } from './decoder.js';
 import { architectureOf } from './language_models.js';
 import { type InternVLWeights, prepareWeights, weightTree } from './weights.js';
@@ -131,16 +132,28 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   });
   const savedFormat = loaded.config.quantization_config?.format;
   const architecture = architectureOf(loaded.config.llm_config);
-  const tensors = await architecture.prepare(gpu, await prepareWeights(gpu, loaded.tensors, savedFormat), loaded.config.llm_config);
+  // Widened vectors, then the architecture's rewrite; a failure on the way frees every buffer made so far.
+  let prepared: ReadonlyMap<string, Tensor> | undefined;
+  let tensors: ReadonlyMap<string, Tensor>;
+  let weights: InternVLWeights;
+  let llm: LanguageModel;
+  try {
+    prepared = await prepareWeights(gpu, loaded.tensors, savedFormat);
+    tensors = await architecture.prepare(gpu, prepared, loaded.config.llm_config);
+    weights = weightTree(tensors);
+    llm = architecture.bind(weights.language_model, loaded.config.llm_config);
+  } catch (e) {
+    for (const t of [...loaded.tensors.values(), ...(prepared?.values() ?? [])]) destroyWeight(t);
+    throw e;
+  }
   const format = savedFormat ?? options.quant ?? 'bf16';
   const quantized = [...tensors.values()].filter((t) => t.dtype === 'q4' || t.dtype === 'q8').length;
-  const weights = weightTree(tensors);
   return {
     gpu,
     config: loaded.config,
     generationConfig: loaded.generationConfig ?? {},
     weights,
-    llm: architecture.bind(weights.language_model, loaded.config.llm_config),
+    llm,
     tokenizer,
     imageContextId,
     weightBytes: [...tensors.values()].reduce((sum, t) => sum + (t.storage?.size ?? 0) + (t.scales?.storage?.size ?? 0), 0),

@@ -22,35 +22,57 @@ export interface Join {
 /** The joins a checkpoint tensor starts (none for most). */
 export type JoinPlan = (name: string) => readonly Join[];
 
-/** Returns the tensor map with every planned join in place of its parts. */
+interface CheckedJoin {
+  readonly name: string;
+  readonly first: Tensor;
+  readonly rows: number;
+  readonly ranges: readonly { readonly part: string; readonly t: Tensor; readonly row: number; readonly rows: number }[];
+}
+
+/** A join's parts and row ranges, checked (present, same dtype and width, rows inside, whole 4-byte words). */
+function checkJoin(join: Join, tensors: ReadonlyMap<string, Tensor>): CheckedJoin {
+  const parts = join.blocks.map((b) => tensors.get(b.part));
+  const missing = join.blocks.filter((_, i) => !parts[i]).map((b) => b.part);
+  if (missing.length) throw new Error(`[weights] ${join.name} needs ${[...new Set(missing)].join(', ')}, which the checkpoint lacks`);
+  const first = parts[0]!;
+  const cols = first.shape.slice(1);
+  for (const t of parts as Tensor[]) {
+    if (t.dtype !== first.dtype || t.shape.length !== first.shape.length || t.shape.slice(1).some((d, i) => d !== cols[i])) {
+      throw new Error(`[weights] ${join.name}: its parts differ in dtype or width (${t.name} ${t.dtype} ${formatShape(t.shape)}, ${first.name} ${first.dtype} ${formatShape(first.shape)})`);
+    }
+  }
+  const ranges = join.blocks.map((b, i) => ({ part: b.part, t: parts[i]!, row: b.row ?? 0, rows: b.rows ?? parts[i]!.shape[0]! - (b.row ?? 0) }));
+  let dstRow = 0;
+  for (const r of ranges) {
+    if (r.row < 0 || r.rows < 0 || r.row + r.rows > r.t.shape[0]!) throw new Error(`[weights] ${join.name}: rows ${r.row}..${r.row + r.rows} are outside ${r.t.name} ${formatShape(r.t.shape)}`);
+    for (const src of [r.t, r.t.scales]) {
+      const rowBytes = src ? byteLength(src) / src.shape[0]! : 4;
+      if ((r.row * rowBytes) % 4 || (dstRow * rowBytes) % 4 || (r.rows * rowBytes) % 4) throw new Error(`[weights] ${join.name}: rows of ${src!.name} (${rowBytes} bytes each) do not fall on 4-byte words`);
+    }
+    dstRow += r.rows;
+  }
+  return { name: join.name, first, rows: dstRow, ranges };
+}
+
+/**
+ * Returns the tensor map with every planned join in place of its parts. Every join is checked before any buffer is
+ * made, so a bad checkpoint leaves nothing behind.
+ */
 export async function joinRows(gpu: Gpu, tensors: ReadonlyMap<string, Tensor>, label: string, plan: JoinPlan): Promise<Map<string, Tensor>> {
+  const joins = [...tensors.keys()].flatMap(plan).map((join) => checkJoin(join, tensors));
   const out = new Map(tensors);
   const encoder = gpu.device.createCommandEncoder({ label });
   const freed = new Set<Tensor>();
-  for (const join of [...tensors.keys()].flatMap(plan)) {
-    const parts = join.blocks.map((b) => tensors.get(b.part));
-    const missing = join.blocks.filter((_, i) => !parts[i]).map((b) => b.part);
-    if (missing.length) throw new Error(`[weights] ${join.name} needs ${[...new Set(missing)].join(', ')}, which the checkpoint lacks`);
-    const first = parts[0]!;
+  for (const { name, first, rows, ranges } of joins) {
     const cols = first.shape.slice(1);
-    for (const t of parts as Tensor[]) {
-      if (t.dtype !== first.dtype || t.shape.length !== first.shape.length || t.shape.slice(1).some((d, i) => d !== cols[i])) {
-        throw new Error(`[weights] ${join.name}: its parts differ in dtype or width (${t.name} ${t.dtype} ${formatShape(t.shape)}, ${first.name} ${first.dtype} ${formatShape(first.shape)})`);
-      }
-    }
-    const ranges = join.blocks.map((b, i) => ({ part: b.part, t: parts[i]!, row: b.row ?? 0, rows: b.rows ?? parts[i]!.shape[0]! - (b.row ?? 0) }));
-    for (const r of ranges) if (r.row < 0 || r.rows < 0 || r.row + r.rows > r.t.shape[0]!) throw new Error(`[weights] ${join.name}: rows ${r.row}..${r.row + r.rows} are outside ${r.t.name} ${formatShape(r.t.shape)}`);
-    const rows = ranges.reduce((sum, r) => sum + r.rows, 0);
-    const joined = isQuantized(first) ? createQuantizedTensor(gpu, join.name, first.dtype, rows, cols[0]!) : createTensor(gpu, join.name, [rows, ...cols], first.dtype, 'weight');
+    const joined = isQuantized(first) ? createQuantizedTensor(gpu, name, first.dtype, rows, cols[0]!) : createTensor(gpu, name, [rows, ...cols], first.dtype, 'weight');
     let dstRow = 0;
     for (const r of ranges) {
       // The codes (or values), and for q4/q8 the scales, each row-major with a fixed number of bytes per row.
       for (const [src, dst] of [[r.t, joined], [r.t.scales, joined.scales]] as const) {
         if (!src || !dst) continue;
         const rowBytes = byteLength(src) / src.shape[0]!;
-        const [from, to, size] = [r.row * rowBytes, dstRow * rowBytes, r.rows * rowBytes];
-        if (from % 4 || to % 4 || size % 4) throw new Error(`[weights] ${join.name}: rows of ${src.name} (${rowBytes} bytes each) do not fall on 4-byte words`);
-        encoder.copyBufferToBuffer(src.storage!.buffer, src.storage!.offset + from, dst.storage!.buffer, dst.storage!.offset + to, size);
+        encoder.copyBufferToBuffer(src.storage!.buffer, src.storage!.offset + r.row * rowBytes, dst.storage!.buffer, dst.storage!.offset + dstRow * rowBytes, r.rows * rowBytes);
       }
       dstRow += r.rows;
     }
@@ -58,7 +80,7 @@ export async function joinRows(gpu: Gpu, tensors: ReadonlyMap<string, Tensor>, l
       out.delete(r.part);
       freed.add(r.t);
     }
-    out.set(join.name, joined);
+    out.set(name, joined);
   }
   gpu.device.queue.submit([encoder.finish()]);
   await gpu.device.queue.onSubmittedWorkDone();
