@@ -6,6 +6,7 @@ import { rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCheckpoint } from '../tools/checkpoint/make.js';
+import type { FamilyName } from '../tools/checkpoint/families.js';
 import type { PresetName } from '../tools/checkpoint/presets.js';
 
 /** Bump when the generator's output changes, so stale cached checkpoints are not reused. */
@@ -13,14 +14,15 @@ const GENERATOR_VERSION = 2;
 
 const pending = new Map<string, Promise<string>>();
 
-export function checkpointDir(preset: PresetName, seed = 1): Promise<string> {
-  const dir = join(tmpdir(), `internvl-webgpu-${preset}-seed${seed}-v${GENERATOR_VERSION}`);
+export function checkpointDir(preset: PresetName, seed = 1, family: FamilyName = 'internvl2-1b'): Promise<string> {
+  const member = family === 'internvl2-1b' ? '' : `-${family}`;
+  const dir = join(tmpdir(), `internvl-webgpu-${preset}${member}-seed${seed}-v${GENERATOR_VERSION}`);
   let promise = pending.get(dir);
   if (!promise) {
     promise = (async () => {
       if (existsSync(join(dir, 'model.safetensors'))) return dir;
       const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
-      await makeCheckpoint({ preset, seed, out: partial });
+      await makeCheckpoint({ preset, seed, out: partial, family });
       try {
         await rename(partial, dir);
       } catch {
