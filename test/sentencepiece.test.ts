@@ -351,7 +351,7 @@ describe('SentencePiece errors', () => {
     expect(() => parseSentencePieceModel(serializeModelProto({ ...base, modelType: 1 }), 'u.model')).toThrow(/^u\.model: model_type UNIGRAM is not supported \(only BPE\)/);
     expect(() => parseSentencePieceModel(serializeModelProto({ ...base, byteFallback: true }), 'b.model')).toThrow(/byte_fallback is true but there are 0 byte pieces/);
     expect(() => parseSentencePieceModel(serializeModelProto({ ...base, pieces: pieces.slice(1) }), 'k.model')).toThrow(/^k\.model: no <unk> piece/);
-    expect(() => loadSentencePieceTokenizer(good, { tokenizer_class: 'LlamaTokenizer' })).toThrow(/tokenizer_class "LlamaTokenizer" is not supported/);
+    expect(() => loadSentencePieceTokenizer(good, { tokenizer_class: 'T5Tokenizer' })).toThrow(/tokenizer_class "T5Tokenizer" is not supported with tokenizer\.model \(supported: InternLM2Tokenizer, LlamaTokenizer\)/);
     // A model without <s> cannot add BOS.
     expect(() => loadSentencePieceTokenizer(serializeModelProto(base), {})).toThrow(/add_bos_token is true but the model has no control piece "<s>"/);
     expect(loadSentencePieceTokenizer(serializeModelProto(base), { add_bos_token: false }).encodePrompt('a')).toEqual([1]);

@@ -3,7 +3,9 @@
 // (add_dummy_prefix or remove_extra_whitespaces); CONTROL pieces are invisible; <unk> reads as unk_surface
 // (" ⁇ "); consecutive <0xXX> byte pieces are joined and read as UTF-8 where every byte that does not start a
 // valid character becomes one U+FFFD (string_util::DecodeUTF8, not the WHATWG decoder's maximal subparts).
-// Added tokens (tokenizer_config.json) are their text, or invisible when special and skipped; one that is
+// SentencePieceRunDecoder is one sp.decode call, by ids or by piece strings (transformers' slow tokenizers decode
+// piece strings, which need not be pieces). SentencePieceDecoder is InternLM2Tokenizer's decode on top of it:
+// added tokens (tokenizer_config.json) are their text, or invisible when special and skipped; one that is
 // output ends the run, so the next run drops its leading "▁" again, as separate sp.decode calls would.
 import type { DecodeOptions, IncrementalDecoder } from './tokenizer.js';
 import { PIECE_TYPE, pieceToByte, type SentencePieceModel } from './sentencepiece_model.js';
@@ -62,46 +64,60 @@ export function decodeSentencePieceBytes(bytes: readonly number[], final: boolea
   return { text, used: i };
 }
 
-export class SentencePieceDecoder implements IncrementalDecoder {
+/**
+ * One sp.decode call, fed a piece at a time: by id (DecodeIds) or by piece string (DecodePieces, which
+ * transformers' slow tokenizers use). A string that is not a piece of the model reads as itself, "▁" included
+ * (DecodeSentencePiece: PieceToId gives <unk>, whose piece it is not, so the surface is the string as given);
+ * the string "<unk>" reads as unk_surface. flush() ends the call: held-back bytes come out and the
+ * leading-"▁" state resets, as a new sp.decode call would start.
+ */
+export class SentencePieceRunDecoder {
   private bytes: number[] = [];
-  // Decode's state within one run: whether the run has output text, whether a leading "▁" may still be
-  // dropped (once false, false for the rest of the run), and whether the last piece's "▁" was dropped.
+  // Decode's state within one call: whether it has output text, whether a leading "▁" may still be
+  // dropped (once false, false for the rest of the call), and whether the last piece's "▁" was dropped.
   private runHasText = false;
   private isBosWs = true;
   private bosWsSeen = false;
 
+  /** `pieceId` resolves a piece string to its id (any type), undefined when the model has no such piece. */
   constructor(
-    private readonly source: SentencePieceDecodeSource,
-    private readonly opts: DecodeOptions = {},
+    private readonly model: SentencePieceModel,
+    private readonly pieceId: (piece: string) => number | undefined = () => undefined,
   ) {}
 
-  push(id: number): string {
-    const added = this.source.addedToken(id);
-    if (added) {
-      if (added.special && this.opts.skipSpecialTokens) return '';
-      return this.flush() + added.content;
-    }
-    const piece = this.source.model.pieces[id];
+  /** Text that became complete with this id. */
+  pushId(id: number): string {
+    const piece = this.model.pieces[id];
     if (!piece) throw new Error(`tokenizer: id ${id} is not in the vocabulary`);
     if (piece.type === PIECE_TYPE.byte) {
       this.bytes.push(pieceToByte(piece.piece));
       return this.takeBytes(false);
     }
-    const before = this.takeBytes(true);
-    if (this.bosWsSeen || this.runHasText) this.isBosWs = false;
-    let text: string;
-    [text, this.bosWsSeen] = this.decodePiece(piece.piece, piece.type);
-    if (text !== '') this.runHasText = true;
-    return before + text;
+    return this.pushSurface(piece.piece, piece.type);
   }
 
-  /** Ends the run: held-back bytes are emitted (U+FFFD for an incomplete character) and the state resets. */
+  /** Text that became complete with this piece string (DecodePieces' rules). */
+  pushPiece(piece: string): string {
+    const id = this.pieceId(piece);
+    return id === undefined ? this.pushSurface(piece, RAW) : this.pushId(id);
+  }
+
+  /** Ends the call: held-back bytes are emitted (U+FFFD for an incomplete character) and the state resets. */
   flush(): string {
     const out = this.takeBytes(true);
     this.runHasText = false;
     this.isBosWs = true;
     this.bosWsSeen = false;
     return out;
+  }
+
+  private pushSurface(piece: string, type: number): string {
+    const before = this.takeBytes(true);
+    if (this.bosWsSeen || this.runHasText) this.isBosWs = false;
+    let text: string;
+    [text, this.bosWsSeen] = this.decodePiece(piece, type);
+    if (text !== '') this.runHasText = true;
+    return before + text;
   }
 
   private takeBytes(final: boolean): string {
@@ -114,9 +130,10 @@ export class SentencePieceDecoder implements IncrementalDecoder {
 
   /** DecodeSentencePiece: the text of one non-byte piece and whether it consumed the leading "▁". */
   private decodePiece(piece: string, type: number): [string, boolean] {
+    if (type === RAW) return [piece, false];
     if (type === PIECE_TYPE.control) return ['', false];
-    if (type === PIECE_TYPE.unknown) return [this.source.model.trainerSpec.unkSurface, false];
-    const { addDummyPrefix, removeExtraWhitespaces } = this.source.model.normalizerSpec;
+    if (type === PIECE_TYPE.unknown) return [this.model.trainerSpec.unkSurface, false];
+    const { addDummyPrefix, removeExtraWhitespaces } = this.model.normalizerSpec;
     let consumed = false;
     if (this.isBosWs && (addDummyPrefix || removeExtraWhitespaces)) {
       if (piece.startsWith(SPACE_SYMBOL)) {
@@ -127,5 +144,34 @@ export class SentencePieceDecoder implements IncrementalDecoder {
       if (removeExtraWhitespaces) consumed = false;
     }
     return [piece.replaceAll(SPACE_SYMBOL, ' '), consumed];
+  }
+}
+
+/** A piece string that is not in the model (DecodePieces outputs it as it is). */
+const RAW = -1;
+
+/** InternLM2Tokenizer's decode: added tokens are their text (or skipped), each run between them one sp.decode. */
+export class SentencePieceDecoder implements IncrementalDecoder {
+  private readonly run: SentencePieceRunDecoder;
+
+  constructor(
+    private readonly source: SentencePieceDecodeSource,
+    private readonly opts: DecodeOptions = {},
+  ) {
+    this.run = new SentencePieceRunDecoder(source.model);
+  }
+
+  push(id: number): string {
+    const added = this.source.addedToken(id);
+    if (added) {
+      if (added.special && this.opts.skipSpecialTokens) return '';
+      return this.flush() + added.content;
+    }
+    return this.run.pushId(id);
+  }
+
+  /** Ends the run: held-back bytes are emitted (U+FFFD for an incomplete character) and the state resets. */
+  flush(): string {
+    return this.run.flush();
   }
 }

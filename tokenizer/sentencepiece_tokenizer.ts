@@ -14,6 +14,7 @@
 //   Upstream's extra " " before a special token kept in the output (skip_special_tokens=False) is not
 //   reproduced either; chat() decodes with skip_special_tokens=True.
 import { AddedTokenSplitter } from './added_tokens.js';
+import { LlamaTokenizer, type LlamaTokenizerOptions, SPECIAL_TOKEN_NAMES, type SpecialTokenName } from './llama_tokenizer.js';
 import { SentencePieceBpe } from './sentencepiece_bpe.js';
 import { type AddedTokenInfo, SentencePieceDecoder } from './sentencepiece_decode.js';
 import { PIECE_TYPE, parseSentencePieceModel, pieceToByte, type SentencePieceModel } from './sentencepiece_model.js';
@@ -140,30 +141,73 @@ export class SentencePieceTokenizer implements Tokenizer {
   }
 }
 
+/** tokenizer_class values loadSentencePieceTokenizer implements (absent: InternLM2Tokenizer, as before). */
+export const SENTENCEPIECE_TOKENIZER_CLASSES = ['InternLM2Tokenizer', 'LlamaTokenizer'] as const;
+
 /**
- * The tokenizer of a tokenizer.model with its tokenizer_config.json (added_tokens_decoder, add_bos_token,
- * add_eos_token) and added_tokens.json. Only InternLM2Tokenizer's behaviour is implemented: another
- * tokenizer_class is refused rather than tokenized differently from upstream.
+ * The tokenizer of a tokenizer.model with its tokenizer_config.json and added_tokens.json, by tokenizer_class:
+ * InternLM2Tokenizer (also when the config names none) or LlamaTokenizer (llama_tokenizer.ts). Any other class
+ * is refused rather than tokenized differently from upstream.
  */
 export function loadSentencePieceTokenizer(
   modelBytes: Uint8Array,
   config: TokenizerConfigJson | undefined,
   addedTokensJson: Record<string, number> = {},
   name = 'tokenizer.model',
-): SentencePieceTokenizer {
-  const model = parseSentencePieceModel(modelBytes, name);
+): SentencePieceTokenizer | LlamaTokenizer {
   const tokenizerClass = config?.tokenizer_class;
-  if (tokenizerClass !== undefined && tokenizerClass !== 'InternLM2Tokenizer') {
-    throw new Error(`${name}: tokenizer_class ${JSON.stringify(tokenizerClass)} is not supported with tokenizer.model (only InternLM2Tokenizer)`);
+  if (tokenizerClass !== undefined && !(SENTENCEPIECE_TOKENIZER_CLASSES as readonly unknown[]).includes(tokenizerClass)) {
+    throw new Error(`${name}: tokenizer_class ${JSON.stringify(tokenizerClass)} is not supported with tokenizer.model (supported: ${SENTENCEPIECE_TOKENIZER_CLASSES.join(', ')})`);
   }
+  const model = parseSentencePieceModel(modelBytes, name);
+  const addedTokens = mergeAddedTokens(addedTokensJson, config);
+  if (tokenizerClass === 'LlamaTokenizer') return new LlamaTokenizer(model, { ...llamaTokenizerOptions(config!, name), addedTokens, name });
   const flag = (key: string, fallback: boolean) => {
     const v = config?.[key];
     return typeof v === 'boolean' ? v : fallback;
   };
   return new SentencePieceTokenizer(model, {
-    addedTokens: mergeAddedTokens(addedTokensJson, config),
+    addedTokens,
     addBosToken: flag('add_bos_token', true),
     addEosToken: flag('add_eos_token', false),
     name,
   });
+}
+
+/** LlamaTokenizer's settings from tokenizer_config.json; what it would read differently from upstream is refused. */
+export function llamaTokenizerOptions(config: TokenizerConfigJson, name = 'tokenizer_config.json'): LlamaTokenizerOptions {
+  const bad = (what: string): never => {
+    throw new Error(`${name}: tokenizer_config.json ${what}`);
+  };
+  const bool = (key: string, fallback: boolean, nullMeans?: boolean): boolean => {
+    const v = config[key];
+    if (v === undefined || (v === null && nullMeans !== undefined)) return v === null ? nullMeans! : fallback;
+    return typeof v === 'boolean' ? v : bad(`${key} is ${JSON.stringify(v)}, not a boolean`);
+  };
+  // A token is a string or a serialized AddedToken ({"__type": "AddedToken", "content": …}).
+  const tokenString = (key: string, v: unknown): string | null => {
+    if (v === null || typeof v === 'string') return v;
+    if (typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+    return bad(`${key} is ${JSON.stringify(v)}, not a token`);
+  };
+  const specialTokens: Partial<Record<SpecialTokenName, string | null>> = {};
+  for (const key of SPECIAL_TOKEN_NAMES) if (config[key] !== undefined) specialTokens[key] = tokenString(key, config[key]);
+  const additional = config.additional_special_tokens ?? [];
+  if (!Array.isArray(additional)) bad('additional_special_tokens is not a list');
+  const additionalSpecialTokens = (additional as unknown[]).map((t) => tokenString('additional_special_tokens', t) ?? bad('additional_special_tokens holds null'));
+  if (bool('clean_up_tokenization_spaces', false)) bad('clean_up_tokenization_spaces true is not supported (LlamaTokenizer: decoded text is not cleaned up here)');
+  if (bool('split_special_tokens', false)) bad('split_special_tokens true is not supported');
+  const kwargs = config.sp_model_kwargs;
+  if (kwargs !== undefined && kwargs !== null && (typeof kwargs !== 'object' || Object.keys(kwargs).length > 0)) bad(`sp_model_kwargs ${JSON.stringify(kwargs)} is not supported (only {})`);
+  // add_prefix_space null: 4.38+ reads it as false, 4.37 ignores the key; refused rather than guessed.
+  if (config.add_prefix_space === null) bad('add_prefix_space null is read differently by transformers versions; set true or false');
+  return {
+    legacy: bool('legacy', true, true),
+    fromSlow: bool('from_slow', false),
+    addPrefixSpace: bool('add_prefix_space', true),
+    addBosToken: bool('add_bos_token', true),
+    addEosToken: bool('add_eos_token', false),
+    specialTokens,
+    additionalSpecialTokens,
+  };
 }

@@ -2,7 +2,8 @@
 // bytes are split across tokens (common for emoji and CJK) is held back until its last byte arrives,
 // never emitted as U+FFFD. The pieces concatenate to exactly the tokenizer's decode of all ids: StreamDecoder
 // runs the tokenizer's own incremental decoder (ByteLevelDecoder for Qwen2, SentencePieceDecoder for
-// SentencePiece), and each tokenizer's one-shot decode follows the same rules.
+// InternLM2's SentencePiece, llama_tokenizer.ts's for LlamaTokenizer), and each tokenizer's one-shot decode
+// follows the same rules.
 import type { DecodeOptions, IncrementalDecoder, TokenPiece, Tokenizer } from './tokenizer.js';
 
 export class StreamDecoder implements IncrementalDecoder {

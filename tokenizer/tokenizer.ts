@@ -3,7 +3,8 @@
 // it matches the slow Qwen2Tokenizer exactly (added tokens split the text into separately decoded runs, invalid
 // UTF-8 → U+FFFD) and so that the streaming decoder (stream_decoder.ts) shares the same bytes per id.
 // loadTokenizer picks the implementation from the files: tokenizer.json or vocab.json + merges.txt (Qwen2), else
-// tokenizer.model (SentencePiece BPE, InternLM2 for InternVL2-2B: sentencepiece_tokenizer.ts).
+// tokenizer.model (SentencePiece BPE by tokenizer_config.json's tokenizer_class: InternLM2Tokenizer for InternVL2-2B,
+// sentencepiece_tokenizer.ts; LlamaTokenizer for InternVL2-4B's Phi-3, llama_tokenizer.ts).
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { tokenToBytes } from './byte_level.js';
 import { loadSentencePieceTokenizer } from './sentencepiece_tokenizer.js';
@@ -48,7 +49,7 @@ export interface IncrementalDecoder {
   flush(): string;
 }
 
-/** A model's tokenizer: Qwen2 byte-level BPE (QwenTokenizer) or SentencePiece BPE (SentencePieceTokenizer). */
+/** A model's tokenizer: Qwen2 byte-level BPE (QwenTokenizer) or SentencePiece BPE (SentencePieceTokenizer, LlamaTokenizer). */
 export interface Tokenizer {
   /** Highest id + 1, added tokens included. */
   readonly vocabSize: number;

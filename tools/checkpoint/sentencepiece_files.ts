@@ -44,12 +44,12 @@ export interface InternLM2TokenizerOptions {
   removeExtraWhitespaces?: boolean;
 }
 
-function bytePiece(b: number): string {
+export function bytePiece(b: number): string {
   return `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
 }
 
 /** A filler no text reaches: 3 private-use characters, distinct for each i < 2^24. */
-function fillerPiece(i: number): string {
+export function fillerPiece(i: number): string {
   return String.fromCharCode(0xe000 + (i & 0xff), 0xe100 + ((i >> 8) & 0xff), 0xe200 + (i >> 16));
 }
 
