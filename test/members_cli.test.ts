@@ -80,3 +80,19 @@ describe('InternVL2-2B (InternLM2, SentencePiece, internlm2-chat)', () => {
     await expectReference(model, atLoad, 'q4');
   }, 180_000);
 });
+
+describe('InternVL2-4B (Phi-3, LlamaTokenizer, phi3-chat)', () => {
+  let model: string;
+  beforeAll(async () => {
+    model = join(dir, 'internvl2-4b');
+    await makeCheckpoint({ preset: 'tiny', seed: 9, out: model, family: 'internvl2-4b' });
+  });
+
+  it('generate: prompt ids as the slow LlamaTokenizer gives them (rstrip chat tokens), logits and tokens as the reference', async () => {
+    const ours = await generate(model, 'Hello, who are you?');
+    const prompt = `<|system|>\n${INTERNVL2_SYSTEM}<|end|><|user|>\nHello, who are you?<|end|><|assistant|>\n`;
+    expect(ours.prompt_ids).toEqual(await upstreamIds('llama', model, prompt));
+    expect(ours.prompt_ids.filter((t) => t === 32007).length).toBe(2); // <|end|>
+    await expectReference(model, ours);
+  }, 120_000);
+});

@@ -110,6 +110,33 @@ describe('parity with PyTorch: tiny checkpoint', () => {
     await expectParity(member, [{ question: 'Describe the image.', images: [EXAMPLE] }, { question: 'Hi' }], 8, 1, { quant: 'q4', kvCache: 'f16' });
   });
 
+  // Phi-3: fused qkv_proj and gate_up_proj (split into views at load), head_dim 96, LongRoPE's short factors with
+  // the cos/sin factor √(1 + ln 32 / ln 4096) (folded into the attention scale here), a LlamaTokenizer prompt.
+  it('InternVL2-4B layout (Phi-3): a batch of an image, two Image-N slots after a turn of history, and text', async () => {
+    const member = join(dir, 'internvl2_4b');
+    await makeCheckpoint({ preset: 'tiny', seed: 7, out: member, family: 'internvl2-4b' });
+    const r = await expectParity(
+      member,
+      [
+        { question: 'What is this?', images: [EXAMPLE] },
+        { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
+        { question: 'Tell me a story.' },
+      ],
+      12,
+      1,
+    );
+    const [image] = r.promptIds;
+    expect(image!.filter((t) => t === 32013).length).toBe(256); // <IMG_CONTEXT>
+    expect(image!.indexOf(32011)).toBe(image!.indexOf(32013) - 1); // <img> before, </img> after
+    expect(r.promptIds[1]!.filter((t) => t === 32013).length).toBe(512);
+    expect(Math.max(...r.promptIds.flat())).toBeLessThan(32020);
+  });
+  it('InternVL2-4B layout with a q8 language model: gate_up_proj views carry their scales', async () => {
+    const member = join(dir, 'internvl2_4b_q8');
+    await makeCheckpoint({ preset: 'tiny', seed: 8, out: member, family: 'internvl2-4b' });
+    await expectParity(member, [{ question: 'Describe the image.', images: [EXAMPLE] }, { question: 'Hi' }], 8, 1, { quant: 'q8' });
+  });
+
   it('batch of three sequences of different lengths, decoded together through the paged cache', async () => {
     await expectParity(
       await tinyCheckpointDir(),

@@ -1,4 +1,4 @@
-// npm run make-checkpoint -- --preset tiny|micro|full [--family internvl2-1b|internvl2_5-1b] --seed N --out DIR
+// npm run make-checkpoint -- --preset tiny|micro|full [--family internvl2-1b|internvl2_5-1b|internvl2-2b|internvl2-4b] --seed N --out DIR
 //                            [--tie-word-embeddings]
 // Writes a synthetic InternVL2 model directory (see tools/checkpoint/make.ts) for tests and benchmarks.
 import { parseArgs } from 'node:util';

@@ -9,6 +9,7 @@ import { configJsonText } from './config_json.js';
 import { type FamilyName, family } from './families.js';
 import { type PresetName, presetConfig } from './presets.js';
 import { writeInternLM2TokenizerFiles } from './sentencepiece_files.js';
+import { writePhi3TokenizerFiles } from './sentencepiece_phi3_files.js';
 import { Xoshiro128, fillBf16, initFor, tensorSeed } from './random.js';
 import { type SafetensorsLayout, type TensorSpec, writeSafetensors } from './write_safetensors.js';
 
@@ -62,8 +63,8 @@ export async function makeCheckpoint(options: MakeCheckpointOptions): Promise<Sa
   });
   if (!options.withoutTokenizer) {
     if (member.tokenizer === 'internlm2-sentencepiece') await writeInternLM2TokenizerFiles(out);
-    else if (member.tokenizer === 'qwen2-bpe') await writeTokenizerFiles(out, { addedTokens: member.addedTokens });
-    else throw new Error(`make_checkpoint: no ${member.tokenizer} tokenizer files yet (use withoutTokenizer)`);
+    else if (member.tokenizer === 'phi3-sentencepiece') await writePhi3TokenizerFiles(out);
+    else await writeTokenizerFiles(out, { addedTokens: member.addedTokens });
   }
   return layout;
 }
