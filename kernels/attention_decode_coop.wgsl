@@ -10,7 +10,8 @@
 //                   gives it).
 //   APPEND = true:  rope_append fused in front, for the new token at position p = len − 1: q, k_new and v_new are
 //                   the token's unrotated projections; q and k_new get Qwen2's half-split RoPE at angle
-//                   θ_i = f32(f32(p) · inv_freq[i]) (rope_append.wgsl's arithmetic, bit for bit), and
+//                   θ_i = f32(f32(p) · inv_freq[i]) (rope_append.wgsl's arithmetic, bit for bit; LongRoPE: from
+//                   the second table [Dh/2 … Dh) when p ≥ longFrom, i.e. this sequence reached past the switch), and
 //                   k_cache[row(p)] ← RoPE(k_new[b]), v_cache[row(p)] ← v_new[b] — the same math as rope_append
 //                   then attention_decode. Key p is taken from k_new/v_new, never read from the cache.
 // The pools hold f32, or f16 with KV_F16 (kernels/include/kv_pool.wgsl: a pool word is one vec4 column of f32 or two
@@ -66,6 +67,8 @@ struct Params {
   vOffset: u32,
   vStride: u32,
   zero: u32,
+  // LongRoPE (Phi-3): positions ≥ longFrom rotate with the second inv_freq table (0xffffffff: one table)
+  longFrom: u32,
   scale: f32,
 }
 
@@ -100,7 +103,8 @@ struct CosSin { c: vec4<f32>, s: vec4<f32> }
 fn rope_cos_sin(p: u32, d4: u32) -> CosSin {
   // HF rounds the angle to f32 before cos/sin; ORing its bits with params.zero (always 0, unknown to the compiler)
   // keeps p·inv_freq from being contracted into an fma with the reduction below.
-  let a = bitcast<vec4<f32>>(bitcast<vec4<u32>>(f32(p) * inv_freq[d4]) | vec4<u32>(params.zero));
+  let f = inv_freq[select(d4, d4 + HEAD_DIM / 8u, p >= params.longFrom)];
+  let a = bitcast<vec4<f32>>(bitcast<vec4<u32>>(f32(p) * f) | vec4<u32>(params.zero));
   let k = round(a * 0.63661977236758134);
   var r = a - k * 1.5703125;
   r = r - k * 4.8351287841796875e-4;

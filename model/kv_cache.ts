@@ -21,7 +21,10 @@ export interface KvCache {
   readonly blocks: KvBlockManager;
   /** One K/V pool pair per layer. */
   readonly pools: readonly KvPool[];
+  /** RoPE's f32 inv_freq [Dh/2] (model/rope_scaling.ts); LongRoPE's short table. */
   readonly invFreq: Tensor;
+  /** LongRoPE: the long table [Dh/2], both tables [2, Dh/2] (short, long) for decode, and where the long one starts. */
+  readonly long?: { readonly invFreq: Tensor; readonly both: Tensor; readonly longFrom: number };
   readonly config: LlmConfig;
   /** softmax scale of q·kᵀ: 1/√Dh, times the square of RoPE's cos/sin factor where the scaling has one. */
   readonly attentionScale: number;
@@ -55,19 +58,33 @@ export function createKvCache(gpu: Gpu, c: LlmConfig, options: KvCacheOptions): 
   const pools = Array.from({ length: c.num_hidden_layers }, (_, i) => createKvPool(gpu, `kv.${i}`, { numBlocks, blockSize, kvHeads: c.num_key_value_heads, headDim: dh }, dtype));
   const rope = ropeSetup(c);
   const invFreq = tensorFromValues(gpu, 'rope.inv_freq', [dh / 2], 'f32', rope.invFreq);
+  const long = rope.long && {
+    invFreq: tensorFromValues(gpu, 'rope.inv_freq_long', [dh / 2], 'f32', rope.long.invFreq),
+    both: tensorFromValues(gpu, 'rope.inv_freq_both', [2, dh / 2], 'f32', [...rope.invFreq, ...rope.long.invFreq]),
+    longFrom: rope.long.longFrom,
+  };
   const maxSeqLen = Math.min(options.maxSeqLen ?? numBlocks * blockSize, numBlocks * blockSize);
   return {
     blocks: new KvBlockManager(numBlocks, blockSize, Math.min(options.prefixCacheBlocks ?? numBlocks, numBlocks)),
     pools,
     invFreq,
+    ...(long && { long }),
     config: c,
     attentionScale: dh ** -0.5 * rope.cosSinFactor ** 2,
     maxSeqLen,
     bytes: 2 * c.num_hidden_layers * bytesPerPool,
     destroy() {
-      for (const t of [...pools.flatMap((p) => [p.k, p.v]), invFreq]) t.storage?.buffer.destroy();
+      for (const t of [...pools.flatMap((p) => [p.k, p.v]), invFreq, long?.invFreq, long?.both]) t?.storage?.buffer.destroy();
     },
   };
+}
+
+/**
+ * The inv_freq table of a forward pass whose last position is `passEnd − 1`: LongRoPE's long one when the pass
+ * reaches past the switch (upstream picks per forward, for all of its positions), else the one table.
+ */
+function passTable(cache: KvCache, passEnd: number): Tensor {
+  return cache.long && passEnd > cache.long.longFrom ? cache.long.invFreq : cache.invFreq;
 }
 
 function attnShape(cache: KvCache) {
@@ -79,11 +96,11 @@ function attnShape(cache: KvCache) {
  * Prompt pass of one sequence: RoPE, keys/values to their cache slots (one rope_append), causal flash attention on
  * them as the cache holds them (an f16 cache's rounded keys and values, which rope_append returns).
  */
-export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): AttentionStep {
+export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor, passEnd: number): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const shape = attnShape(cache);
-      const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
+      const r = ropeAppend(g, q, k, v, positions, passTable(cache, passEnd), cache.pools[layer]!, slots, { heads: shape.heads, writeK: true }, `${name}.rope_append`);
       return attention(g, r.q, r.k!, r.v ?? v, { ...shape, causal: true }, name);
     },
   };
@@ -95,11 +112,11 @@ export function prefillStep(cache: KvCache, positions: Tensor, slots: Tensor): A
  * position — the paged decode attention with one query row per new token (`blockTables` repeats the sequence's
  * row, `seqLens` counts prefix + i + 1).
  */
-export function extendStep(cache: KvCache, positions: Tensor, slots: Tensor, inputs: { blockTables: Tensor; seqLens: Tensor }): AttentionStep {
+export function extendStep(cache: KvCache, positions: Tensor, slots: Tensor, inputs: { blockTables: Tensor; seqLens: Tensor }, passEnd: number): AttentionStep {
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const shape = attnShape(cache);
-      const r = ropeAppend(g, q, k, v, positions, cache.invFreq, cache.pools[layer]!, slots, { heads: shape.heads, writeK: false }, `${name}.rope_append`);
+      const r = ropeAppend(g, q, k, v, positions, passTable(cache, passEnd), cache.pools[layer]!, slots, { heads: shape.heads, writeK: false }, `${name}.rope_append`);
       const context = inputs.blockTables.shape[1]! * cache.blocks.blockSize;
       return attentionDecode(g, r.q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads: shape.heads, scale: shape.scale, maxContext: context }, name);
     },
@@ -115,7 +132,8 @@ export function decodeStep(cache: KvCache, inputs: { blockTables: Tensor; seqLen
   return {
     attend(g: Graph, layer: number, q: AttentionView, k: AttentionView, v: AttentionView, name: string) {
       const { heads, scale } = attnShape(cache);
-      const append = { k, v, invFreq: cache.invFreq };
+      // each sequence's new token alone, as upstream's decode step of that sequence: LongRoPE switches per row
+      const append = cache.long ? { k, v, invFreq: cache.long.both, longFrom: cache.long.longFrom } : { k, v, invFreq: cache.invFreq };
       return attentionDecode(g, q, cache.pools[layer]!, inputs.blockTables, inputs.seqLens, { heads, scale, maxContext: context, append }, name);
     },
   };

@@ -80,8 +80,8 @@ export async function prefill(m: LoadedModel, cache: KvCache, seq: number, allId
   let embeds = embedding(g, m.llm.embedTokens, inputs.ids, inputs.rows ? 'llm.embed_tokens' : 'llm.embeddings');
   if (inputs.rows && options.imageFeatures) embeds = scatterRows(g, embeds, options.imageFeatures, inputs.rows, 'llm.embeddings');
   const attend = inputs.blockTables && inputs.seqLens
-    ? extendStep(cache, inputs.positions, inputs.slots, { blockTables: inputs.blockTables, seqLens: inputs.seqLens })
-    : prefillStep(cache, inputs.positions, inputs.slots);
+    ? extendStep(cache, inputs.positions, inputs.slots, { blockTables: inputs.blockTables, seqLens: inputs.seqLens }, cached + L)
+    : prefillStep(cache, inputs.positions, inputs.slots, cached + L);
   const h = m.llm.layers(g, embeds, attend);
   const normed = rmsNorm(g, h, m.llm.finalNorm.weight, m.llm.finalNorm.eps, 'llm.norm');
   const logits = lmHead(g, m.llm, sliceRows(g, normed, L - 1, 1, 'llm.last'));

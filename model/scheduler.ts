@@ -443,8 +443,9 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
           picker: tokenPicker(engine, options as SamplingOptions),
           stats: job.stats ?? newStats(),
           generated: [],
-          // A sequence whose prefill intermediates are read back (parity) computes its whole prompt.
-          hashes: cache.blocks.maxCachedBlocks > 0 && !job.capture ? prefixHashes(job.ids, cache.blocks.blockSize, imageContextId, job.imageKey) : [],
+          // A sequence whose prefill intermediates are read back (parity) computes its whole prompt. So does a prompt
+          // past LongRoPE's switch: upstream rotates all of it with the long table, cached blocks hold short-table keys.
+          hashes: cache.blocks.maxCachedBlocks > 0 && !job.capture && !(cache.long && job.ids.length > cache.long.longFrom) ? prefixHashes(job.ids, cache.blocks.blockSize, imageContextId, job.imageKey) : [],
           resolve,
           reject,
         };

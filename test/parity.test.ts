@@ -2,7 +2,7 @@
 // every named intermediate within relative 1e-3 and identical greedy tokens. When a layer diverges, the
 // failure message names it. The tiny checkpoint covers the chat modes; the full-size one proves the real
 // dims (1025-token ViT, chunked 272 MB embedding and lm_head).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARITY_REL_TOL, firstDivergence, formatTable } from '../tools/parity/compare.js';
 import { type ParitySample, runParity } from '../tools/parity/run.js';
 import { makeCheckpoint } from '../tools/checkpoint/make.js';
+import { loadTokenizerFromDir } from '../tools/node/load_tokenizer.js';
+import { chatPrompt } from '../model/conversation.js';
+import { conversationTemplate } from '../model/templates.js';
 import { checkpointDir, tinyCheckpointDir } from './fixtures.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', 'tools', 'demo', 'example.png');
@@ -135,6 +138,23 @@ describe('parity with PyTorch: tiny checkpoint', () => {
     const member = join(dir, 'internvl2_4b_q8');
     await makeCheckpoint({ preset: 'tiny', seed: 8, out: member, family: 'internvl2-4b' });
     await expectParity(member, [{ question: 'Describe the image.', images: [EXAMPLE] }, { question: 'Hi' }], 8, 1, { quant: 'q8' });
+  });
+
+  // LongRoPE's switch, with original_max_position_embeddings moved down to just past the text prompt: the text
+  // sequence's first decode steps rotate with the short factors and the later ones with the long (per sequence, as
+  // upstream's forward of that sequence alone); the image prompt is past the switch, so its whole prefill — and every
+  // step — takes the long factors. The reference picks per forward pass as modeling_phi3.py does.
+  it('InternVL2-4B layout: LongRoPE switches to the long factors past original_max_position_embeddings', async () => {
+    const member = join(dir, 'internvl2_4b_switch');
+    await makeCheckpoint({ preset: 'tiny', seed: 9, out: member, family: 'internvl2-4b' });
+    const tok = await loadTokenizerFromDir(member);
+    const text = tok.encodePrompt(chatPrompt({ template: conversationTemplate('phi3-chat'), question: 'Tell me a story.' }).prompt).length;
+    const config = JSON.parse(await readFile(join(member, 'config.json'), 'utf8'));
+    config.llm_config.original_max_position_embeddings = text + 4;
+    await writeFile(join(member, 'config.json'), JSON.stringify(config));
+    const r = await expectParity(member, [{ question: 'Tell me a story.' }, { question: 'What is this?', images: [EXAMPLE] }], 12, 1);
+    expect(r.promptIds[0]!.length).toBe(text);
+    expect(r.promptIds[1]!.length).toBeGreaterThan(text + 4);
   });
 
   it('batch of three sequences of different lengths, decoded together through the paged cache', async () => {

@@ -97,24 +97,35 @@ interface AppendCase extends Shape {
   readonly workgroupSize?: number;
   /** q, k, v as separate contiguous tensors instead of views of one qkv. */
   readonly separate?: boolean;
+  /** LongRoPE: two inv_freq tables (short, long factors), the long one for positions ≥ longFrom. */
+  readonly longFrom?: number;
+}
+
+/** Phi-3-like LongRoPE tables at θ = 1e4: short factors 1…2.5, long ones 1…64 — far apart, so a wrong pick shows. */
+function longRopeTables(dh: number): number[] {
+  const half = dh / 2;
+  const ramp = (top: number) => Array.from({ length: half }, (_, i) => 1 + (top - 1) * (i / (half - 1)) ** 2);
+  return [...ropeInvFreq(dh, 1e4, ramp(2.5)), ...ropeInvFreq(dh, 1e4, ramp(64))];
 }
 
 const label = (c: AppendCase) =>
   `lens [${c.lens.length > 8 ? `${c.lens.length} mixed` : c.lens.join(', ')}], ${c.heads}/${c.kvHeads} heads × ${c.dh}, block ${c.blockSize}, splits ${c.splits ?? 'auto'}` +
   `${c.maxContext ? `, maxContext ${c.maxContext}` : ''}${c.headsPerThread ? `, ${c.headsPerThread} heads/thread` : ''}${c.workgroupSize ? `, workgroup ${c.workgroupSize}` : ''}` +
-  `${c.separate ? ', separate q/k/v' : ', qkv views'}${c.kv ? `, ${c.kv} pools` : ''}`;
+  `${c.separate ? ', separate q/k/v' : ', qkv views'}${c.kv ? `, ${c.kv} pools` : ''}${c.longFrom !== undefined ? `, LongRoPE from position ${c.longFrom}` : ''}`;
 
 /** One fused step against the float64 composition; returns the kernel that ran. */
 async function runAppend(c: AppendCase, variant: VariantOf<'attention_decode'>, seed: number): Promise<string> {
   const r = rng(seed);
   const B = c.lens.length;
   const maxContext = c.maxContext ?? Math.max(...c.lens);
-  const { tg, bt, invFreq, pool } = await setup(c, c.lens.map((l) => l - 1), c.lens, maxContext, r);
+  const { tg, bt, invFreq: oneTable, pool } = await setup(c, c.lens.map((l) => l - 1), c.lens, maxContext, r);
+  const invFreq = c.longFrom === undefined ? oneTable : tg.tensor('inv_freq_both', [2, c.dh / 2], 'f32', longRopeTables(c.dh));
   const p = pool('pool');
   const sl = tg.tensor('seq_lens', [B], 'u32', c.lens, 'input');
   const { q, k, v } = newTokens(tg, c, B, r, 'qkv', c.separate);
   const { splits, headsPerThread, workgroupSize } = c;
-  const opts = { heads: c.heads, scale: c.dh ** -0.5, maxContext, splits, headsPerThread, workgroupSize, variant, append: { k, v, invFreq } };
+  const append = { k, v, invFreq, ...(c.longFrom !== undefined && { longFrom: c.longFrom }) };
+  const opts = { heads: c.heads, scale: c.dh ** -0.5, maxContext, splits, headsPerThread, workgroupSize, variant, append };
   const out = attentionDecode(tg.g, q, p, bt, sl, opts, 'out');
   const { got, want } = await tg.run([out, p.k, p.v]);
   const what = `attention_decode append ${variant} ${label(c)}`;
@@ -146,6 +157,9 @@ const CASES: AppendCase[] = [
   { lens: [2, 17, 1], heads: 6, kvHeads: 2, dh: 16, blockSize: 4, splits: 3, kv: 'f16' },
   { lens: [1, 17, 300], heads: 14, kvHeads: 2, dh: 64, blockSize: 16, kv: 'f16' },
   { lens: [1, 40], heads: 6, kvHeads: 2, dh: 96, blockSize: 16, separate: true, kv: 'f16' },
+  // LongRoPE (Phi-3): new tokens at positions 39, 40 rotate with the short table, 41 and 99 with the long one
+  { lens: [40, 41, 42, 100], heads: 6, kvHeads: 2, dh: 96, blockSize: 16, longFrom: 41 },
+  { lens: [3, 9, 17], heads: 4, kvHeads: 4, dh: 16, blockSize: 4, splits: 2, kv: 'f16', longFrom: 8 },
 ];
 
 const VARIANTS = ['heads_per_thread', 'head_per_thread', 'cooperative'] as const;
@@ -162,6 +176,15 @@ describe('attention_decode with rope_append fused (append)', () => {
   });
   it('cooperative with 16-key tiles: the new key alone in its tile, and last of a full one', async () => {
     await runAppend({ lens: [65, 48, 300], heads: 4, kvHeads: 1, dh: 32, blockSize: 16, splits: 1, workgroupSize: 16 }, 'cooperative', 1401);
+  });
+  it('rejects two inv_freq tables without longFrom', async () => {
+    const tg = new TestGraph(await getGpu());
+    const { q, k, v } = newTokens(tg, { heads: 2, kvHeads: 1, dh: 16, blockSize: 4 }, 1, rng(3), 'qkv');
+    const pool = { k: tg.tensor('k', [2, 4, 1, 16], 'f32', new Float64Array(128), 'state'), v: tg.tensor('v', [2, 4, 1, 16], 'f32', new Float64Array(128), 'state') };
+    const both = tg.tensor('both', [2, 8], 'f32', longRopeTables(16));
+    const bt = tg.tensor('bt', [1, 2], 'u32', [0, 1], 'input');
+    const sl = tg.tensor('sl', [1], 'u32', [3], 'input');
+    expect(() => attentionDecode(tg.g, q, pool, bt, sl, { heads: 2, scale: 0.25, maxContext: 8, append: { k, v, invFreq: both } }, 'out')).toThrow(/two inv_freq tables go with longFrom/);
   });
   it('rejects a head dim that is not a multiple of 8', async () => {
     await expect(runAppend({ lens: [3], heads: 2, kvHeads: 1, dh: 20, blockSize: 4 }, 'cooperative', 1402)).rejects.toThrow(/multiple of 8/);

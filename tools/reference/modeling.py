@@ -90,16 +90,16 @@ class Config:
         scaling = l.get("rope_scaling")
         # RoPE frequency divisors and the factor on cos/sin (LongRoPE); positions must stay below max_positions.
         self.rope_factors, self.rope_mscale = None, 1.0
+        self.rope_long_factors, self.rope_switch = None, None
         if scaling and self.arch == "InternLM2ForCausalLM" and scaling.get("type") == "dynamic":
             pass  # dynamic NTK changes RoPE's base only past max_position_embeddings (checked in llm())
         elif scaling and self.arch == "Phi3ForCausalLM" and scaling.get("type") in ("su", "longrope"):
-            # modeling_phi3.py Phi3SuScaledRotaryEmbedding: short_factor while the forward's largest position is
-            # below original_max_position_embeddings (long_factor past it: not implemented, hence the limit)
+            # modeling_phi3.py Phi3SuScaledRotaryEmbedding: short_factor while a forward's largest position + 1 is
+            # at most original_max_position_embeddings, long_factor for every position of a forward past it
             orig = l["original_max_position_embeddings"]
-            self.rope_factors = scaling["short_factor"]
+            self.rope_factors, self.rope_long_factors, self.rope_switch = scaling["short_factor"], scaling["long_factor"], orig
             scale = self.max_positions / orig
             self.rope_mscale = 1.0 if scale <= 1.0 else math.sqrt(1 + math.log(scale) / math.log(orig))
-            self.max_positions = orig
         elif scaling:
             raise NotImplementedError("rope_scaling " + json.dumps(scaling))
         if self.arch == "InternLM2ForCausalLM" and l.get("bias", True):
@@ -425,7 +425,10 @@ class InternVLRef:
         L = x.shape[0]
         nh, nkv, hd = c.heads, c.kv_heads, c.head_dim
         q, k, v = self.qkv(x, i)
-        cos, sin = rope_cos_sin(torch.arange(start, start + L), hd, c.rope_theta, x.dtype, c.rope_factors, c.rope_mscale)
+        factors = c.rope_factors
+        if c.rope_switch is not None and start + L > c.rope_switch:  # this forward reaches past the switch
+            factors = c.rope_long_factors
+        cos, sin = rope_cos_sin(torch.arange(start, start + L), hd, c.rope_theta, x.dtype, factors, c.rope_mscale)
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
         if self.kv_f16:
