@@ -34,10 +34,16 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** Ordinary (non-special) token ids: Qwen2's byte-level BPE vocabulary is 0..151642. */
-export function randomTokens(n: number, seed: number): Uint32Array {
+/** Ordinary token ids of the model's vocabulary (no special or image token), seeded. */
+export function randomTokens(m: LoadedModel, n: number, seed: number): Uint32Array {
   const r = rng(seed);
-  return Uint32Array.from({ length: n }, () => Math.floor(r() * 151643));
+  const V = Math.min(m.config.llm_config.vocab_size, m.tokenizer.vocabSize);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; ) {
+    const id = Math.floor(r() * V);
+    if (!m.tokenizer.isSpecial(id) && id !== m.imageContextId) out[i++] = id;
+  }
+  return out;
 }
 
 export function randomPixels(m: LoadedModel, tiles: number, seed = 7): Float32Array {
@@ -77,7 +83,7 @@ export interface DecodeSamples {
 /** tg<N>: N decode steps after a 1-token prompt, through generate() (replayed decode graph). */
 export async function decodeRun(engine: Engine, newTokens: number, seed: number): Promise<{ rate: number; stats: GenerationStats }> {
   const stats = newStats();
-  await drain(engine, randomTokens(1, seed), newTokens + 1, stats);
+  await drain(engine, randomTokens(engine.model, 1, seed), newTokens + 1, stats);
   return { rate: stats.decodeTokens / (stats.decodeMs / 1e3), stats };
 }
 
@@ -129,7 +135,7 @@ export async function prefillBench(engine: Engine, tokens: number, reps: number,
   const out: number[] = [];
   for (let i = 0; i < warmup + reps; i++) {
     const stats = newStats();
-    await drain(engine, randomTokens(tokens, 200 + i), 1, stats);
+    await drain(engine, randomTokens(engine.model, tokens, 200 + i), 1, stats);
     const rate = stats.prefillTokens / (stats.prefillMs / 1e3);
     log(`pp${tokens} ${i < warmup ? 'warm-up' : `rep ${i - warmup + 1}`}: ${rate.toFixed(1)} tok/s (${stats.prefillMs.toFixed(0)} ms)`);
     if (i >= warmup) out.push(rate);

@@ -190,8 +190,8 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   const maxTiles = Math.max(1, ...tiles);
   const vitBatches = [...new Set([1, maxTiles])];
   const ttftIds = Object.fromEntries(tiles.map((T) => [String(T), imagePromptIds(m, T, o.question)]));
-  const ppIds = randomTokens(o.promptTokens, 200 + o.warmup);
-  const tgIds = randomTokens(1, 100 + o.warmup);
+  const ppIds = randomTokens(m, o.promptTokens, 200 + o.warmup);
+  const tgIds = randomTokens(m, 1, 100 + o.warmup);
   const workload: TorchWorkload = {
     tiles,
     vit_batches: vitBatches,
