@@ -70,11 +70,21 @@ describe('parity with PyTorch: tiny checkpoint', () => {
     expect(JSON.parse(await readFile(join(tied, 'config.json'), 'utf8')).llm_config.tie_word_embeddings).toBe(true);
   });
 
-  it('InternVL2.5-1B layout: 151674-row vocabulary, internvl2_5 template, image tokens from its tokenizer', async () => {
+  it('InternVL2.5-1B layout: 151674-row vocabulary, internvl2_5 template, image tokens from its tokenizer; a batch of an image, Image-N slots after history, and text', async () => {
     const member = join(dir, 'internvl2_5');
     await makeCheckpoint({ preset: 'tiny', seed: 4, out: member, family: 'internvl2_5-1b' });
-    const r = await expectParity(member, [{ question: 'What is this?', images: [EXAMPLE] }], 8, 1);
+    const r = await expectParity(
+      member,
+      [
+        { question: 'What is this?', images: [EXAMPLE] },
+        { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
+        { question: 'Tell me a story.' },
+      ],
+      8,
+      1,
+    );
     const ids = r.promptIds[0]!;
+    expect(r.promptIds[1]!.filter((t) => t === 151667).length).toBe(512);
     expect(ids.filter((t) => t === 151667).length).toBe(256); // <IMG_CONTEXT>
     expect(ids.indexOf(151665)).toBe(ids.indexOf(151667) - 1); // <img> before, </img> after
     expect(ids.lastIndexOf(151666)).toBe(ids.lastIndexOf(151667) + 1);
