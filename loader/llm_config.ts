@@ -41,3 +41,20 @@ export interface LlmLayout {
 export function llmHeadDim(l: LlmConfig): number {
   return l.hidden_size / l.num_attention_heads;
 }
+
+/** One tensor of a decoder layer: its name under `model.layers.{i}.` and its shape. */
+export type LayerTensor = readonly [name: string, ...shape: number[]];
+
+/**
+ * The `language_model.*` tensors of a decoder-only model in state_dict order: the embeddings, each layer's
+ * `layer` list, the final norm, and the head unless the embeddings are tied (safetensors' save drops a tied one).
+ */
+export function decoderTensors(l: LlmConfig, names: { readonly embed: string; readonly head: string }, layer: readonly LayerTensor[]): LlmTensor[] {
+  const out: LlmTensor[] = [];
+  const add = (name: string, shape: readonly number[]) => out.push({ name: `language_model.${name}`, shape });
+  add(names.embed, [l.vocab_size, l.hidden_size]);
+  for (let i = 0; i < l.num_hidden_layers; i++) for (const [name, ...shape] of layer) add(`model.layers.${i}.${name}`, shape);
+  add('model.norm.weight', [l.hidden_size]);
+  if (!l.tie_word_embeddings) add(names.head, [l.vocab_size, l.hidden_size]);
+  return out;
+}

@@ -2,7 +2,7 @@
 // `attention.wqkv` per layer, `attention.wo`, a SwiGLU `feed_forward` (w1 gate, w3 up, w2 down), RMSNorms
 // `attention_norm`/`ffn_norm`, `tok_embeddings` and an `output` head.
 import type { Fields } from './config_fields.js';
-import { type LlmConfig, type LlmLayout, type LlmTensor, llmHeadDim } from './llm_config.js';
+import { type LlmConfig, type LlmLayout, type LlmTensor, decoderTensors, llmHeadDim } from './llm_config.js';
 
 /** llm_config of InternLM2 (configuration_internlm2.py). */
 export interface InternLM2Config extends LlmConfig {
@@ -25,24 +25,15 @@ export const internLM2Layout: LlmLayout = {
     }
   },
   tensors(l: LlmConfig): LlmTensor[] {
-    const H = l.hidden_size;
-    const Dh = llmHeadDim(l);
-    const qkvRows = (l.num_attention_heads + 2 * l.num_key_value_heads) * Dh;
-    const out: LlmTensor[] = [];
-    const add = (name: string, ...shape: number[]) => out.push({ name: `language_model.${name}`, shape });
-    add('model.tok_embeddings.weight', l.vocab_size, H);
-    for (let i = 0; i < l.num_hidden_layers; i++) {
-      const p = `model.layers.${i}`;
-      add(`${p}.attention.wqkv.weight`, qkvRows, H);
-      add(`${p}.attention.wo.weight`, H, l.num_attention_heads * Dh);
-      add(`${p}.feed_forward.w1.weight`, l.intermediate_size, H);
-      add(`${p}.feed_forward.w3.weight`, l.intermediate_size, H);
-      add(`${p}.feed_forward.w2.weight`, H, l.intermediate_size);
-      add(`${p}.attention_norm.weight`, H);
-      add(`${p}.ffn_norm.weight`, H);
-    }
-    add('model.norm.weight', H);
-    if (!l.tie_word_embeddings) add('output.weight', l.vocab_size, H);
-    return out;
+    const [H, F, Dh] = [l.hidden_size, l.intermediate_size, llmHeadDim(l)];
+    return decoderTensors(l, { embed: 'model.tok_embeddings.weight', head: 'output.weight' }, [
+      ['attention.wqkv.weight', (l.num_attention_heads + 2 * l.num_key_value_heads) * Dh, H],
+      ['attention.wo.weight', H, l.num_attention_heads * Dh],
+      ['feed_forward.w1.weight', F, H],
+      ['feed_forward.w3.weight', F, H],
+      ['feed_forward.w2.weight', H, F],
+      ['attention_norm.weight', H],
+      ['ffn_norm.weight', H],
+    ]);
   },
 };

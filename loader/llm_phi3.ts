@@ -1,7 +1,7 @@
 // Phi3ForCausalLM (modeling_phi3.py in the InternVL2-4B repository; Phi-3-mini-128k-instruct): fused `qkv_proj`
 // (rows q, then k, then v) and `gate_up_proj` (gate rows, then up), no biases, head_dim 96, LongRoPE.
 import type { Fields } from './config_fields.js';
-import { type LlmConfig, type LlmLayout, type LlmTensor, llmHeadDim } from './llm_config.js';
+import { type LlmConfig, type LlmLayout, type LlmTensor, decoderTensors, llmHeadDim } from './llm_config.js';
 
 /** llm_config of Phi-3 (configuration_phi3.py). */
 export interface Phi3Config extends LlmConfig {
@@ -37,22 +37,14 @@ export const phi3Layout: LlmLayout = {
     l.optionalIs('partial_rotary_factor', [1], 'partial rotary embeddings are not implemented');
   },
   tensors(l: LlmConfig): LlmTensor[] {
-    const H = l.hidden_size;
-    const Dh = llmHeadDim(l);
-    const out: LlmTensor[] = [];
-    const add = (name: string, ...shape: number[]) => out.push({ name: `language_model.${name}`, shape });
-    add('model.embed_tokens.weight', l.vocab_size, H);
-    for (let i = 0; i < l.num_hidden_layers; i++) {
-      const p = `model.layers.${i}`;
-      add(`${p}.self_attn.o_proj.weight`, H, l.num_attention_heads * Dh);
-      add(`${p}.self_attn.qkv_proj.weight`, (l.num_attention_heads + 2 * l.num_key_value_heads) * Dh, H);
-      add(`${p}.mlp.gate_up_proj.weight`, 2 * l.intermediate_size, H);
-      add(`${p}.mlp.down_proj.weight`, H, l.intermediate_size);
-      add(`${p}.input_layernorm.weight`, H);
-      add(`${p}.post_attention_layernorm.weight`, H);
-    }
-    add('model.norm.weight', H);
-    if (!l.tie_word_embeddings) add('lm_head.weight', l.vocab_size, H);
-    return out;
+    const [H, F, Dh] = [l.hidden_size, l.intermediate_size, llmHeadDim(l)];
+    return decoderTensors(l, { embed: 'model.embed_tokens.weight', head: 'lm_head.weight' }, [
+      ['self_attn.o_proj.weight', H, l.num_attention_heads * Dh],
+      ['self_attn.qkv_proj.weight', (l.num_attention_heads + 2 * l.num_key_value_heads) * Dh, H],
+      ['mlp.gate_up_proj.weight', 2 * F, H],
+      ['mlp.down_proj.weight', H, F],
+      ['input_layernorm.weight', H],
+      ['post_attention_layernorm.weight', H],
+    ]);
   },
 };

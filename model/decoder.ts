@@ -31,6 +31,33 @@ export interface LanguageModel {
   readonly head: Tensor;
 }
 
+/** The parts every decoder-only model has, by role (each architecture names them its own way). */
+export interface DecoderParts<L> {
+  readonly embedTokens: Tensor;
+  readonly layers: readonly L[];
+  readonly norm: Tensor;
+  /** The untied output head; the embeddings serve when absent. */
+  readonly head?: Tensor;
+}
+
+/**
+ * A LanguageModel from an architecture's parts and its decoder layer (`layer` maps the residual stream h through
+ * layer i, named `llm.layers.{i}`).
+ */
+export function decoderModel<L>(c: LlmConfig, parts: DecoderParts<L>, layer: (g: Graph, w: L, h: Tensor, step: AttentionStep, i: number, name: string) => Tensor): LanguageModel {
+  return {
+    config: c,
+    embedTokens: parts.embedTokens,
+    layers(g, embeds, step) {
+      let h = embeds;
+      parts.layers.forEach((w, i) => (h = layer(g, w, h, step, i, `llm.layers.${i}`)));
+      return h;
+    },
+    finalNorm: rmsNormOf(parts.norm, c),
+    head: parts.head ?? parts.embedTokens,
+  };
+}
+
 /** An RMSNorm weight as the prologue of the linear that reads it (fused into the decode GEMVs). */
 export function rmsNormOf(weight: Tensor, c: LlmConfig): RmsNormPrologue {
   return { weight, eps: c.rms_norm_eps };

@@ -8,7 +8,7 @@ import type { Graph } from '../runtime/graph.js';
 import { linear } from '../runtime/ops/linear.js';
 import { swiglu } from '../runtime/ops/swiglu.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { type AttentionStep, type LanguageModel, qkvViews, rmsNormOf } from './decoder.js';
+import { type AttentionStep, type LanguageModel, decoderModel, qkvViews, rmsNormOf } from './decoder.js';
 import { type RowBlock, joinRows } from './weight_rows.js';
 import type { Linear, Norm } from './weights.js';
 
@@ -43,21 +43,10 @@ function feedForwardBlock(g: Graph, w: InternLM2Layer, c: LlmConfig, h: Tensor, 
 
 /** InternLM2ForCausalLM over its weights: the decoder layers, final norm and the output head. */
 export function internLM2(w: InternLM2Weights, c: LlmConfig): LanguageModel {
-  const embedTokens = w.model.tok_embeddings.weight;
-  return {
-    config: c,
-    embedTokens,
-    layers(g, embeds, step) {
-      let h = embeds;
-      w.model.layers.forEach((layer, i) => {
-        const name = `llm.layers.${i}`;
-        h = feedForwardBlock(g, layer, c, attentionBlock(g, layer, c, h, step, i, name), name);
-      });
-      return h;
-    },
-    finalNorm: rmsNormOf(w.model.norm.weight, c),
-    head: w.output?.weight ?? embedTokens,
-  };
+  const m = w.model;
+  return decoderModel(c, { embedTokens: m.tok_embeddings.weight, layers: m.layers, norm: m.norm.weight, head: w.output?.weight }, (g, layer, h, step, i, name) =>
+    feedForwardBlock(g, layer, c, attentionBlock(g, layer, c, h, step, i, name), name),
+  );
 }
 
 /**

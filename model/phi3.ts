@@ -7,7 +7,7 @@ import type { Graph } from '../runtime/graph.js';
 import { linear } from '../runtime/ops/linear.js';
 import { swiglu } from '../runtime/ops/swiglu.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { type AttentionStep, type LanguageModel, qkvViews, rmsNormOf } from './decoder.js';
+import { type AttentionStep, type LanguageModel, decoderModel, qkvViews, rmsNormOf } from './decoder.js';
 import { splitRows } from './weight_rows.js';
 import type { Linear, Norm } from './weights.js';
 
@@ -42,21 +42,10 @@ function mlpBlock(g: Graph, w: Phi3Layer, c: LlmConfig, h: Tensor, name: string)
 
 /** Phi3ForCausalLM over its weights: the decoder layers, final norm and lm_head. */
 export function phi3(w: Phi3Weights, c: LlmConfig): LanguageModel {
-  const embedTokens = w.model.embed_tokens.weight;
-  return {
-    config: c,
-    embedTokens,
-    layers(g, embeds, step) {
-      let h = embeds;
-      w.model.layers.forEach((layer, i) => {
-        const name = `llm.layers.${i}`;
-        h = mlpBlock(g, layer, c, attentionBlock(g, layer, c, h, step, i, name), name);
-      });
-      return h;
-    },
-    finalNorm: rmsNormOf(w.model.norm.weight, c),
-    head: w.lm_head?.weight ?? embedTokens,
-  };
+  const m = w.model;
+  return decoderModel(c, { embedTokens: m.embed_tokens.weight, layers: m.layers, norm: m.norm.weight, head: w.lm_head?.weight }, (g, layer, h, step, i, name) =>
+    mlpBlock(g, layer, c, attentionBlock(g, layer, c, h, step, i, name), name),
+  );
 }
 
 /** gate_up_proj [2F, H] → `gate_up_proj.gate` and `gate_up_proj.up` [F, H]: views of its buffer where they can be. */

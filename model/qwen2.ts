@@ -7,7 +7,7 @@ import type { Graph } from '../runtime/graph.js';
 import { linear } from '../runtime/ops/linear.js';
 import { swiglu } from '../runtime/ops/swiglu.js';
 import type { Tensor } from '../runtime/tensor.js';
-import { type AttentionStep, type LanguageModel, qkvViews, rmsNormOf } from './decoder.js';
+import { type AttentionStep, type LanguageModel, decoderModel, qkvViews, rmsNormOf } from './decoder.js';
 import { joinRows } from './weight_rows.js';
 import type { Linear, Norm } from './weights.js';
 
@@ -45,25 +45,12 @@ function mlpBlock(g: Graph, w: Qwen2Layer, c: LlmConfig, h: Tensor, name: string
   return linear(g, act, w.mlp.down_proj.weight, undefined, name, { residual: h });
 }
 
-/** Qwen2DecoderLayer.forward (pre-norm residual blocks): the residual stream h in, `llm.layers.{i}` out. */
-function decoderLayer(g: Graph, w: Qwen2Layer, c: LlmConfig, h: Tensor, step: AttentionStep, layer: number, name: string): Tensor {
-  return mlpBlock(g, w, c, attentionBlock(g, w, c, h, step, layer, name), name);
-}
-
-/** Qwen2ForCausalLM over its weights: Qwen2Model's layers, final norm and the head. */
+/** Qwen2ForCausalLM over its weights: Qwen2DecoderLayer.forward (pre-norm residual blocks), final norm, the head. */
 export function qwen2(w: Qwen2Weights, c: LlmConfig): LanguageModel {
-  const embedTokens = w.model.embed_tokens.weight;
-  return {
-    config: c,
-    embedTokens,
-    layers(g, embeds, step) {
-      let h = embeds;
-      w.model.layers.forEach((layer, i) => (h = decoderLayer(g, layer, c, h, step, i, `llm.layers.${i}`)));
-      return h;
-    },
-    finalNorm: rmsNormOf(w.model.norm.weight, c),
-    head: w.lm_head?.weight ?? embedTokens,
-  };
+  const m = w.model;
+  return decoderModel(c, { embedTokens: m.embed_tokens.weight, layers: m.layers, norm: m.norm.weight, head: w.lm_head?.weight }, (g, layer, h, step, i, name) =>
+    mlpBlock(g, layer, c, attentionBlock(g, layer, c, h, step, i, name), name),
+  );
 }
 
 const QKV = ['q_proj', 'k_proj', 'v_proj'] as const;

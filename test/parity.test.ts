@@ -28,6 +28,13 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+/** Each family member's chat modes in one batch: an image, two Image-N slots after a turn of history, and text. */
+const memberBatch = (): ParitySample[] => [
+  { question: 'What is this?', images: [EXAMPLE] },
+  { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
+  { question: 'Tell me a story.' },
+];
+
 interface ParityRun {
   readonly quant?: 'q4' | 'q8';
   readonly kvCache?: 'f16';
@@ -73,16 +80,7 @@ describe('parity with PyTorch: tiny checkpoint', () => {
   it('InternVL2.5-1B layout: 151674-row vocabulary, internvl2_5 template, image tokens from its tokenizer; a batch of an image, Image-N slots after history, and text', async () => {
     const member = join(dir, 'internvl2_5');
     await makeCheckpoint({ preset: 'tiny', seed: 4, out: member, family: 'internvl2_5-1b' });
-    const r = await expectParity(
-      member,
-      [
-        { question: 'What is this?', images: [EXAMPLE] },
-        { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
-        { question: 'Tell me a story.' },
-      ],
-      8,
-      1,
-    );
+    const r = await expectParity(member, memberBatch(), 8, 1);
     const ids = r.promptIds[0]!;
     expect(r.promptIds[1]!.filter((t) => t === 151667).length).toBe(512);
     expect(ids.filter((t) => t === 151667).length).toBe(256); // <IMG_CONTEXT>
@@ -98,16 +96,7 @@ describe('parity with PyTorch: tiny checkpoint', () => {
   it('InternVL2-2B layout (InternLM2): a batch of an image, two Image-N slots after a turn of history, and text', async () => {
     const member = join(dir, 'internvl2_2b');
     await makeCheckpoint({ preset: 'tiny', seed: 5, out: member, family: 'internvl2-2b' });
-    const r = await expectParity(
-      member,
-      [
-        { question: 'What is this?', images: [EXAMPLE] },
-        { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
-        { question: 'Tell me a story.' },
-      ],
-      12,
-      1,
-    );
+    const r = await expectParity(member, memberBatch(), 12, 1);
     const [image, , text] = r.promptIds;
     expect(image![0]).toBe(1); // <s>: InternLM2Tokenizer adds it to every encoding
     expect(image!.filter((t) => t === 92546).length).toBe(256); // <IMG_CONTEXT>
@@ -128,16 +117,7 @@ describe('parity with PyTorch: tiny checkpoint', () => {
   it('InternVL2-4B layout (Phi-3): a batch of an image, two Image-N slots after a turn of history, and text', async () => {
     const member = join(dir, 'internvl2_4b');
     await makeCheckpoint({ preset: 'tiny', seed: 7, out: member, family: 'internvl2-4b' });
-    const r = await expectParity(
-      member,
-      [
-        { question: 'What is this?', images: [EXAMPLE] },
-        { question: 'Image-1: <image>\nImage-2: <image>\nAnd now?', images: [EXAMPLE, wide], separate: true, history: [['Hello!', 'Hi, how can I help?']] },
-        { question: 'Tell me a story.' },
-      ],
-      12,
-      1,
-    );
+    const r = await expectParity(member, memberBatch(), 12, 1);
     const [image] = r.promptIds;
     expect(image!.filter((t) => t === 32013).length).toBe(256); // <IMG_CONTEXT>
     expect(image!.indexOf(32011)).toBe(image!.indexOf(32013) - 1); // <img> before, </img> after

@@ -45,8 +45,9 @@
 // and the strip flags reaching into a neighbouring added token whose content starts or ends with whitespace.
 import { AddedTokenSplitter } from './added_tokens.js';
 import { SentencePieceBpe } from './sentencepiece_bpe.js';
+import { sentencePieceTokenId, sentencePieceTokenPiece } from './sentencepiece_vocab.js';
 import { SentencePieceRunDecoder } from './sentencepiece_decode.js';
-import { PIECE_TYPE, pieceToByte, type SentencePieceModel } from './sentencepiece_model.js';
+import type { SentencePieceModel } from './sentencepiece_model.js';
 import { SPACE_SYMBOL } from './sentencepiece_normalizer.js';
 import type { DecodeOptions, IncrementalDecoder, TokenPiece, Tokenizer } from './tokenizer.js';
 import type { AddedTokenJson } from './tokenizer_json.js';
@@ -82,7 +83,6 @@ interface Added {
   readonly ownText: boolean;
 }
 
-const utf8 = new TextEncoder();
 
 export class LlamaTokenizer implements Tokenizer {
   readonly vocabSize: number;
@@ -203,18 +203,7 @@ export class LlamaTokenizer implements Tokenizer {
 
   /** What an id stands for; an added token is `special` when it is in all_special_ids (what decode skips). */
   piece(id: number): TokenPiece {
-    let p = this.pieces[id];
-    if (p) return p;
-    const added = this.added.get(id);
-    const sp = this.model.pieces[id];
-    if (added) p = { kind: 'added', text: added.content, special: added.special };
-    else if (!sp) throw new Error(`tokenizer: id ${id} is not in the vocabulary`);
-    else if (sp.type === PIECE_TYPE.byte) p = { kind: 'bytes', bytes: Uint8Array.of(pieceToByte(sp.piece)) };
-    else if (sp.type === PIECE_TYPE.control) p = { kind: 'bytes', bytes: new Uint8Array(0) };
-    else if (sp.type === PIECE_TYPE.unknown) p = { kind: 'bytes', bytes: utf8.encode(this.model.trainerSpec.unkSurface) };
-    else p = { kind: 'bytes', bytes: utf8.encode(sp.piece.replaceAll(SPACE_SYMBOL, ' ')) };
-    this.pieces[id] = p;
-    return p;
+    return (this.pieces[id] ??= sentencePieceTokenPiece(this.model, this.added.get(id), id));
   }
 
   /** Whether decode(skipSpecialTokens) drops the id: it is in all_special_ids. */
@@ -223,7 +212,7 @@ export class LlamaTokenizer implements Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.addedByContent.get(token) ?? (this.bpe.has(token) ? this.bpe.pieceToId(token) : undefined);
+    return sentencePieceTokenId(token, this.addedByContent, this.bpe);
   }
 
   idToToken(id: number): string | undefined {

@@ -16,9 +16,9 @@
 import { AddedTokenSplitter } from './added_tokens.js';
 import { LlamaTokenizer, type LlamaTokenizerOptions, SPECIAL_TOKEN_NAMES, type SpecialTokenName } from './llama_tokenizer.js';
 import { SentencePieceBpe } from './sentencepiece_bpe.js';
+import { sentencePieceTokenId, sentencePieceTokenPiece } from './sentencepiece_vocab.js';
 import { type AddedTokenInfo, SentencePieceDecoder } from './sentencepiece_decode.js';
-import { PIECE_TYPE, parseSentencePieceModel, pieceToByte, type SentencePieceModel } from './sentencepiece_model.js';
-import { SPACE_SYMBOL } from './sentencepiece_normalizer.js';
+import { PIECE_TYPE, parseSentencePieceModel, type SentencePieceModel } from './sentencepiece_model.js';
 import type { DecodeOptions, IncrementalDecoder, TokenPiece, Tokenizer } from './tokenizer.js';
 import { type AddedTokenJson, mergeAddedTokens, type TokenizerConfigJson } from './tokenizer_json.js';
 
@@ -31,7 +31,6 @@ export interface SentencePieceTokenizerOptions {
   name?: string;
 }
 
-const utf8 = new TextEncoder();
 
 export class SentencePieceTokenizer implements Tokenizer {
   readonly vocabSize: number;
@@ -114,18 +113,7 @@ export class SentencePieceTokenizer implements Tokenizer {
   }
 
   piece(id: number): TokenPiece {
-    let p = this.pieces[id];
-    if (p) return p;
-    const added = this.added.get(id);
-    const sp = this.model.pieces[id];
-    if (added) p = { kind: 'added', text: added.content, special: added.special };
-    else if (!sp) throw new Error(`tokenizer: id ${id} is not in the vocabulary`);
-    else if (sp.type === PIECE_TYPE.byte) p = { kind: 'bytes', bytes: Uint8Array.of(pieceToByte(sp.piece)) };
-    else if (sp.type === PIECE_TYPE.control) p = { kind: 'bytes', bytes: new Uint8Array(0) };
-    else if (sp.type === PIECE_TYPE.unknown) p = { kind: 'bytes', bytes: utf8.encode(this.model.trainerSpec.unkSurface) };
-    else p = { kind: 'bytes', bytes: utf8.encode(sp.piece.replaceAll(SPACE_SYMBOL, ' ')) };
-    this.pieces[id] = p;
-    return p;
+    return (this.pieces[id] ??= sentencePieceTokenPiece(this.model, this.added.get(id), id));
   }
 
   isSpecial(id: number): boolean {
@@ -133,7 +121,7 @@ export class SentencePieceTokenizer implements Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.addedByContent.get(token) ?? (this.bpe.has(token) ? this.bpe.pieceToId(token) : undefined);
+    return sentencePieceTokenId(token, this.addedByContent, this.bpe);
   }
 
   idToToken(id: number): string | undefined {
