@@ -14,7 +14,7 @@ export interface Phi3Config extends LlmConfig {
 export const phi3Layout: LlmLayout = {
   architecture: 'Phi3ForCausalLM',
   check(l: Fields) {
-    const original = l.int('original_max_position_embeddings');
+    l.int('original_max_position_embeddings');
     const scaling = l.obj.rope_scaling;
     if (scaling !== undefined && scaling !== null) {
       const s = l.sub('rope_scaling');
@@ -28,11 +28,11 @@ export const phi3Layout: LlmLayout = {
       }
     }
     const window = l.obj.sliding_window;
-    // Upstream applies the window only in its flash-attention path, and only to sequences longer than it; the
-    // runtime's contexts stay within original_max_position_embeddings (model/rope_scaling.ts), so any window at
-    // least that long changes nothing.
-    if (window !== undefined && window !== null && !(Number.isSafeInteger(window) && (window as number) >= original)) {
-      l.fail('sliding_window', `${JSON.stringify(window)} is shorter than original_max_position_embeddings ${original}; sliding-window attention is not implemented`);
+    const maxPositions = l.int('max_position_embeddings');
+    // Upstream applies the window only in its flash-attention path, and only to sequences longer than it: one at
+    // least max_position_embeddings long changes nothing (Phi-3-mini-128k has 262144).
+    if (window !== undefined && window !== null && !(Number.isSafeInteger(window) && (window as number) >= maxPositions)) {
+      l.fail('sliding_window', `${JSON.stringify(window)} is shorter than max_position_embeddings ${maxPositions}; sliding-window attention is not implemented`);
     }
     l.optionalIs('partial_rotary_factor', [1], 'partial rotary embeddings are not implemented');
   },

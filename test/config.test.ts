@@ -112,7 +112,7 @@ describe('parseConfig', () => {
     expect(() => parseConfig(edit((l) => (l.rope_scaling.type = 'yarn')))).toThrow(/llm_config\.rope_scaling\.type: "yarn" is not supported/);
     expect(() => parseConfig(edit((l) => l.rope_scaling.short_factor.pop()))).toThrow(/llm_config\.rope_scaling\.short_factor: must be 48 positive numbers/);
     expect(() => parseConfig(edit((l) => (l.rope_scaling.long_factor[3] = 0)))).toThrow(/long_factor: must be 48 positive/);
-    expect(() => parseConfig(edit((l) => (l.sliding_window = 2047)))).toThrow(/llm_config\.sliding_window: 2047 is shorter than original_max_position_embeddings 4096/);
+    expect(() => parseConfig(edit((l) => (l.sliding_window = 2047)))).toThrow(/llm_config\.sliding_window: 2047 is shorter than max_position_embeddings 131072/);
     expect(() => parseConfig(edit((l) => delete l.original_max_position_embeddings))).toThrow(/original_max_position_embeddings: missing/);
     expect(parseConfig(edit((l) => (l.sliding_window = null))).llm_config.sliding_window).toBe(null);
   });
