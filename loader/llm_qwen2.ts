@@ -3,11 +3,6 @@
 import type { Fields } from './config_fields.js';
 import { type LlmConfig, type LlmLayout, type LlmTensor, decoderTensors, llmHeadDim } from './llm_config.js';
 
-/** llm_config of Qwen2 (transformers configuration_qwen2.py). */
-export interface Qwen2Config extends LlmConfig {
-  readonly use_sliding_window?: boolean;
-}
-
 export const qwen2Layout: LlmLayout = {
   architecture: 'Qwen2ForCausalLM',
   check(l: Fields) {

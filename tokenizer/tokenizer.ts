@@ -210,7 +210,7 @@ export function loadTokenizer(files: TokenizerFiles, where?: string): Tokenizer 
   return loadQwenTokenizer(files);
 }
 
-export function loadQwenTokenizer(files: TokenizerFiles): QwenTokenizer {
+function loadQwenTokenizer(files: TokenizerFiles): QwenTokenizer {
   const json = tokenizerJsonFromFiles(files);
   // Qwen2's tokenizer_config says clean_up_tokenization_spaces false; the library would default to true.
   const config = { ...parseConfig(files), clean_up_tokenization_spaces: false };

@@ -2,6 +2,8 @@
 // outside the dimensions — the language model (architecture and name), the conversation template, the tokenizer,
 // and the added tokens after the tokenizer's own (which set the vocabulary size and the image tokens' ids).
 import { ADDED_TOKENS, BPE_VOCAB_SIZE } from '../../tokenizer/special_tokens.js';
+import { INTERNLM2_SP_PIECES, INTERNVL_ADDED_TOKENS } from './sentencepiece_files.js';
+import { PHI3_ADDED_TOKENS, PHI3_SP_PIECES } from './sentencepiece_phi3_files.js';
 
 export type FamilyName = 'internvl2-1b' | 'internvl2_5-1b' | 'internvl2-2b' | 'internvl2-4b';
 export const FAMILIES: readonly FamilyName[] = ['internvl2-1b', 'internvl2_5-1b', 'internvl2-2b', 'internvl2-4b'];
@@ -23,12 +25,11 @@ export interface Family {
   readonly addedTokens: readonly AddedToken[];
 }
 
-/** Pieces of InternLM2's SentencePiece model (its chat tokens <|im_end|> 92542 and <|im_start|> 92543 among them). */
-export const INTERNLM2_PIECES = 92544;
-/** Phi-3's tokens before InternVL's: Llama's 32000 SentencePiece pieces and 11 added (<|endoftext|> … <|user|>). */
-export const PHI3_TOKENS = 32011;
 
-const INTERNVL_TOKENS = ['<img>', '</img>', '<IMG_CONTEXT>', '<quad>', '</quad>', '<ref>', '</ref>', '<box>', '</box>'];
+// InternVL's 9 added tokens, as the SentencePiece tokenizer writers put them after their models' own tokens.
+const INTERNVL_TOKENS = INTERNVL_ADDED_TOKENS;
+/** Phi-3's tokens before InternVL's: Llama's 32000 SentencePiece pieces and 11 added (<|endoftext|> … <|user|>). */
+const PHI3_TOKENS = PHI3_SP_PIECES + PHI3_ADDED_TOKENS.length;
 
 // Qwen2.5's 22 added tokens, in id order from 151643. The tool-call, fill-in-the-middle and repository tokens are
 // not special in Qwen2.5's tokenizer_config.json (from memory of the official file: not verifiable offline).
@@ -61,7 +62,7 @@ export const FAMILY: Readonly<Record<FamilyName, Family>> = {
     tokenizer: 'internlm2-sentencepiece',
     llmName: 'internlm/internlm2-chat-1_8b',
     template: 'internlm2-chat',
-    addedTokens: INTERNVL_TOKENS.map((content, i) => ({ content, id: INTERNLM2_PIECES + i, special: true })),
+    addedTokens: INTERNVL_TOKENS.map((content, i) => ({ content, id: INTERNLM2_SP_PIECES + i, special: true })),
   },
   // InternVL2-4B: Phi-3-mini-128k-instruct and InternVL's 9 tokens from 32011: 32020 rows, <IMG_CONTEXT> = 32013
   // (from memory of the official files).
@@ -82,6 +83,6 @@ export function family(name: string): Family {
 
 /** Rows of the embedding and lm_head: the tokenizer's own tokens and the added ones. */
 export function vocabSize(f: Family): number {
-  const own = { 'qwen2-bpe': BPE_VOCAB_SIZE, 'internlm2-sentencepiece': INTERNLM2_PIECES, 'phi3-sentencepiece': PHI3_TOKENS };
+  const own = { 'qwen2-bpe': BPE_VOCAB_SIZE, 'internlm2-sentencepiece': INTERNLM2_SP_PIECES, 'phi3-sentencepiece': PHI3_TOKENS };
   return own[f.tokenizer] + f.addedTokens.length;
 }
