@@ -3,7 +3,7 @@
 // and one check of a checkpoint header against it before anything reaches the GPU.
 import type { InternVLChatConfig } from './config.js';
 import { layoutOf } from './llm_layouts.js';
-import { isQuantizable, parseQuantizationConfig, savedParts } from './quantization.js';
+import { parseQuantizationConfig, quantFormatOf, savedParts, savedPlan } from './quantization.js';
 import type { SafetensorsDType, SafetensorsEntry } from './safetensors.js';
 
 export interface ExpectedTensor {
@@ -62,7 +62,12 @@ export function expectedTensors(config: InternVLChatConfig): ExpectedTensor[] {
   add('mlp1.3.bias', H);
 
   const quant = parseQuantizationConfig(config, 'config.json');
-  return quant ? out.flatMap((t) => (isQuantizable(t.name, t.shape) ? savedParts(t.name, t.shape, quant.format) : [t])) : out;
+  if (!quant) return out;
+  const plan = savedPlan(quant);
+  return out.flatMap((t) => {
+    const format = quantFormatOf(t.name, t.shape, plan);
+    return format ? savedParts(t.name, t.shape, format) : [t];
+  });
 }
 
 /** Weight dtypes the runtime uploads as they are. */

@@ -8,7 +8,7 @@ import { conversationTemplate, stopToken } from './templates.js';
 import type { Gpu } from '../runtime/device.js';
 import { pipelineCompileMs } from '../runtime/kernel.js';
 import { type Tokenizer, type TokenizerFiles, loadTokenizer } from '../tokenizer/tokenizer.js';
-import { isQuantizable, unquantizable } from '../loader/quantization.js';
+import { type QuantPlan, type VisionQuantFormat, quantFormatOf, savedFormatOf, savedPlan, unquantizable } from '../loader/quantization.js';
 import type { QuantFormat } from '../runtime/quant.js';
 import { destroyWeight } from '../runtime/quant_tensor.js';
 import type { Tensor } from '../runtime/tensor.js';
@@ -59,15 +59,22 @@ export interface LoadOptions {
    * another format than it holds is an error.
    */
   quant?: QuantFormat;
+  /**
+   * Quantize the vision tower's and mlp1's matrices too (q8 only; off by default: OCR-heavy use is sensitive to the
+   * vision tower). Independent of `quant`; a saved checkpoint's own vision format cannot be changed either.
+   */
+  visionQuant?: VisionQuantFormat;
 }
 
 export interface QuantizationSummary {
   readonly format: 'bf16' | QuantFormat;
+  /** The vision tower's and mlp1's format. */
+  readonly visionFormat: 'bf16' | VisionQuantFormat;
   /** Whether the checkpoint was saved quantized (else quantized while loading, or bf16). */
   readonly saved: boolean;
   /** Quantized matrices. */
   readonly tensors: number;
-  /** Language-model matrices left bf16 because K is not a multiple of 32. */
+  /** Matrices asked to be quantized but left bf16 because K is not a multiple of 32. */
   readonly keptBf16: readonly string[];
 }
 
@@ -119,18 +126,21 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   const tokenizer = await readTokenizer(files);
   const imageContextId = tokenizer.tokenToId('<IMG_CONTEXT>');
   if (imageContextId === undefined) throw new Error(`${files.describe()}: the tokenizer has no <IMG_CONTEXT> token`);
+  if (options.visionQuant !== undefined && options.visionQuant !== 'q8') throw new Error(`visionQuant: ${JSON.stringify(options.visionQuant)} is not supported (the vision tower takes q8 only)`);
+  const plan: QuantPlan = { ...(options.quant && { llm: options.quant }), ...(options.visionQuant && { vision: options.visionQuant }) };
   const loaded = await loadWeights(gpu.device, files, {
     onProgress: (bytesDone, bytesTotal) => options.onProgress?.({ phase: 'weights', bytesDone, bytesTotal }),
     // Before any weight is read: the template must be one we know, and its stop token in the vocabulary; a saved
     // quantized checkpoint cannot become another format.
     checkConfig: (config) => {
       void tokenIdOf(tokenizer, stopToken(conversationTemplate(config.template)), config.template);
-      const saved = config.quantization_config?.format;
-      if (saved && options.quant && options.quant !== saved) throw new Error(`${files.describe()}: the checkpoint is saved as ${saved}; it cannot be loaded as ${options.quant} (quantize the bf16 checkpoint instead)`);
+      const saved = config.quantization_config;
+      if (saved && options.quant && options.quant !== saved.format) throw new Error(`${files.describe()}: the checkpoint is saved as ${saved.format}; it cannot be loaded as ${options.quant} (quantize the bf16 checkpoint instead)`);
+      if (saved && options.visionQuant && options.visionQuant !== saved.vision_format) throw new Error(`${files.describe()}: the checkpoint is saved with a ${saved.vision_format ?? 'bf16'} vision tower; it cannot be loaded with ${options.visionQuant} (quantize the bf16 checkpoint instead)`);
     },
-    quantize: (t) => (options.quant && isQuantizable(t.name, t.shape) ? options.quant : undefined),
+    quantize: (t) => quantFormatOf(t.name, t.shape, plan),
   });
-  const savedFormat = loaded.config.quantization_config?.format;
+  const saved = loaded.config.quantization_config;
   const architecture = architectureOf(loaded.config.llm_config);
   // Widened vectors, then the architecture's rewrite; a failure on the way frees every buffer made so far.
   let prepared: ReadonlyMap<string, Tensor> | undefined;
@@ -138,7 +148,7 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   let weights: InternVLWeights;
   let llm: LanguageModel;
   try {
-    prepared = await prepareWeights(gpu, loaded.tensors, savedFormat);
+    prepared = await prepareWeights(gpu, loaded.tensors, saved && ((name) => savedFormatOf(name, savedPlan(saved))));
     tensors = await architecture.prepare(gpu, prepared, loaded.config.llm_config);
     weights = weightTree(tensors);
     llm = architecture.bind(weights.language_model, loaded.config.llm_config);
@@ -146,7 +156,8 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
     for (const t of [...loaded.tensors.values(), ...(prepared?.values() ?? [])]) destroyWeight(t);
     throw e;
   }
-  const format = savedFormat ?? options.quant ?? 'bf16';
+  const format = saved?.format ?? options.quant ?? 'bf16';
+  const visionFormat = (saved ? saved.vision_format : options.visionQuant) ?? 'bf16';
   const quantized = [...tensors.values()].filter((t) => t.dtype === 'q4' || t.dtype === 'q8').length;
   return {
     gpu,
@@ -157,7 +168,7 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
     tokenizer,
     imageContextId,
     weightBytes: [...tensors.values()].reduce((sum, t) => sum + (t.storage?.size ?? 0) + (t.scales?.storage?.size ?? 0), 0),
-    quantization: { format, saved: savedFormat !== undefined, tensors: quantized, keptBf16: options.quant ? unquantizable(loaded.tensors.values()) : [] },
+    quantization: { format, visionFormat, saved: saved !== undefined, tensors: quantized, keptBf16: saved ? [] : unquantizable(loaded.tensors.values(), plan) },
     timings: { readMs: loaded.readMs, uploadMs: loaded.uploadMs, compileMs: pipelineCompileMs(gpu.device) - compile0, totalMs: performance.now() - t0 },
     destroy() {
       for (const t of tensors.values()) destroyWeight(t);

@@ -82,14 +82,16 @@ export function isF32Vector(name: string, t: Tensor): boolean {
 
 /**
  * A saved quantized checkpoint's `<name>.qweight` (u32 codes) and `<name>.scales` (f16) joined into the q4/q8 weight
- * `<name>` [N, K] the kernels read (loader/quantization.ts).
+ * `<name>` [N, K] the kernels read (loader/quantization.ts); `formatOf` names each part's format (undefined: the
+ * checkpoint says none).
  */
-function joinQuantizedParts(tensors: ReadonlyMap<string, Tensor>, format: QuantFormat | undefined): Map<string, Tensor> {
+function joinQuantizedParts(tensors: ReadonlyMap<string, Tensor>, formatOf: (name: string) => QuantFormat | undefined): Map<string, Tensor> {
   const out = new Map(tensors);
   for (const [name, codes] of tensors) {
     if (!name.endsWith('.qweight')) continue;
     const base = name.slice(0, -'.qweight'.length);
     const scales = tensors.get(`${base}.scales`);
+    const format = formatOf(base);
     if (!format || !scales || codes.dtype !== 'u32' || scales.dtype !== 'f16') throw new Error(`[weights] ${name}: a quantized weight needs quantization_config in config.json, U32 codes and F16 ${base}.scales`);
     const [N, words] = codes.shape as [number, number];
     out.delete(name);
@@ -102,10 +104,11 @@ function joinQuantizedParts(tensors: ReadonlyMap<string, Tensor>, format: QuantF
 /**
  * Widen bf16 vectors to f32 on the GPU (one plan, one submit) and return the tensor map the model uses.
  * The bf16 originals are destroyed. f16 vectors and f32 matrices are rejected with the tensor's name. Matrices are
- * bf16, or q4/q8 (quantized at upload, or joined from a saved checkpoint's parts: `savedFormat`).
+ * bf16, or q4/q8 (quantized at upload, or joined from a saved checkpoint's parts, each in the format
+ * `savedFormatOf` gives its name).
  */
-export async function prepareWeights(gpu: Gpu, uploaded: ReadonlyMap<string, Tensor>, savedFormat?: QuantFormat): Promise<Map<string, Tensor>> {
-  const tensors = joinQuantizedParts(uploaded, savedFormat);
+export async function prepareWeights(gpu: Gpu, uploaded: ReadonlyMap<string, Tensor>, savedFormatOf: (name: string) => QuantFormat | undefined = () => undefined): Promise<Map<string, Tensor>> {
+  const tensors = joinQuantizedParts(uploaded, savedFormatOf);
   const out = new Map(tensors);
   const g = new Graph(gpu.limits, gpu.profile);
   const converted: Tensor[] = [];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../loader/checkpoint.js';
-import { isQuantizable, unquantizable } from '../loader/quantization.js';
+import { isQuantizable, isVisionQuantizable, parseQuantizationConfig, quantFormatOf, unquantizable } from '../loader/quantization.js';
 import { loadModel } from '../model/load.js';
 import { diff, formatTable } from '../tools/parity/compare.js';
 import { runReference } from '../tools/parity/reference.js';
@@ -100,7 +100,7 @@ describe('quantized language model', () => {
 
     const gpu = await nodeGpu();
     const [bf16, q4] = [await loadModel(gpu, dirFiles(model)), await loadModel(gpu, dirFiles(out))];
-    expect(q4.quantization).toEqual({ format: 'q4', saved: true, tensors: 12, keptBf16: [] }); // 2 layers × 5 (q/k/v joined) + embed + head
+    expect(q4.quantization).toEqual({ format: 'q4', visionFormat: 'bf16', saved: true, tensors: 12, keptBf16: [] }); // 2 layers × 5 (q/k/v joined) + embed + head
     expect(q4.weightBytes).toBeLessThan(0.45 * bf16.weightBytes);
     bf16.destroy();
     q4.destroy();
@@ -126,6 +126,71 @@ describe('quantized language model', () => {
     expect(isQuantizable('language_model.model.norm.weight', [896])).toBe(false);
     expect(isQuantizable('mlp1.1.weight', [896, 4096])).toBe(false);
     expect(isQuantizable('vision_model.encoder.layers.0.attn.qkv.weight', [3072, 1024])).toBe(false);
-    expect(unquantizable([{ name: 'language_model.model.layers.0.mlp.down_proj.weight', shape: [896, 4850] }, { name: 'language_model.lm_head.weight', shape: [10, 64] }])).toEqual(['language_model.model.layers.0.mlp.down_proj.weight']);
+    expect(unquantizable([{ name: 'language_model.model.layers.0.mlp.down_proj.weight', shape: [896, 4850] }, { name: 'language_model.lm_head.weight', shape: [10, 64] }], { llm: 'q4' })).toEqual(['language_model.model.layers.0.mlp.down_proj.weight']);
   });
+});
+
+describe('quantized vision tower and mlp1 (q8, asked for)', () => {
+  it('which tensors: 2-D vision_model.*.weight and mlp1.*.weight with K % 32 == 0; the 4-D patch embedding stays', () => {
+    const plan = { llm: 'q4', vision: 'q8' } as const;
+    expect(quantFormatOf('vision_model.encoder.layers.0.attn.qkv.weight', [3072, 1024], plan)).toBe('q8');
+    expect(quantFormatOf('vision_model.encoder.layers.0.mlp.fc2.weight', [1024, 4096], plan)).toBe('q8');
+    expect(quantFormatOf('mlp1.1.weight', [896, 4096], plan)).toBe('q8');
+    expect(quantFormatOf('mlp1.1.bias', [896], plan)).toBeUndefined();
+    expect(quantFormatOf('mlp1.0.weight', [4096], plan)).toBeUndefined(); // the projector's LayerNorm
+    expect(quantFormatOf('vision_model.embeddings.patch_embedding.weight', [1024, 3, 14, 14], plan)).toBeUndefined();
+    expect(quantFormatOf('vision_model.encoder.layers.0.norm1.weight', [1024], plan)).toBeUndefined();
+    expect(quantFormatOf('language_model.model.layers.0.mlp.up_proj.weight', [4864, 896], plan)).toBe('q4');
+    expect(quantFormatOf('vision_model.encoder.layers.0.attn.qkv.weight', [3072, 1024], { llm: 'q4' })).toBeUndefined();
+    expect(quantFormatOf('language_model.model.layers.0.mlp.up_proj.weight', [4864, 896], { vision: 'q8' })).toBeUndefined();
+    expect(isVisionQuantizable('language_model.lm_head.weight', [151655, 896])).toBe(false);
+    expect(unquantizable([{ name: 'mlp1.3.weight', shape: [896, 900] }, { name: 'language_model.lm_head.weight', shape: [10, 70] }], { vision: 'q8' })).toEqual(['mlp1.3.weight']);
+  });
+
+  it('quantization_config: vision_format q8 is read; another vision format, or a key this runtime did not write, is refused', () => {
+    const base = { quant_method: 'internvl-webgpu', format: 'q4', group_size: 32 };
+    expect(parseQuantizationConfig({ quantization_config: { ...base, vision_format: 'q8' } }, 'c')).toEqual({ ...base, vision_format: 'q8' });
+    expect(parseQuantizationConfig({ quantization_config: base }, 'c')).toEqual(base);
+    expect(() => parseQuantizationConfig({ quantization_config: { ...base, vision_format: 'q4' } }, 'c')).toThrow(/not supported.*"vision_format": "q8"/);
+    expect(() => parseQuantizationConfig({ quantization_config: { ...base, modules_to_not_convert: [] } }, 'c')).toThrow(/not supported/);
+  });
+
+  it('generate --quant q4 --quant-vision q8 on an image; internvl quantize --quant-vision q8 saves it; misuse is a clear error', async () => {
+    const out = join(dir, 'tiny-q4-vq8');
+    const { stderr } = await cli('quantize', '--model', model, '--quant', 'q4', '--quant-vision', 'q8', '--out', out);
+    expect(stderr).toMatch(/^q4 \(vision q8\): 26 matrices, /); // 16 language-model + 2 layers × 4 + mlp1's 2
+    expect(JSON.parse(await readFile(join(out, 'config.json'), 'utf8')).quantization_config).toEqual({ quant_method: 'internvl-webgpu', format: 'q4', group_size: 32, vision_format: 'q8' });
+    const ckpt = await openCheckpoint(dirFiles(out));
+    try {
+      const t = (name: string) => ckpt.tensors.get(name);
+      expect(t('vision_model.encoder.layers.0.mlp.fc1.weight.qweight')).toMatchObject({ dtype: 'U32', shape: [128, 16] }); // q8: K/4 words
+      expect(t('vision_model.encoder.layers.0.mlp.fc1.weight.scales')).toMatchObject({ dtype: 'F16', shape: [128, 2] });
+      expect(t('mlp1.1.weight.qweight')).toMatchObject({ dtype: 'U32', shape: [64, 64] });
+      expect(t('language_model.lm_head.weight.qweight')).toMatchObject({ dtype: 'U32', shape: [151655, 8] }); // q4: K/8
+      expect(t('vision_model.embeddings.patch_embedding.weight')?.dtype).toBe('BF16');
+    } finally {
+      await ckpt.close();
+    }
+    const image = ['--image', join(root, 'tools', 'demo', 'example.png')];
+    const [atLoad, saved, plain] = [await generate(model, '--quant', 'q4', '--quant-vision', 'q8', ...image), await generate(out, ...image), await generate(model, '--quant', 'q4', ...image)];
+    expect(saved.ids).toEqual(atLoad.ids);
+    expect(Buffer.from(saved.logits.buffer).equals(Buffer.from(atLoad.logits.buffer))).toBe(true);
+    expect(Buffer.from(plain.logits.buffer).equals(Buffer.from(atLoad.logits.buffer)), 'the vision tower was not quantized').toBe(false);
+
+    const gpu = await nodeGpu();
+    const [q4, both] = [await loadModel(gpu, dirFiles(model), { quant: 'q4' }), await loadModel(gpu, dirFiles(out))];
+    expect(both.quantization).toEqual({ format: 'q4', visionFormat: 'q8', saved: true, tensors: 22, keptBf16: [] });
+    const visionBytes = (m: typeof q4) => [...Object.values(m.weights.mlp1), ...m.weights.vision_model.encoder.layers.flatMap((l) => [l.attn.qkv, l.attn.proj, l.mlp.fc1, l.mlp.fc2])]
+      .reduce((n, lin) => n + (lin.weight.storage?.size ?? 0) + (lin.weight.scales?.storage?.size ?? 0), 0);
+    expect(visionBytes(both)).toBeLessThan(0.6 * visionBytes(q4)); // 1 byte + 2/32 for scales against 2
+    q4.destroy();
+    both.destroy();
+
+    expect((await failing('generate', '--model', model, '--quant-vision', 'q4', '--prompt', 'Hi'))).toMatchObject({ code: 2, stderr: expect.stringContaining('--quant-vision q4: expected q8') });
+    const q4Only = join(dir, 'tiny-q4-only');
+    await cli('quantize', '--model', model, '--quant', 'q4', '--out', q4Only);
+    const wrong = await failing('generate', '--model', q4Only, '--quant-vision', 'q8', '--prompt', 'Hi');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('the checkpoint is saved with a bf16 vision tower; it cannot be loaded with q8');
+  }, 300_000);
 });

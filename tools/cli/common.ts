@@ -2,6 +2,7 @@
 // what goes to stderr (nothing by default but progress bars on a terminal; --verbose adds adapter and timings).
 import type { GenerationOptions } from '../../model/generate.js';
 import type { KvDtype } from '../../runtime/ops/kv_cache.js';
+import type { VisionQuantFormat } from '../../loader/quantization.js';
 import type { QuantFormat } from '../../runtime/quant.js';
 import { describeProfile } from '../../runtime/device_profile.js';
 import { InternVL } from '../node/internvl.js';
@@ -12,6 +13,7 @@ export const MODEL_OPTIONS: Options = {
   model: { type: 'string', value: 'DIR|REPO', help: 'a model directory or a Hugging Face repo id (e.g. OpenGVLab/InternVL2-1B)' },
   revision: { type: 'string', value: 'REV', help: 'hub branch, tag or commit (default main)' },
   quant: { type: 'string', value: 'q4|q8', help: 'quantize the language model while loading (groups of 32; a saved quantized checkpoint needs none)' },
+  'quant-vision': { type: 'string', value: 'q8', help: 'quantize the vision tower and mlp1 too (off by default: OCR-heavy use is sensitive to them)' },
   image: { type: 'string', value: 'FILE', repeat: true, help: 'an image; several are Image-1: <image>, Image-2: <image>, …' },
   'combine-images': { type: 'boolean', help: 'all images\' tiles under one <image>' },
   'max-tiles': { type: 'number', help: 'max_num of the dynamic tiling (default: config max_dynamic_patch)' },
@@ -62,6 +64,13 @@ export function quantOption(args: Parsed): QuantFormat | undefined {
   return q;
 }
 
+/** --quant-vision, checked. */
+export function visionQuantOption(args: Parsed): VisionQuantFormat | undefined {
+  const q = args.quantVision as string | undefined;
+  if (q !== undefined && q !== 'q8') throw new UsageError(`--quant-vision ${q}: expected q8 (the vision tower takes q8 only)`);
+  return q;
+}
+
 /** --kv-cache, checked. */
 export function kvCacheOption(args: Parsed): KvDtype | undefined {
   const kv = args.kvCache as string | undefined;
@@ -71,6 +80,7 @@ export function kvCacheOption(args: Parsed): KvDtype | undefined {
 
 export async function openModel(args: Parsed): Promise<InternVL> {
   const quant = quantOption(args);
+  const visionQuant = visionQuantOption(args);
   const kvCache = kvCacheOption(args);
   const bar = progress(args);
   const log = verboseLog(args);
@@ -80,12 +90,14 @@ export async function openModel(args: Parsed): Promise<InternVL> {
     ...(args.maxContext !== undefined && { maxContext: args.maxContext as number }),
     ...(args.maxBatch !== undefined && { maxBatch: args.maxBatch as number }),
     ...(quant && { quant }),
+    ...(visionQuant && { visionQuant }),
     ...(kvCache && { kvCache }),
     ...(bar && { onProgress: (p: { file?: string; bytesDone: number; bytesTotal: number }) => bar({ file: p.file ?? 'weights → GPU', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }) }),
   });
   const { gpu, timings, weightBytes, quantization: q } = model.model;
   log(`adapter: ${gpu.adapterName}`);
   log(`profile: ${describeProfile(gpu.profile)}`);
+  if (q.visionFormat !== 'bf16') log(`vision tower and mlp1 ${q.visionFormat} (${q.saved ? 'saved quantized' : 'quantized while loading'})`);
   if (q.format !== 'bf16') log(`language model ${q.format} (${q.saved ? 'saved quantized' : 'quantized while loading'}): ${q.tensors} matrices${q.keptBf16.length ? `; kept bf16 (K not a multiple of 32): ${q.keptBf16.join(', ')}` : ''}`);
   log(`loaded ${(weightBytes / 1e6).toFixed(1)} MB of weights in ${(performance.now() - t0).toFixed(0)} ms (read ${timings.readMs.toFixed(0)} ms, upload ${timings.uploadMs.toFixed(0)} ms)`);
   return model;

@@ -1,9 +1,9 @@
 // `internvl serve`: the OpenAI-compatible HTTP server (tools/node/server.ts) until Ctrl-C / SIGTERM.
 import { startServer } from '../node/server.js';
 import type { Command, Parsed } from './args.js';
-import { MODEL_OPTIONS, kvCacheOption, openModel, quantOption, requiredModel } from './common.js';
+import { MODEL_OPTIONS, kvCacheOption, openModel, quantOption, requiredModel, visionQuantOption } from './common.js';
 
-const { model, revision, quant, 'kv-cache': kvCache, 'max-context': maxContext, 'max-tiles': maxTiles, verbose } = MODEL_OPTIONS;
+const { model, revision, quant, 'quant-vision': quantVision, 'kv-cache': kvCache, 'max-context': maxContext, 'max-tiles': maxTiles, verbose } = MODEL_OPTIONS;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -13,6 +13,7 @@ export const serveCommand: Command = {
     model: model!,
     revision: revision!,
     quant: quant!,
+    'quant-vision': quantVision!,
     'kv-cache': kvCache!,
     host: { type: 'string', value: 'HOST', help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)' },
     port: { type: 'number', value: 'PORT', help: 'port (default 8000)' },
@@ -32,6 +33,7 @@ export const serveCommand: Command = {
 async function serve(args: Parsed): Promise<void> {
   const source = requiredModel(args);
   quantOption(args); // usage errors before the server starts
+  visionQuantOption(args);
   kvCacheOption(args);
   const server = await startServer(() => openModel(args), {
     ...(args.host !== undefined && { host: args.host as string }),

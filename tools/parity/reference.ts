@@ -1,6 +1,7 @@
 // Runs the PyTorch reference (tools/reference/internvl_ref.py, Debian's python3-torch) on the same checkpoint,
 // token ids and pixel values, and reads back its named intermediates (an F32 safetensors file).
 import type { KvDtype } from '../../runtime/ops/kv_cache.js';
+import type { VisionQuantFormat } from '../../loader/quantization.js';
 import type { QuantFormat } from '../../runtime/quant.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -32,18 +33,21 @@ export interface ReferenceOptions {
   readonly dump?: string;
   /** Run on the dequantized q4/q8 language-model matrices (tools/reference/quant_ref.py). */
   readonly quant?: QuantFormat;
+  /** Run on the dequantized q8 vision-tower and mlp1 matrices. */
+  readonly visionQuant?: VisionQuantFormat;
   /** 'f16': keys (after RoPE) and values rounded to f16 before attention, as an f16 KV cache holds them. */
   readonly kvCache?: KvDtype;
 }
 
 export async function runReference(model: string, samples: readonly ReferenceSample[], pixels: Float32Array | undefined, maxNewTokens: number, o: ReferenceOptions = {}): Promise<ReferenceRun> {
-  const { dump = 'all', quant, kvCache } = o;
+  const { dump = 'all', quant, visionQuant, kvCache } = o;
   const dir = await mkdtemp(join(tmpdir(), 'internvl-parity-'));
   try {
     const batchFile = join(dir, 'batch.json');
     await writeFile(batchFile, JSON.stringify(samples.map((s) => ({ input_ids: s.ids, tile_start: s.tileStart, num_tiles: s.tiles }))));
     const args = [SCRIPT, '--model', model, '--batch', batchFile, '--max-new-tokens', String(maxNewTokens), '--out', join(dir, 'out.safetensors'), '--dump', dump, '--threads', '2'];
     if (quant) args.push('--quant', quant);
+    if (visionQuant) args.push('--quant-vision', visionQuant);
     if (kvCache === 'f16') args.push('--kv-cache', 'f16');
     if (pixels) {
       await writeFile(join(dir, 'pixels.f32'), new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));

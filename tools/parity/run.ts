@@ -15,6 +15,7 @@ import { nodeGpu } from '../node/gpu.js';
 import { type LayerDiff, diff } from './compare.js';
 import { runReference } from './reference.js';
 import type { KvDtype } from '../../runtime/ops/kv_cache.js';
+import type { VisionQuantFormat } from '../../loader/quantization.js';
 import type { QuantFormat } from '../../runtime/quant.js';
 
 export interface ParitySample {
@@ -32,6 +33,8 @@ export interface ParityOptions {
   readonly maxNewTokens?: number;
   /** Quantize the language model (ours at load, the reference by quant_ref.py) and compare on those weights. */
   readonly quant?: QuantFormat;
+  /** Quantize the vision tower and mlp1 too (q8), ours at load and the reference by quant_ref.py. */
+  readonly visionQuant?: VisionQuantFormat;
   /** Store keys and values as f16 (ours in the KV cache, the reference by rounding them before attention). */
   readonly kvCache?: KvDtype;
   /** Stage timings as they happen (the CLI prints them to stderr). */
@@ -54,7 +57,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
   const t0 = performance.now();
   const log = (stage: string) => o.log?.(`[parity] ${stage} at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const gpu = await nodeGpu();
-  const model = await loadModel(gpu, dirFiles(o.model), o.quant ? { quant: o.quant } : {});
+  const model = await loadModel(gpu, dirFiles(o.model), { ...(o.quant && { quant: o.quant }), ...(o.visionQuant && { visionQuant: o.visionQuant }) });
   log('model loaded');
   const engine = createEngine(model, { maxContext: 8192, ...(o.kvCache && { kvCache: o.kvCache }) });
   try {
@@ -85,7 +88,7 @@ export async function runParity(o: ParityOptions): Promise<ParityReport> {
     vision?.features.storage?.buffer.destroy();
     log('greedy generation done');
 
-    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew, { ...(o.quant && { quant: o.quant }), ...(o.kvCache && { kvCache: o.kvCache }) });
+    const ref = await runReference(o.model, requests.map((r) => ({ ids: [...r.ids], tileStart: r.tileStart, tiles: r.tiles })), tilesTotal ? pixels : undefined, maxNew, { ...(o.quant && { quant: o.quant }), ...(o.visionQuant && { visionQuant: o.visionQuant }), ...(o.kvCache && { kvCache: o.kvCache }) });
     log('PyTorch reference done');
     const layers = requests.map((_, k) => {
       const rows: LayerDiff[] = [];

@@ -5,7 +5,7 @@ Run:
   python3 tools/reference/internvl_ref.py --model DIR --input-ids IDS.json \
       [--pixel-values PIX.f32 --num-tiles T] [--max-new-tokens N] --out OUT.safetensors \
       [--dump all|none|NAME,PREFIX,...] [--threads 2] [--batch BATCH.json] [--no-cache] [--pixels-bf16]
-      [--quant q4|q8] [--kv-cache f16]
+      [--quant q4|q8] [--quant-vision q8] [--kv-cache f16]
   python3 tools/reference/internvl_ref.py --bench [--model DIR | --config internvl2-1b|CONFIG.json] \
       [--bench-dtypes f32,bf16] [--bench-tiles 1] [--bench-prompt-tokens L] [--bench-decode 16] [--bench-reps 3]
 
@@ -14,7 +14,8 @@ PIX.f32: raw little-endian float32 [T, 3, S, S] (S = config force_image_size), a
 BATCH.json: [{"input_ids": [...], "tile_start": 0, "num_tiles": 7}, ...] (or {"samples": [...]}); tiles index
   into --pixel-values; every sample is run independently (= HF left-padded batch_chat up to numerics).
 --quant: the language model's matrices quantized by the rules of runtime/quant.ts and dequantized
-  (quant_ref.py: an independent numpy implementation), the model then run in float32 as usual.
+  (quant_ref.py: an independent numpy implementation), the model then run in float32 as usual; --quant-vision q8
+  the same for the vision tower's and mlp1's matrices.
 --kv-cache f16: keys (after RoPE) and values rounded to float16 (nearest even) before attention, as an f16 KV
   cache stores them; everything else stays float32.
 Stdout: one JSON line {"generated_ids": [...] (or one list per batch sample), "timings": {...}}.
@@ -79,19 +80,22 @@ def read_pixels(path, num_tiles, size):
     return torch.frombuffer(raw, dtype=torch.float32).reshape(num_tiles, 3, size, size).clone()
 
 
-def quantize_weights(weights, cfg, fmt):
-    """Replaces every quantizable matrix by dequantize(quantize(W)) of its bf16 values (a tied lm_head with it)."""
+def quantize_weights(weights, cfg, fmt, vision_fmt=None):
+    """Replaces every quantizable matrix by dequantize(quantize(W)) of its bf16 values (a tied lm_head with it):
+    the language model's in `fmt`, the vision tower's and mlp1's in `vision_fmt` (None: that side stays)."""
     import numpy as np
 
     for name, t in list(weights.items()):
         if name == cfg.names["head"] and cfg.tie:
             continue
-        if not quant_ref.is_quantizable(name, list(t.shape)):
+        shape = list(t.shape)
+        to = fmt if quant_ref.is_quantizable(name, shape) else vision_fmt if quant_ref.is_vision_quantizable(name, shape) else None
+        if to is None:
             continue
         rows, cols = t.shape
         bits = t.to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16).reshape(-1)
-        words, scales = quant_ref.quantize(fmt, bits, rows, cols)
-        weights[name] = torch.from_numpy(quant_ref.dequantize(fmt, words, scales, rows, cols))
+        words, scales = quant_ref.quantize(to, bits, rows, cols)
+        weights[name] = torch.from_numpy(quant_ref.dequantize(to, words, scales, rows, cols))
     if cfg.tie:
         weights[cfg.names["head"]] = weights[cfg.names["embed"]]
 
@@ -108,8 +112,8 @@ def run(args):
     t0 = time.perf_counter()
     cfg = Config.load(args.model)
     weights = load_weights(args.model, cfg, torch.float32)
-    if args.quant:
-        quantize_weights(weights, cfg, args.quant)
+    if args.quant or args.quant_vision:
+        quantize_weights(weights, cfg, args.quant, args.quant_vision)
     model = InternVLRef(cfg, weights)
     model.kv_f16 = args.kv_cache == "f16"
     timings = {"threads": torch.get_num_threads(), "load_ms": (time.perf_counter() - t0) * 1e3}
@@ -262,6 +266,7 @@ def main():
     ap.add_argument("--pixels-bf16", action="store_true", help="round pixel values to bf16 first (as the card does)")
     ap.add_argument("--no-cache", action="store_true", help="recompute the full sequence each step (no KV cache)")
     ap.add_argument("--quant", choices=["q4", "q8"], help="run on the dequantized q4/q8 language-model matrices")
+    ap.add_argument("--quant-vision", choices=["q8"], help="run on the dequantized q8 vision-tower and mlp1 matrices")
     ap.add_argument("--kv-cache", choices=["f32", "f16"], default="f32", help="f16: round keys and values as an f16 KV cache")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--config", help="bench: 'internvl2-1b' (built-in official dims) or a config.json path")

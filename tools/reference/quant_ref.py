@@ -48,6 +48,12 @@ def is_quantizable(name, shape):
     return name.startswith("language_model.") and name.endswith(".weight") and len(shape) == 2 and shape[1] % 32 == 0
 
 
+def is_vision_quantizable(name, shape):
+    """Every 2-D vision_model.*.weight and mlp1.*.weight whose K is a multiple of 32 (quantized only when asked)."""
+    side = name.startswith("vision_model.") or name.startswith("mlp1.")
+    return side and name.endswith(".weight") and len(shape) == 2 and shape[1] % 32 == 0
+
+
 if __name__ == "__main__":
     fmt, rows, cols, src, out_q, out_s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:7]
     words, scales = quantize(fmt, np.fromfile(src, dtype="<u2"), rows, cols)
