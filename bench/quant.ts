@@ -3,7 +3,7 @@
 // bf16 against q8 and q4 (runtime/quant.ts) in one process, on the same checkpoint (default: the full-size synthetic
 // one): load time (q4 both quantized while loading and from a saved `internvl quantize` checkpoint), GPU weight bytes,
 // peak tracked GPU memory for one image + a 4k context (weights, a KV cache of 4096 tokens, the 1-tile vision plan,
-// the decode and prefill plans), with the KV cache in f32 and (q4) in f16, decode tg<N> and prefill pp<N> tok/s with the formats interleaved rep by rep (a
+// the decode and prefill plans), with the KV cache in f32 and (q4) in f16, and q4 with the q8 vision tower, decode tg<N> and prefill pp<N> tok/s with the formats interleaved rep by rep (a
 // drift in machine load hits all alike), and the same-run ratios to bf16. Quality comes from the PyTorch reference
 // (tools/reference/quant_quality.py: last-position logits error, teacher-forced top-1 agreement). --write appends the
 // tables to bench/RESULTS.md.
@@ -66,6 +66,7 @@ const variants = [
   variant('q4 (saved)', saved, {}),
   variant('q4 (saved), f16 KV', saved, {}, 'f16'),
   variant('bf16, f16 KV', modelDir, {}, 'f16'),
+  variant('q4 + q8 vision, f16 KV', modelDir, { quant: 'q4', visionQuant: 'q8' }, 'f16'),
 ];
 
 // One model at a time (several resident at once slowed every one of them on lavapipe), the formats in turn within

@@ -75,12 +75,13 @@ async function load(source: string | ModelFiles): Promise<void> {
     const files = typeof source === 'string' ? await browserPlatform.resolve(source.trim(), { onProgress: (p) => download(p.file, p.bytesDone, p.bytesTotal) }) : source;
     const upload = progressReporter('to the GPU');
     const quant = $<HTMLSelectElement>('quant').value as '' | 'q4' | 'q8'; // a saved q4/q8 checkpoint needs none
+    const visionQuant = $<HTMLSelectElement>('quant-vision').value as '' | 'q8'; // off by default: OCR is sensitive to it
     const kvCache = $<HTMLSelectElement>('kv-cache').value as 'f32' | 'f16';
-    model = await InternVL.create(gpu, files, { maxContext: 8192, kvCache, onProgress: (p) => upload('weights', p.bytesDone, p.bytesTotal), ...(quant && { quant }) });
+    model = await InternVL.create(gpu, files, { maxContext: 8192, kvCache, onProgress: (p) => upload('weights', p.bytesDone, p.bytesTotal), ...(quant && { quant }), ...(visionQuant && { visionQuant }) });
     const s = ((performance.now() - t0) / 1000).toFixed(1);
     $<HTMLProgressElement>('progress').value = 1;
     $('progress-text').textContent = `${files.describe()}: ${mb(model.model.weightBytes)} MB of weights loaded in ${s} s`;
-    $('gpu-info').textContent = `${gpu.adapterName} · ${gpuOptions().featureLevel ?? 'core'} · shader-f16 ${gpu.features.f16 ? 'enabled' : 'not available (f32 path)'} · language model ${model.model.quantization.format} · KV cache ${kvCache} · loaded in ${s} s`;
+    $('gpu-info').textContent = `${gpu.adapterName} · ${gpuOptions().featureLevel ?? 'core'} · shader-f16 ${gpu.features.f16 ? 'enabled' : 'not available (f32 path)'} · language model ${model.model.quantization.format} · vision ${model.model.quantization.visionFormat} · KV cache ${kvCache} · loaded in ${s} s`;
     $<HTMLInputElement>('max-tiles').value = String(Math.min(num('max-tiles'), model.model.config.max_dynamic_patch));
     newChat();
     setState('ready');
@@ -257,6 +258,7 @@ async function send(): Promise<void> {
 const params = new URLSearchParams(location.search);
 if (params.get('adapter') === 'compat') $<HTMLSelectElement>('adapter').value = 'compat';
 if (params.get('quant') === 'q4' || params.get('quant') === 'q8') $<HTMLSelectElement>('quant').value = params.get('quant')!;
+if (params.get('quant-vision') === 'q8') $<HTMLSelectElement>('quant-vision').value = 'q8';
 if (params.get('kv') === 'f16' || params.get('kv') === 'f32') $<HTMLSelectElement>('kv-cache').value = params.get('kv')!;
 if (params.get('model')) $<HTMLInputElement>('model-source').value = params.get('model')!;
 
