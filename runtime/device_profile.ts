@@ -17,7 +17,7 @@ export const OP_VARIANTS = {
   /** linear with at most 8 rows (decode) and the decode swiglu: runtime/ops/linear.ts, runtime/ops/swiglu.ts. */
   gemv: ['rows', 'coalesced', 'rows_shuffle'],
   /** prefill and ViT attention: runtime/ops/attention.ts. */
-  attention: ['rows', 'blocked', 'tiled'],
+  attention: ['rows', 'blocked', 'tiled', 'gemm'],
   /** paged decode attention: runtime/ops/attention_decode.ts. */
   attention_decode: ['heads_per_thread', 'head_per_thread', 'cooperative'],
   /** where sampled tokens are drawn: model/generate.ts (greedy is always the GPU argmax). */
@@ -32,7 +32,7 @@ export type OpVariants = { readonly [Op in OpName]: VariantOf<Op> };
 
 /** The one table: each class's variant per op (measured on lavapipe for `cpu`; read from the GPU kernels for `gpu`). */
 export const DEFAULTS: Readonly<Record<DeviceClass, OpVariants>> = {
-  cpu: { gemm: 'gemm_shuffle', gemv: 'rows_shuffle', attention: 'blocked', attention_decode: 'heads_per_thread', sample: 'host', decode_pipeline: 'in_turn' },
+  cpu: { gemm: 'gemm_shuffle', gemv: 'rows_shuffle', attention: 'gemm', attention_decode: 'heads_per_thread', sample: 'host', decode_pipeline: 'in_turn' },
   gpu: { gemm: 'gemm_tiled', gemv: 'coalesced', attention: 'tiled', attention_decode: 'cooperative', sample: 'gpu', decode_pipeline: 'submit_ahead' },
 };
 

@@ -47,10 +47,12 @@ describe('device profile', () => {
       const w = makeTensor('w', [48, 32], 'bf16', 'weight');
       const y = linear(g, x, w, undefined, 'y');
       attention(g, y, y, y, { heads: 3, kvHeads: 3, headDim: 16, causal: false, scale: 1 }, 'a');
+      attention(g, y, y, y, { heads: 3, kvHeads: 3, headDim: 16, causal: true, scale: 1 }, 'c');
       return g.nodes.map((n) => `${n.dispatches[0]!.kernel.name}:${n.dispatches[0]!.constants?.TM ?? ''}`);
     };
-    expect(kernelsOf(buildProfile(facts(true)))).toEqual(['linear_shuffle:', 'attention_blocked:']);
-    expect(kernelsOf(buildProfile(facts(false)))).toEqual(['linear_tiled:4', 'attention_tiled:']);
+    // the cpu profile's 'gemm' attention: non-causal only, causal runs the blocked kernel
+    expect(kernelsOf(buildProfile(facts(true)))).toEqual(['linear_shuffle:', 'attention_scores:', 'attention_blocked:']);
+    expect(kernelsOf(buildProfile(facts(false)))).toEqual(['linear_tiled:4', 'attention_tiled:', 'attention_tiled:']);
   });
 
   it('the test device reports its profile (lavapipe: cpu with subgroups unless disabled)', async () => {

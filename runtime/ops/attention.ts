@@ -3,9 +3,10 @@ import { attentionBlockedKernel } from '../../kernels/attention_blocked.js';
 import { attentionTiledKernel } from '../../kernels/attention_tiled.js';
 import type { Constants, Kernel } from '../kernel.js';
 import type { VariantOf } from '../device_profile.js';
-import { type Graph, check, checkDtype } from '../graph.js';
+import { type Dispatch, type Graph, check, checkDtype } from '../graph.js';
 import { attention as attentionRef } from '../reference/attention.js';
 import { type Tensor, numel } from '../tensor.js';
+import { attentionGemmDispatches, attentionGemmFits } from './attention_gemm.js';
 import { valueOf } from './values.js';
 
 /**
@@ -31,10 +32,14 @@ export interface AttentionOptions {
   /**
    * Which kernel: 'rows' (kernels/attention.wgsl, rowsPerThread query rows per invocation), 'blocked'
    * (kernels/attention_blocked.wgsl, 8 rows × 8-key blocks: ~3× faster on lavapipe) or 'tiled'
-   * (kernels/attention_tiled.wgsl, Q/K/V tiles in workgroup memory, for GPUs). Default: 'rows' when
-   * rowsPerThread is given, else the device profile's `attention` variant.
+   * (kernels/attention_tiled.wgsl, Q/K/V tiles in workgroup memory, for GPUs) or 'gemm' (attention as two GEMMs
+   * with the scores materialized, runtime/ops/attention_gemm.ts: non-causal only, and where attentionGemmFits;
+   * elsewhere 'blocked' runs). Default: 'rows' when rowsPerThread is given, else the device profile's `attention`
+   * variant.
    */
   readonly kernel?: VariantOf<'attention'>;
+  /** 'gemm', tests: load q and the scores per thread instead of sharing them through subgroups. */
+  readonly shareX?: boolean;
   /** Query rows per invocation of the 'rows' kernel (register block, 1..4); default 1. */
   readonly rowsPerThread?: number;
   /** Invocations per workgroup of 'rows'/'blocked'; default 64 ('rows'), 8 ('blocked': lavapipe's SIMD width). */
@@ -95,38 +100,20 @@ export function attention(g: Graph, q: AttentionInput, k: AttentionInput, v: Att
   check(kv.rows === rows && vv.rows === rows, 'attention', `q, k, v must have the same rows (${qv.rows}, ${kv.rows}, ${vv.rows})`, qv.tensor, kv.tensor, vv.tensor);
   check(Number.isInteger(numSeqs) && numSeqs > 0 && rows % numSeqs === 0, 'attention', `rows ${rows} are not ${numSeqs} equal sequences`, qv.tensor);
   const seqLen = rows / numSeqs;
-  const variant = opts.kernel ?? (opts.rowsPerThread !== undefined ? 'rows' : g.profile.variants.attention);
-  const { kernel, constants, rowsPerWorkgroup } = lowering(variant, opts);
+  const requested = opts.kernel ?? (opts.rowsPerThread !== undefined ? 'rows' : g.profile.variants.attention);
+  const gemm = requested === 'gemm' && !causal && attentionGemmFits(g, seqLen, headDim);
+  const variant = requested === 'gemm' && !gemm ? 'blocked' : requested;
 
   const out = g.tensor(name, [rows, heads * headDim]);
-  const tiles = Math.ceil(seqLen / rowsPerWorkgroup);
   const pairs = causal ? (seqLen * (seqLen + 1)) / 2 : seqLen * seqLen;
   g.add({
     op: 'attention',
     name,
     inputs: [qv.tensor, kv.tensor, vv.tensor],
     outputs: [out],
-    dispatches: [
-      {
-        kernel,
-        constants,
-        bindings: { q: qv.tensor, k: kv.tensor, v: vv.tensor, out },
-        params: {
-          seqLen,
-          numSeqs,
-          heads,
-          group: heads / kvHeads,
-          qOffset: qv.offset,
-          qStride: qv.stride,
-          kOffset: kv.offset,
-          kStride: kv.stride,
-          vOffset: vv.offset,
-          vStride: vv.stride,
-          scale,
-        },
-        grid: [numSeqs * heads * tiles, 1, 1],
-      },
-    ],
+    dispatches: gemm
+      ? attentionGemmDispatches(g, { q: qv, k: kv, v: vv, numSeqs, seqLen, heads, kvHeads, headDim, scale, ...(opts.shareX !== undefined && { shareX: opts.shareX }) }, out, name)
+      : [flashDispatch(variant as FlashVariant, opts, { q: qv, k: kv, v: vv, out, seqLen, numSeqs })],
     cost: {
       flops: 4 * numSeqs * pairs * heads * headDim,
       bytes: 4 * rows * (2 * heads * headDim + 2 * kvHeads * headDim),
@@ -145,8 +132,37 @@ export function attention(g: Graph, q: AttentionInput, k: AttentionInput, v: Att
   return out;
 }
 
+type FlashVariant = Exclude<VariantOf<'attention'>, 'gemm'>;
+
+/** The one dispatch of a flash-style variant (online softmax in one kernel). */
+function flashDispatch(variant: FlashVariant, opts: AttentionOptions, io: { q: AttentionView; k: AttentionView; v: AttentionView; out: Tensor; seqLen: number; numSeqs: number }): Dispatch {
+  const { heads, kvHeads, scale } = opts;
+  const { q: qv, k: kv, v: vv, out, seqLen, numSeqs } = io;
+  const { kernel, constants, rowsPerWorkgroup } = lowering(variant, opts);
+  const tiles = Math.ceil(seqLen / rowsPerWorkgroup);
+  return {
+    kernel,
+    constants,
+    bindings: { q: qv.tensor, k: kv.tensor, v: vv.tensor, out },
+    params: {
+      seqLen,
+      numSeqs,
+      heads,
+      group: heads / kvHeads,
+      qOffset: qv.offset,
+      qStride: qv.stride,
+      kOffset: kv.offset,
+      kStride: kv.stride,
+      vOffset: vv.offset,
+      vStride: vv.stride,
+      scale,
+    },
+    grid: [numSeqs * heads * tiles, 1, 1],
+  };
+}
+
 /** The kernel, override constants and query rows per workgroup of one variant. */
-function lowering(variant: VariantOf<'attention'>, opts: AttentionOptions): { kernel: Kernel; constants: Constants; rowsPerWorkgroup: number } {
+function lowering(variant: FlashVariant, opts: AttentionOptions): { kernel: Kernel; constants: Constants; rowsPerWorkgroup: number } {
   const { headDim, causal } = opts;
   const common = { HEAD_DIM: headDim, CAUSAL: causal };
   if (variant === 'tiled') {

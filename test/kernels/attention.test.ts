@@ -19,10 +19,12 @@ interface Case {
   readonly workgroupSize?: number;
   /** The tiled kernel's query rows × keys per tile (default from the head dim). */
   readonly tile?: { readonly rows: number; readonly keys: number };
+  /** 'gemm': false loads q and the scores per thread (the path of a subgroup that is not 8 lanes in order). */
+  readonly shareX?: boolean;
 }
 
 function label(c: Case): string {
-  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}${c.kernel ? `, ${c.kernel} kernel` : ''}${c.workgroupSize ? `, wg ${c.workgroupSize}` : ''}${c.tile ? `, tile ${c.tile.rows}×${c.tile.keys}` : ''}`;
+  return `T ${c.T} × ${c.seqs} seq, ${c.heads}/${c.kvHeads} heads × ${c.dh}, ${c.causal ? 'causal' : 'full'}, ${c.fused ? 'fused qkv' : 'separate q/k/v'}${c.rowsPerThread ? `, ${c.rowsPerThread} rows/thread` : ''}${c.kernel ? `, ${c.kernel} kernel` : ''}${c.workgroupSize ? `, wg ${c.workgroupSize}` : ''}${c.tile ? `, tile ${c.tile.rows}×${c.tile.keys}` : ''}${c.shareX === false ? ', no subgroup sharing' : ''}`;
 }
 
 async function runCase(c: Case, seed: number): Promise<void> {
@@ -31,7 +33,7 @@ async function runCase(c: Case, seed: number): Promise<void> {
   const rows = c.T * c.seqs;
   const qw = c.heads * c.dh;
   const kw = c.kvHeads * c.dh;
-  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread, kernel: c.kernel, workgroupSize: c.workgroupSize, tile: c.tile };
+  const opts = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.dh, causal: c.causal, scale: c.dh ** -0.5, numSeqs: c.seqs, rowsPerThread: c.rowsPerThread, kernel: c.kernel, workgroupSize: c.workgroupSize, tile: c.tile, ...(c.shareX !== undefined && { shareX: c.shareX }) };
   let out;
   if (c.fused) {
     // [q | k | v | 4 pad columns] so the stride is not just the sum of the windows
@@ -97,6 +99,23 @@ CASES.push(
   { T: 37, seqs: 1, heads: 2, kvHeads: 1, dh: 16, causal: true, fused: true, kernel: 'tiled', tile: { rows: 2, keys: 4 } },
 );
 
+// attention as GEMMs (the cpu profile's non-causal default; needs subgroups, head dims % 8): 1, 2, primes and
+// non-multiples of 4 and of the 128-row / 64-key tiles, GQA, several sequences, head dims 96 and 128 (a second,
+// partial head-dim tile), the direct-load path; causal falls back to the blocked kernel. The real ViT cases cover
+// chunks of pairs sharing the scores buffer (3 pairs of 1025² per 16 MiB chunk).
+for (const T of [1, 2, 7, 33, 130]) {
+  CASES.push({ T, seqs: 1, heads: 6, kvHeads: 2, dh: 16, causal: false, fused: false, kernel: 'gemm' });
+  CASES.push({ T, seqs: 1, heads: 4, kvHeads: 4, dh: 64, causal: false, fused: true, kernel: 'gemm' });
+}
+CASES.push(
+  { T: 67, seqs: 3, heads: 4, kvHeads: 2, dh: 16, causal: false, fused: true, kernel: 'gemm' },
+  { T: 41, seqs: 2, heads: 3, kvHeads: 1, dh: 96, causal: false, fused: false, kernel: 'gemm' },
+  { T: 23, seqs: 3, heads: 2, kvHeads: 2, dh: 128, causal: false, fused: true, kernel: 'gemm' },
+  { T: 37, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: false, fused: true, kernel: 'gemm', shareX: false },
+  { T: 130, seqs: 1, heads: 2, kvHeads: 1, dh: 64, causal: false, fused: false, kernel: 'gemm', shareX: false },
+  { T: 33, seqs: 2, heads: 4, kvHeads: 2, dh: 16, causal: true, fused: false, kernel: 'gemm' },
+);
+
 describe('attention (prefill)', () => {
   CASES.forEach((c, i) => it(label(c), () => runCase(c, 1000 + i)));
 
@@ -105,6 +124,7 @@ describe('attention (prefill)', () => {
   it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false }, 8));
   it('real: InternViT 1025 tokens × 16 heads × 64, blocked kernel', () => runCase({ T: 1025, seqs: 1, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true, kernel: 'blocked' }, 9));
   it('real: Qwen2 prefill 300 tokens × 14/2 heads × 64, causal, rows kernel', () => runCase({ T: 300, seqs: 1, heads: 14, kvHeads: 2, dh: 64, causal: true, fused: false, kernel: 'rows', rowsPerThread: 4 }, 10));
+  it('real: InternViT 1025 tokens × 16 heads × 64, fused qkv, gemm (6 chunks of pairs)', () => runCase({ T: 1025, seqs: 1, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true, kernel: 'gemm' }, 13));
   it('real: InternViT 2 tiles × 1025 tokens × 16 heads × 64, fused qkv, tiled kernel', () => runCase({ T: 1025, seqs: 2, heads: 16, kvHeads: 16, dh: 64, causal: false, fused: true, kernel: 'tiled' }, 11));
   it('tiled: every head dim the op allows gets a tile within 16 KiB and the prefetch registers; others are refused', () => {
     for (let dh = 4; dh <= 128; dh += 4) expect(tiledShape(dh).bytes).toBeLessThanOrEqual(16384);
