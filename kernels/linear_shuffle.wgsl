@@ -3,11 +3,13 @@
 // b f32; y f32. QBITS 4 or 8: w is a q4/q8 weight (runtime/quant.ts; codes eight or four per u32, still read
 // as vec2<u32>) with its f16 scales s [N_total, K/32] bound whole (s_row: this dispatch's first row), each weight
 // q · f32(scale), exact in f32; QBITS 16: bf16, s a dummy.
-// Threads: kernels/linear.wgsl's tiling (8×8 workgroup, 8×8 outputs per thread, no workgroup memory): thread
-// (tx, ty) owns rows m0 + ty + 8·i and columns n0 + tx + 8·j (i, j < 8). The 8 threads of one ty need the same
+// Threads: kernels/linear.wgsl's tiling (8×8 workgroup, RA×8 outputs per thread, no workgroup memory): thread
+// (tx, ty) owns rows m0 + ty + 8·i (i < RA: 8, or 16 for many rows, where each gathered weight then serves twice the
+// FMAs) and columns n0 + tx + 8·j (j < 8). The 8 threads of one ty need the same
 // x values, and lavapipe turns every storage load with a computed offset into 8 per-lane scalar loads (loads
 // were ~75 % of linear.wgsl's time), so each x value is loaded once per row of threads: per 4 k, thread tx loads
-// the vec4 of row m0 + 8·tx (its row i = tx) and thread (·, ty) gets row i from lane tx = i by subgroupShuffle.
+// the vec4 of row m0 + 8·tx (its row i = tx; with RA 16 also i = tx + 8) and thread (·, ty) gets row i from lane
+// tx = i mod 8 by subgroupShuffle.
 // The weights come 4 bf16 per load (vec2<u32>). Per 4 k a thread makes 8 weight loads, 1 x load, 8 shuffles
 // and 256 FMAs (linear.wgsl: 16 weight and 32 x loads).
 // Subgroup layout: the shuffles need the 8 threads of a ty in one subgroup at lanes base..base+7 in tx order.
@@ -19,8 +21,8 @@
 // Tails: loads clamp to the last row/column, stores are guarded.
 // Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
 // Limits: needs the `subgroups` feature; K % 4 == 0 (vec4/vec2 rows: the op runs kernels/linear.wgsl
-// otherwise), K % 32 == 0 for q4/q8; grid [ceil(N / 64), ceil(M / 64)] ≤ 65535 each. SHARE_X = false always loads x directly: the
-// path of a non-matching subgroup layout, which lavapipe never takes on its own (the test forces it).
+// otherwise), K % 32 == 0 for q4/q8; grid [ceil(N / 64), ceil(M / (8·RA))] ≤ 65535 each. SHARE_X = false always loads x directly: the
+// path of a non-matching subgroup layout, which lavapipe never takes on its own (the test forces it). RA: 8 or 16.
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 
@@ -29,6 +31,8 @@ override HAS_BIAS: bool = false;
 override QBITS: u32 = 16u;
 const WG: u32 = 8u; // threads per row of the workgroup = rows per thread (thread tx loads row i = tx)
 const TN: u32 = 8u;
+override RA: u32 = 8u; // rows per thread: 8, or 16 (lane tx then also loads row i = tx + 8 and hands it out)
+const RA_MAX: u32 = 16u;
 
 struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32 }
 
@@ -39,7 +43,7 @@ struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<private> acc: array<array<f32, TN>, WG>;
+var<private> acc: array<array<f32, TN>, RA_MAX>;
 var<private> wrow: array<u32, TN>; // vec2 index of each column's weight row
 var<private> srow: array<u32, TN>; // q4/q8: index of each column's first scale
 var<private> scale: array<f32, TN>; // q4/q8: the current group's scale of each column
@@ -87,8 +91,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let N = params.n;
   let K4 = params.k / 4u;
   let n0 = wid.x * WG * TN + lid.x;
-  let m0 = wid.y * WG * WG + lid.y;
-  if (wid.x * WG * TN >= N || wid.y * WG * WG >= M) { return; }
+  let m0 = wid.y * WG * RA + lid.y;
+  if (wid.x * WG * TN >= N || wid.y * WG * RA >= M) { return; }
 
   // Lane base + t must be thread (t, ty) of this workgroup for t < 8: check every one of them.
   var ok = SHARE_X && lanes >= WG && lane >= lid.x && lane - lid.x + WG <= lanes;
@@ -101,25 +105,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     wrow[j] = n * K4 * QBITS / 16u; // vec2s per row: K/4 (bf16), K/8 (q8), K/16 (q4)
     srow[j] = (params.s_row + n) * (params.k / 32u);
   }
-  for (var i = 0u; i < WG; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
+  for (var i = 0u; i < RA; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
 
   if (sharing) {
     let own = min(m0 + WG * lid.x, M - 1u) * K4;
+    let own2 = min(m0 + WG * (lid.x + WG), M - 1u) * K4;
     for (var kq = 0u; kq < K4; kq++) {
       load_weights(kq);
       let xq = x[own + kq];
       for (var i = 0u; i < WG; i++) { accumulate(i, subgroupShuffle(xq, base + i)); }
+      if (RA > WG) {
+        let xq2 = x[own2 + kq];
+        for (var i = 0u; i < WG; i++) { accumulate(i + WG, subgroupShuffle(xq2, base + i)); }
+      }
     }
   } else {
-    var xrow: array<u32, WG>;
-    for (var i = 0u; i < WG; i++) { xrow[i] = min(m0 + WG * i, M - 1u) * K4; }
+    var xrow: array<u32, RA_MAX>;
+    for (var i = 0u; i < RA; i++) { xrow[i] = min(m0 + WG * i, M - 1u) * K4; }
     for (var kq = 0u; kq < K4; kq++) {
       load_weights(kq);
-      for (var i = 0u; i < WG; i++) { accumulate(i, x[xrow[i] + kq]); }
+      for (var i = 0u; i < RA; i++) { accumulate(i, x[xrow[i] + kq]); }
     }
   }
 
-  for (var i = 0u; i < WG; i++) {
+  for (var i = 0u; i < RA; i++) {
     let m = m0 + WG * i;
     if (m >= M) { break; }
     for (var j = 0u; j < TN; j++) {

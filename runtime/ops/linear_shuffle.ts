@@ -6,8 +6,14 @@ import { type Binding, type Dispatch, type Graph, bindingTensor, check } from '.
 import { quantBits } from '../quant_tensor.js';
 import type { Tensor } from '../tensor.js';
 
-/** Rows and columns of y per workgroup: 8×8 threads with 8×8 outputs each. */
+/** Columns of y per workgroup: 8 threads × 8 columns. */
 const TILE = 64;
+/**
+ * Rows of y per thread (the kernel's RA): 16 where the 128-row tile is at least half used, else 8. With 16 each
+ * gathered weight serves twice the FMAs (lavapipe pays per load and lane): 1.2–1.4× at the ViT and 128-token
+ * prefill shapes, interleaved A/B (bench/RESULTS.md); at 32 rows (batched decode) 8 is faster.
+ */
+const rowsPerThread = (M: number) => (M > 64 ? 16 : 8);
 
 export interface ShuffleGemm {
   readonly x: Tensor;
@@ -31,13 +37,14 @@ export function shuffleFits(subgroups: boolean, K: number): boolean {
   return subgroups && K % 4 === 0;
 }
 
-/** One dispatch: a workgroup per 64×64 tile of y (grid [rows / 64, M / 64], rounded up). */
+/** One dispatch: a workgroup per 64-column × 8·RA-row tile of y (grid [rows / 64, M / (8·RA)], rounded up). */
 export function shuffleGemm(g: Graph, o: ShuffleGemm): Dispatch {
-  const grid = [Math.ceil(o.rows / TILE), Math.ceil(o.M / TILE), 1] as const;
+  const ra = rowsPerThread(o.M);
+  const grid = [Math.ceil(o.rows / TILE), Math.ceil(o.M / (8 * ra)), 1] as const;
   check(grid[0] <= g.limits.maxComputeWorkgroupsPerDimension && grid[1] <= g.limits.maxComputeWorkgroupsPerDimension, 'linear', `grid [${grid.join(', ')}] is over the workgroup limit`, o.x, o.y);
   return {
     kernel: linearShuffleKernel,
-    constants: { HAS_BIAS: !!o.b, QBITS: quantBits(bindingTensor(o.w)) },
+    constants: { HAS_BIAS: !!o.b, QBITS: quantBits(bindingTensor(o.w)), RA: ra },
     bindings: { x: o.x, w: o.w, s: o.scales ?? o.x, b: o.b ?? o.x, y: o.y }, // b, s: dummies when absent, HAS_BIAS and QBITS guard the reads
     params: { m: o.M, n: o.rows, k: o.K, y_stride: o.yStride, y_col: o.yCol, b_off: o.yCol, s_row: o.yCol },
     grid,

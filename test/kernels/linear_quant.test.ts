@@ -95,6 +95,7 @@ const CASES: Case[] = [
   { format: 'q8', M: 1, N: LLM_HIDDEN, K: LLM_FFN, residual: true }, // down_proj
   { format: 'q4', M: 33, N: 67, K: 96, bias: true, residual: true, norm: true },
   { format: 'q8', M: 70, N: 45, K: 64, bias: true },
+  { format: 'q4', M: 97, N: 67, K: 128, bias: true }, // the cpu GEMM's 16 rows per thread (M > 64) with q4
   { format: 'q4', M: 5, N: 131, K: 160, bias: true, variant: 'gemm_tiled' },
   { format: 'q8', M: 9, N: 71, K: 896, variant: 'gemm_shuffle' },
   { format: 'q4', M: 5, N: 149, K: 2048, bias: true, variant: 'gemm_tiled', bindBytes: 60 * 1024 }, // 3 chunks
