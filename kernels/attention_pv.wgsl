@@ -4,16 +4,17 @@
 // with (m, l) = stats[wid.z·seqLen + i] from kernels/attention_softmax_stats.wgsl: the softmax is formed as s is
 // loaded, and its division applied once per output. v is a column window of a row-major matrix; out is
 // [numSeqs·seqLen, heads·Dh].
-// Threads: an 8×8 workgroup per 64 query rows × 64 head dims; thread (tx, ty) owns rows i0 + ty + 8·a (a < 8) and
-// dims d0 + 8·tx … d0 + 8·tx + 7 (two vec4s of a v row per key). Per 4 keys lane tx loads the vec4 of s row
-// i0 + 8·tx once (and its row's m), exponentiates it, and the row of threads shares it by subgroupShuffle (the
-// layout check of kernels/linear_shuffle.wgsl; SHARE_X = false or a failed check loads s per thread).
+// Threads: an 8×8 workgroup per 128 query rows × 64 head dims; thread (tx, ty) owns rows i0 + ty + 8·a (a < 16) and
+// dims d0 + 8·tx … d0 + 8·tx + 7 (two vec4s of a v row per key: each gathered v value serves 16 rows). Per 4 keys
+// lane tx loads the vec4s of s rows i0 + 8·tx and i0 + 8·(tx + 8) once (and their rows' m), exponentiates them, and the row of threads shares it by subgroupShuffle (the
+// layout check of kernels/include/row_lanes.wgsl; SHARE_X = false or a failed check loads s per thread).
 // Reference: runtime/reference/attention.ts attention (through the op). Upstream: InternAttention._naive_attn:
 // x = attn.softmax(dim=-1) @ v.
 // Limits: needs the `subgroups` feature; HEAD_DIM % 8 == 0; sStride % 4 == 0 and ≥ seqLen rounded up to 4;
-// vOffset, vStride multiples of 4; grid [⌈Dh/64⌉, ⌈seqLen/64⌉, chunk] ≤ 65535 each.
+// vOffset, vStride multiples of 4; grid [⌈Dh/64⌉, ⌈seqLen/128⌉, chunk] ≤ 65535 each.
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
+// #include "row_lanes.wgsl"
 
 override HEAD_DIM: u32 = 64;
 override SHARE_X: bool = true;
@@ -59,10 +60,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let i0 = wid.y * WG * RA + lid.y;
   if (wid.x * WG * TD >= HEAD_DIM || wid.y * WG * RA >= T) { return; }
 
-  var ok = SHARE_X && lanes >= WG && lane >= lid.x && lane - lid.x + WG <= lanes;
-  let base = select(0u, lane - lid.x, ok);
-  for (var t = 0u; t < WG; t++) { ok = ok && subgroupShuffle(lidx, base + t) == lidx - lid.x + t; }
-  let sharing = subgroupAll(ok);
+  let lanes_of_row = row_lanes(lid.x, lidx, lane, lanes);
+  let base = lanes_of_row.base;
+  let sharing = lanes_of_row.sharing;
 
   let dc = min(d0, HEAD_DIM - TD) / 4u; // tails: clamp loads, guard stores
   let vBase = params.vOffset / 4u + hk * (HEAD_DIM / 4u) + dc;

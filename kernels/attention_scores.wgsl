@@ -5,17 +5,18 @@
 // [chunk, seqLen, sStride] (sStride ≥ seqLen; columns past seqLen are not written). runtime/ops/attention_gemm.ts
 // runs this, kernels/attention_softmax_stats.wgsl and kernels/attention_pv.wgsl for chunks of batch entries.
 // Threads: kernels/linear_shuffle.wgsl's GEMM with q as x and k as the weight rows: an 8×8 workgroup, thread
-// (tx, ty) owns query rows i0 + ty + 8·a and keys j0 + tx + 8·b (a, b < 8); per 4 d lane tx loads the vec4 of q row
-// i0 + 8·tx once and the 8 lanes of a row of threads hand it out by subgroupShuffle (lavapipe pays per load
+// (tx, ty) owns query rows i0 + ty + 8·a (a < 16: 128 rows per workgroup, each gathered k value serving 16) and keys
+// j0 + tx + 8·b (b < 8); per 4 d lane tx loads the vec4s of q rows i0 + 8·tx and i0 + 8·(tx + 8) once and the 8 lanes of a row of threads hand it out by subgroupShuffle (lavapipe pays per load
 // instruction and lane, so each q value is loaded once per subgroup), and every thread loads the vec4 of its 8 keys.
-// Where the subgroup is not 8 consecutive lanes in tx order (the same check as linear_shuffle) or SHARE_X is false,
+// Where the subgroup is not 8 consecutive lanes in tx order (kernels/include/row_lanes.wgsl) or SHARE_X is false,
 // every thread loads q itself.
 // Reference: runtime/reference/attention.ts attention (through the op). Upstream: InternAttention._naive_attn
 // (modeling_intern_vit.py): attn = (q * scale) @ k.transpose(-2, -1).
 // Limits: needs the `subgroups` feature; HEAD_DIM % 4 == 0; offsets and strides multiples of 4 (vec4 loads);
-// grid [⌈seqLen/64⌉, ⌈seqLen/64⌉, chunk] ≤ 65535 each.
+// grid [⌈seqLen/64⌉, ⌈seqLen/128⌉, chunk] ≤ 65535 each.
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
+// #include "row_lanes.wgsl"
 
 override HEAD_DIM: u32 = 64;
 override SHARE_X: bool = true;
@@ -52,11 +53,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let i0 = wid.y * WG * RA + lid.y;
   if (wid.x * WG * TN >= T || wid.y * WG * RA >= T) { return; }
 
-  // Lane base + t must be thread (t, ty) of this workgroup for t < 8: check every one of them.
-  var ok = SHARE_X && lanes >= WG && lane >= lid.x && lane - lid.x + WG <= lanes;
-  let base = select(0u, lane - lid.x, ok);
-  for (var t = 0u; t < WG; t++) { ok = ok && subgroupShuffle(lidx, base + t) == lidx - lid.x + t; }
-  let sharing = subgroupAll(ok);
+  let lanes_of_row = row_lanes(lid.x, lidx, lane, lanes);
+  let base = lanes_of_row.base;
+  let sharing = lanes_of_row.sharing;
 
   let qBase = params.qOffset / 4u + h * D4;
   let kBase = params.kOffset / 4u + hk * D4;

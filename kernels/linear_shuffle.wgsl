@@ -12,12 +12,9 @@
 // tx = i mod 8 by subgroupShuffle.
 // The weights come 4 bf16 per load (vec2<u32>). Per 4 k a thread makes 8 weight loads, 1 x load, 8 shuffles
 // and 256 FMAs (linear.wgsl: 16 weight and 32 x loads).
-// Subgroup layout: the shuffles need the 8 threads of a ty in one subgroup at lanes base..base+7 in tx order.
-// That holds where subgroups are consecutive local_invocation_index ranges of ≥ 8 lanes (lavapipe: 8; most
-// GPUs: 32 or 64), but WGSL promises nothing, so every thread checks it for its own row of threads; a subgroup
-// in which any check fails (size 4 as on SwiftShader, another lane order) loads x directly instead. The
-// choice is subgroup-uniform (subgroupAll), which is all subgroupShuffle needs; WGSL's uniformity analysis
-// only proves workgroup uniformity, hence `diagnostic(off, subgroup_uniformity)`.
+// Subgroup layout: where the 8 threads of a row sit in their subgroup, and the fallback when they do not:
+// kernels/include/row_lanes.wgsl. WGSL's uniformity analysis only proves workgroup uniformity, hence
+// `diagnostic(off, subgroup_uniformity)`.
 // Tails: loads clamp to the last row/column, stores are guarded.
 // Reference: runtime/reference/linear.ts linear. Upstream: torch.nn.Linear / F.linear.
 // Limits: needs the `subgroups` feature; K % 4 == 0 (vec4/vec2 rows: the op runs kernels/linear.wgsl
@@ -25,6 +22,7 @@
 // path of a non-matching subgroup layout, which lavapipe never takes on its own (the test forces it). RA: 8 or 16.
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
+// #include "row_lanes.wgsl"
 
 override SHARE_X: bool = true;
 override HAS_BIAS: bool = false;
@@ -94,11 +92,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let m0 = wid.y * WG * RA + lid.y;
   if (wid.x * WG * TN >= N || wid.y * WG * RA >= M) { return; }
 
-  // Lane base + t must be thread (t, ty) of this workgroup for t < 8: check every one of them.
-  var ok = SHARE_X && lanes >= WG && lane >= lid.x && lane - lid.x + WG <= lanes;
-  let base = select(0u, lane - lid.x, ok);
-  for (var t = 0u; t < WG; t++) { ok = ok && subgroupShuffle(lidx, base + t) == lidx - lid.x + t; }
-  let sharing = subgroupAll(ok);
+  let lanes_of_row = row_lanes(lid.x, lidx, lane, lanes);
+  let base = lanes_of_row.base;
+  let sharing = lanes_of_row.sharing;
 
   for (var j = 0u; j < TN; j++) {
     let n = min(n0 + WG * j, N - 1u);
