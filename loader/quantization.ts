@@ -64,7 +64,7 @@ export function isQuantizable(name: string, shape: readonly number[]): boolean {
 }
 
 /** The same for the vision tower and mlp1 (quantized only where asked for). */
-export function isVisionQuantizable(name: string, shape: readonly number[]): boolean {
+function isVisionQuantizable(name: string, shape: readonly number[]): boolean {
   return sideOf(name) === 'vision' && isMatrix(name, shape) && shape[1]! % QUANT_GROUP === 0;
 }
 

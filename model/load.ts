@@ -148,7 +148,8 @@ export async function loadModel(gpu: Gpu, files: ModelFiles, options: LoadOption
   let weights: InternVLWeights;
   let llm: LanguageModel;
   try {
-    prepared = await prepareWeights(gpu, loaded.tensors, saved && ((name) => savedFormatOf(name, savedPlan(saved))));
+    const savedAs = saved && savedPlan(saved);
+    prepared = await prepareWeights(gpu, loaded.tensors, savedAs && ((name) => savedFormatOf(name, savedAs)));
     tensors = await architecture.prepare(gpu, prepared, loaded.config.llm_config);
     weights = weightTree(tensors);
     llm = architecture.bind(weights.language_model, loaded.config.llm_config);

@@ -60,6 +60,7 @@ export function attentionGemmDispatches(g: Graph, o: AttentionGemm, out: Attenti
       },
       {
         kernel: attentionSoftmaxStatsKernel,
+        constants: { WG: STATS_WG },
         bindings: { s: scores, stats },
         params: { seqLen: T, rows: chunk * T, sStride },
         grid: [Math.ceil((chunk * T) / STATS_WG), 1, 1],

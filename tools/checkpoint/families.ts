@@ -25,9 +25,6 @@ export interface Family {
   readonly addedTokens: readonly AddedToken[];
 }
 
-
-// InternVL's 9 added tokens, as the SentencePiece tokenizer writers put them after their models' own tokens.
-const INTERNVL_TOKENS = INTERNVL_ADDED_TOKENS;
 /** Phi-3's tokens before InternVL's: Llama's 32000 SentencePiece pieces and 11 added (<|endoftext|> … <|user|>). */
 const PHI3_TOKENS = PHI3_SP_PIECES + PHI3_ADDED_TOKENS.length;
 
@@ -53,7 +50,7 @@ export const FAMILY: Readonly<Record<FamilyName, Family>> = {
     tokenizer: 'qwen2-bpe',
     llmName: 'Qwen/Qwen2.5-0.5B-Instruct',
     template: 'internvl2_5',
-    addedTokens: numbered([...QWEN25_TOKENS, ...INTERNVL_TOKENS.map((t) => [t, true] as const)]),
+    addedTokens: numbered([...QWEN25_TOKENS, ...INTERNVL_ADDED_TOKENS.map((t) => [t, true] as const)]),
   },
   // InternVL2-2B: internlm2-chat-1_8b and InternVL's 9 tokens after its 92544 pieces: 92553 rows, <img> = 92544,
   // <IMG_CONTEXT> = 92546 (from memory of the official tokenizer_config.json: not verifiable offline).
@@ -62,7 +59,7 @@ export const FAMILY: Readonly<Record<FamilyName, Family>> = {
     tokenizer: 'internlm2-sentencepiece',
     llmName: 'internlm/internlm2-chat-1_8b',
     template: 'internlm2-chat',
-    addedTokens: INTERNVL_TOKENS.map((content, i) => ({ content, id: INTERNLM2_SP_PIECES + i, special: true })),
+    addedTokens: INTERNVL_ADDED_TOKENS.map((content, i) => ({ content, id: INTERNLM2_SP_PIECES + i, special: true })),
   },
   // InternVL2-4B: Phi-3-mini-128k-instruct and InternVL's 9 tokens from 32011: 32020 rows, <IMG_CONTEXT> = 32013
   // (from memory of the official files).
@@ -71,7 +68,7 @@ export const FAMILY: Readonly<Record<FamilyName, Family>> = {
     tokenizer: 'phi3-sentencepiece',
     llmName: 'microsoft/Phi-3-mini-128k-instruct',
     template: 'phi3-chat',
-    addedTokens: INTERNVL_TOKENS.map((content, i) => ({ content, id: PHI3_TOKENS + i, special: true })),
+    addedTokens: INTERNVL_ADDED_TOKENS.map((content, i) => ({ content, id: PHI3_TOKENS + i, special: true })),
   },
 };
 
