@@ -1,4 +1,6 @@
 // linear (GEMM), x shared through subgroups: y[m, y_col + n] = Σ_k x[m, k]·w[n, k] + b[b_off + n]   (row stride of y: y_stride)
+// and, fused into the store (kernels/include/linear_epilogue.wgsl): GELU (ACT_GELU), a layer scale ls[b_off + n]
+// (HAS_SCALE), the residual res[m, y_col + n] (HAS_RESIDUAL).
 // x f32 [M, K] read as vec4 (k..k+3); w bf16 [N, K] packed two per u32, read as vec2<u32> (4 bf16: k..k+3);
 // b f32; y f32. QBITS 4 or 8: w is a q4/q8 weight (runtime/quant.ts; codes eight or four per u32, still read
 // as vec2<u32>) with its f16 scales s [N_total, K/32] bound whole (s_row: this dispatch's first row), each weight
@@ -40,6 +42,10 @@ struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
+@group(0) @binding(7) var<storage, read> ls: array<f32>;
+
+// #include "linear_epilogue.wgsl"
 
 var<private> acc: array<array<f32, TN>, RA_MAX>;
 var<private> wrow: array<u32, TN>; // vec2 index of each column's weight row
@@ -130,9 +136,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j = 0u; j < TN; j++) {
       let n = n0 + WG * j;
       if (n < N) {
-        var v = acc[i][j];
-        if (HAS_BIAS) { v += b[params.b_off + n]; }
-        y[m * params.y_stride + params.y_col + n] = v;
+        let o = m * params.y_stride + params.y_col + n;
+        y[o] = epilogue(acc[i][j], n, o);
       }
     }
   }

@@ -2,7 +2,8 @@
 // x f32 [M, K]; w bf16 [N, K] packed two per u32 (element e = half e & 1 of word e >> 1); b f32; y f32 with
 // row stride y_stride. z = workgroup_id.z is the split-K chunk [z·k_chunk, min(K, (z+1)·k_chunk)); with one
 // chunk (k_chunk ≥ K) this is y = x·Wᵀ + b, with several y is a partial buffer [S, M, y_stride] that
-// linear_splitk_sum.wgsl adds up (bias there, so HAS_BIAS is off here).
+// linear_splitk_sum.wgsl adds up (bias there, so HAS_BIAS is off here). One chunk stores through
+// kernels/include/linear_epilogue.wgsl (GELU, layer scale, residual: the sum kernel applies them when split).
 // Threads: a workgroup of (BN/TN)·(BM/TM) invocations owns a BM×BN tile of y. Per BK step it loads the
 // x tile [BM][BK] and the w tile [BK][BNP] (transposed, unpacked to f32) into workgroup memory with
 // consecutive invocations reading consecutive words of a row (coalesced), then thread (tx, ty) accumulates
@@ -38,6 +39,10 @@ struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, k
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
+@group(0) @binding(7) var<storage, read> ls: array<f32>;
+
+// #include "linear_epilogue.wgsl"
 
 var<workgroup> xs: array<f32, BM * BK>;
 var<workgroup> ws: array<f32, BK * BNP>;
@@ -140,9 +145,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var j = 0u; j < TN; j++) {
       let n = n0 + lid.x + WG_X * j;
       if (n < N) {
-        var v = acc[i][j];
-        if (HAS_BIAS) { v += b[params.b_off + n]; }
-        y[(wid.z * M + m) * params.y_stride + params.y_col + n] = v;
+        let o = (wid.z * M + m) * params.y_stride + params.y_col + n;
+        y[o] = epilogue(acc[i][j], n, o);
       }
     }
   }

@@ -6,10 +6,8 @@
 import type { VisionConfig } from '../loader/config.js';
 import type { Graph } from '../runtime/graph.js';
 import { attention } from '../runtime/ops/attention.js';
-import { gelu } from '../runtime/ops/gelu.js';
 import { layerNorm } from '../runtime/ops/layer_norm.js';
 import { linear } from '../runtime/ops/linear.js';
-import { residual } from '../runtime/ops/residual.js';
 import { patchify, vitEmbedAssemble } from '../runtime/ops/vit_embeddings.js';
 import { type Tensor, reshape } from '../runtime/tensor.js';
 import type { VisionWeights, VitLayer } from './weights.js';
@@ -28,8 +26,11 @@ export function embeddings(g: Graph, w: VisionWeights['embeddings'], c: VisionCo
   return vitEmbedAssemble(g, patchOut, w.class_embedding, w.position_embedding, B, 'vision.embeddings'); // [B, N, D]
 }
 
-/** InternAttention._naive_attn: fused qkv, softmax(q·kᵀ·Dh^-0.5)·v over the tile's N tokens, proj. */
-function attn(g: Graph, w: VitLayer['attn'], c: VisionConfig, x: Tensor, B: number, name: string): Tensor {
+/**
+ * InternAttention._naive_attn: fused qkv, softmax(q·kᵀ·Dh^-0.5)·v over the tile's N tokens, proj; proj's store
+ * adds the branch to the residual stream h scaled by ls1 (the encoder layer's `h + ls1·attn(…)`).
+ */
+function attn(g: Graph, w: VitLayer['attn'], c: VisionConfig, x: Tensor, B: number, h: Tensor, ls1: Tensor, name: string, out: string): Tensor {
   const D = c.hidden_size;
   const heads = c.num_attention_heads;
   const headDim = D / heads;
@@ -42,22 +43,20 @@ function attn(g: Graph, w: VitLayer['attn'], c: VisionConfig, x: Tensor, B: numb
     { heads, kvHeads: heads, headDim, causal: false, scale: headDim ** -0.5, numSeqs: B },
     `${name}.core`,
   ); // [B·N, D]
-  return linear(g, o, w.proj.weight, w.proj.bias, `${name}.proj`);
+  return linear(g, o, w.proj.weight, w.proj.bias, out, { residual: h, layerScale: ls1 });
 }
 
-/** InternMLP: fc1 → exact GELU → fc2. */
-function mlp(g: Graph, w: VitLayer['mlp'], x: Tensor, name: string): Tensor {
-  const h = gelu(g, linear(g, x, w.fc1.weight, w.fc1.bias, `${name}.fc1`), `${name}.act`); // [B·N, F]
-  return linear(g, h, w.fc2.weight, w.fc2.bias, `${name}.fc2`);
+/** InternMLP: fc1 → exact GELU (fused into fc1's store) → fc2, whose store adds h + ls2·(…) as attn's proj does. */
+function mlp(g: Graph, w: VitLayer['mlp'], x: Tensor, h: Tensor, ls2: Tensor, name: string, out: string): Tensor {
+  const a = linear(g, x, w.fc1.weight, w.fc1.bias, `${name}.act`, { activation: 'gelu' }); // [B·N, F]
+  return linear(g, a, w.fc2.weight, w.fc2.bias, out, { residual: h, layerScale: ls2 });
 }
 
 /** InternVisionEncoderLayer.forward: h = h + ls1·attn(norm1(h)); h = h + ls2·mlp(norm2(h)). */
 export function encoderLayer(g: Graph, w: VitLayer, c: VisionConfig, h: Tensor, B: number, name: string): Tensor {
   const eps = c.layer_norm_eps;
-  const a = attn(g, w.attn, c, layerNorm(g, h, w.norm1.weight, w.norm1.bias!, eps, `${name}.norm1`), B, `${name}.attn`);
-  h = residual(g, h, a, w.ls1, `${name}.res1`);
-  const m = mlp(g, w.mlp, layerNorm(g, h, w.norm2.weight, w.norm2.bias!, eps, `${name}.norm2`), `${name}.mlp`);
-  return residual(g, h, m, w.ls2, name);
+  h = attn(g, w.attn, c, layerNorm(g, h, w.norm1.weight, w.norm1.bias!, eps, `${name}.norm1`), B, h, w.ls1, `${name}.attn`, `${name}.res1`);
+  return mlp(g, w.mlp, layerNorm(g, h, w.norm2.weight, w.norm2.bias!, eps, `${name}.norm2`), h, w.ls2, `${name}.mlp`, name);
 }
 
 /**

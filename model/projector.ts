@@ -3,7 +3,6 @@
 //
 // Legend: B tiles, G patch grid (32), D vision hidden, H LLM hidden; 256 = (G/2)² tokens per tile.
 import type { Graph } from '../runtime/graph.js';
-import { gelu } from '../runtime/ops/gelu.js';
 import { layerNorm } from '../runtime/ops/layer_norm.js';
 import { linear } from '../runtime/ops/linear.js';
 import { pixelShuffle } from '../runtime/ops/pixel_shuffle.js';
@@ -23,6 +22,6 @@ export const MLP1_LAYER_NORM_EPS = 1e-5;
 export function projector(g: Graph, w: Mlp1, x: Tensor, B: number, grid: number): Tensor {
   const shuffled = pixelShuffle(g, x, B, grid, 'projector.pixel_shuffle'); // [B·(G/2)², 4D]
   const n = layerNorm(g, shuffled, w['0'].weight, w['0'].bias!, MLP1_LAYER_NORM_EPS, 'projector.norm');
-  const h = gelu(g, linear(g, n, w['1'].weight, w['1'].bias, 'projector.fc1'), 'projector.act');
+  const h = linear(g, n, w['1'].weight, w['1'].bias, 'projector.act', { activation: 'gelu' }); // mlp1[1] → mlp1[2]
   return linear(g, h, w['3'].weight, w['3'].bias, 'projector.out');
 }

@@ -51,8 +51,11 @@ export class TestGraph {
   readonly env: ReferenceEnv = new Map();
   readonly inputs: [Tensor, ArrayBufferView][] = [];
 
-  constructor(readonly gpu: Gpu) {
-    this.g = new Graph(gpu.limits, gpu.profile);
+  /** bindingLimit: pretend maxStorageBufferBindingSize is this (weights then bind as row chunks, as lm_head does). */
+  constructor(readonly gpu: Gpu, bindingLimit?: number) {
+    const { maxStorageBufferBindingSize, maxComputeWorkgroupsPerDimension, minStorageBufferOffsetAlignment } = gpu.limits;
+    const limits = { maxStorageBufferBindingSize: bindingLimit ?? maxStorageBufferBindingSize, maxComputeWorkgroupsPerDimension, minStorageBufferOffsetAlignment };
+    this.g = new Graph(limits, gpu.profile);
   }
 
   /** A q4/q8 weight [N, K] quantized from these values by the exact rules; its reference value is the dequantized one. */

@@ -5,6 +5,8 @@ import { type Tensor, numel } from '../tensor.js';
 import { valueOf } from './values.js';
 
 const WG = 256; // kernels/gelu.wgsl default
+/** The cost model's FLOPs per GELU (erfc's polynomial and two exps). */
+export const GELU_FLOPS = 30;
 
 /** Exact (erf) GELU, elementwise: y = x · Φ(x).  x [...] f32 → y of the same shape. */
 export function gelu(g: Graph, x: Tensor, name: string): Tensor {
@@ -17,7 +19,7 @@ export function gelu(g: Graph, x: Tensor, name: string): Tensor {
     inputs: [x],
     outputs: [y],
     dispatches: n > 0 ? [{ kernel: geluKernel, bindings: { x, y }, params: { n }, grid: [Math.ceil(n / WG), 1, 1] }] : [],
-    cost: { flops: 30 * n, bytes: 8 * n },
+    cost: { flops: GELU_FLOPS * n, bytes: 8 * n },
     reference: (env) => env.set(y.id, geluRef(valueOf(env, x))),
   });
   return y;

@@ -2,10 +2,12 @@ import { linearKernel } from '../../kernels/linear.js';
 import { linearVecKernel } from '../../kernels/linear_vec.js';
 import { linearVecShuffleKernel } from '../../kernels/linear_vec_shuffle.js';
 import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../graph.js';
+import { gelu as geluRef, residual as residualRef } from '../reference/elementwise.js';
 import { linear as linearRef } from '../reference/linear.js';
 import { rmsNorm as rmsNormRef } from '../reference/norms.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
 import { isQuantized } from '../quant_tensor.js';
+import { GELU_FLOPS, gelu } from './gelu.js';
 import { coalescedFits, coalescedGemv } from './linear_coalesced.js';
 import { QUANT_GEMV_MAX_M, quantGemvDispatches } from './linear_quant.js';
 import { shuffleFits, shuffleGemm } from './linear_shuffle.js';
@@ -45,10 +47,21 @@ export interface LinearOptions {
   /** Force a kernel variant (tests, benchmarks); by default chosen from the adapter and M. */
   readonly variant?: LinearVariant;
   /**
-   * The residual stream r, f32 shaped like y: y = x·Wᵀ + b + r (o_proj, down_proj). Fused into the GEMV variants'
-   * store; the GEMM variants add it in a second dispatch (runtime/ops/residual.ts).
+   * The residual stream r, f32 shaped like y: y = x·Wᵀ + b + r (o_proj, down_proj). Fused into the store of the
+   * GEMV variants and of gemm_shuffle and gemm_tiled (FUSED_EPILOGUE); the other GEMMs add it in a second dispatch
+   * (runtime/ops/residual.ts).
    */
   readonly residual?: Tensor;
+  /**
+   * A per-column layer scale ls f32 [N] on the residual branch: y = r + ls ⊙ (x·Wᵀ + b) (InternViT's ls1/ls2);
+   * needs `residual`. Fused where FUSED_EPILOGUE, else the residual op applies it.
+   */
+  readonly layerScale?: Tensor;
+  /**
+   * 'gelu': y = GELU(x·Wᵀ + b) (exact erf GELU; InternViT's fc1, the projector's first linear), before any layer
+   * scale and residual. Fused where FUSED_EPILOGUE, else the gelu op follows (runtime/ops/gelu.ts, `${name}.act`).
+   */
+  readonly activation?: 'gelu';
   /**
    * y = rmsNorm(x)·Wᵀ + b (+ r) (q/k/v after input_layernorm, lm_head after the final norm). Fused into the GEMV
    * variants as a prologue: 'coalesced' adds Σx² from the x words it loads and reads the norm weight alongside,
@@ -59,6 +72,8 @@ export interface LinearOptions {
   readonly rmsNorm?: RmsNormPrologue;
 }
 
+/** The variants whose store applies activation, layer scale and residual (kernels/include/linear_epilogue.wgsl). */
+const FUSED_EPILOGUE: ReadonlySet<string> = new Set(['gemm_shuffle', 'gemm_tiled']);
 const GEMM_TILES: Record<string, readonly [number, number]> = { gemm8x8: [8, 8], gemm4x8: [4, 8] };
 const VEC_ROWS: Record<string, number> = { vec_r8: 8, vec_r4: 4, vec_r2: 2, vec_shuffle_r8: 8, vec_shuffle_r4: 4, vec_shuffle_r2: 2 };
 const VEC_MAX_M = 8;
@@ -124,8 +139,9 @@ function quantizedVariant(g: Graph, forced: LinearVariant | undefined, M: number
 }
 
 /**
- * nn.Linear: y = x·Wᵀ + b (+ opts.residual), of rmsNorm(x) with opts.rmsNorm.  x f32 [..., K], w bf16, q4 or q8
- * [N, K] (checkpoint [out, in] layout; q4/q8: runtime/quant.ts, variant by quantizedVariant), b f32 [N] or undefined, residual f32 [..., N] or undefined, norm weight f32 [K];
+ * nn.Linear and what follows it: y = r + ls ⊙ act(x·Wᵀ + b), of rmsNorm(x) with opts.rmsNorm (each part optional:
+ * LinearOptions).  x f32 [..., K], w bf16, q4 or q8 [N, K] (checkpoint [out, in] layout; q4/q8: runtime/quant.ts,
+ * variant by quantizedVariant), b f32 [N] or undefined, residual f32 [..., N], layer scale f32 [N], norm weight f32 [K];
  * y f32 [..., N]. A weight over maxStorageBufferBindingSize (lm_head) is bound as row chunks, one dispatch each,
  * every chunk writing its column range of y (and, with the norm, normalising the few rows of x itself).
  */
@@ -151,6 +167,14 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
     const shape = [...x.shape.slice(0, -1), N];
     check(r.shape.length === shape.length && r.shape.every((d, i) => d === shape[i]), op, `residual must be [${shape.join(', ')}] like y`, x, w, r);
   }
+  const ls = opts.layerScale;
+  if (ls) {
+    check(!!r, op, 'a layer scale needs the residual it scales the branch into', x, w, ls);
+    checkDtype(op, ls, ['f32']);
+    check(numel(ls.shape) === N, op, `layer scale must have N = ${N} elements`, w, ls);
+  }
+  const act = opts.activation;
+  check(act === undefined || act === 'gelu', op, `activation must be 'gelu', got ${String(act)}`, x, w);
   const norm = opts.rmsNorm;
   if (norm) {
     checkDtype(op, norm.weight, ['f32']);
@@ -162,17 +186,24 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   const gemv = variant === 'coalesced' || variant in VEC_ROWS;
   const shuffled = variant.startsWith('vec_shuffle');
   const fusesNorm = variant === 'coalesced' || shuffled || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
-  if (norm && !fusesNorm) return linear(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), w, b, name, { variant, residual: r });
-  if (r && !gemv) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), undefined, name);
+  if (norm && !fusesNorm) return linear(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), w, b, name, { ...opts, variant, rmsNorm: undefined });
+  const fusesEpilogue = FUSED_EPILOGUE.has(variant);
+  if (act && !fusesEpilogue) {
+    const h = gelu(g, linear(g, x, w, b, `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) }), r ? `${name}.act` : name);
+    return r ? addResidual(g, r, h, ls, name) : h;
+  }
+  if (r && !gemv && !fusesEpilogue) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), ls, name);
+  if (ls && !fusesEpilogue) return addResidual(g, r!, linear(g, x, w, b, `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) }), ls, name);
+  const epilogue = { residual: r, layerScale: ls, gelu: act === 'gelu' };
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
-  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name }) : quantized && variant in VEC_ROWS
+  const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name, ...epilogue }) : quantized && variant in VEC_ROWS
     ? quantGemvDispatches(g, { x, w, b, residual: r, norm, y, M, K, rows: VEC_ROWS[variant]! })
     : chunks.map((c) => {
     const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
     const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
-    if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, scales: w.scales, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
+    if (variant === 'gemm_shuffle') return shuffleGemm(g, { x, w: wb, scales: w.scales, b, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart, ...epilogue });
     if (variant === 'coalesced') return coalescedGemv(g, { x, w: wb, ...(w.scales && { scales: w.scales }), b, residual: r, norm, y, M, rows: c.rows, K, yStride: N, yCol: c.rowStart });
     const bindings = { x, w: wb, b: bias, y };
     const rows = VEC_ROWS[variant];
@@ -193,16 +224,18 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   g.add({
     op,
     name,
-    inputs: [x, w, ...(w.scales ? [w.scales] : []), ...(b ? [b] : []), ...(r ? [r] : []), ...(norm ? [norm.weight] : [])],
+    inputs: [x, w, ...(w.scales ? [w.scales] : []), ...(b ? [b] : []), ...(r ? [r] : []), ...(ls ? [ls] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
     dispatches,
     cost: {
-      flops: 2 * M * N * K + (r ? M * N : 0) + (norm ? 4 * M * K : 0),
-      bytes: byteLength(w) + (w.scales ? byteLength(w.scales) : 0) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (norm ? K : 0)),
+      flops: 2 * M * N * K + (r ? M * N : 0) + (ls ? M * N : 0) + (act ? GELU_FLOPS * M * N : 0) + (norm ? 4 * M * K : 0),
+      bytes: byteLength(w) + (w.scales ? byteLength(w.scales) : 0) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (ls ? N : 0) + (norm ? K : 0)),
     },
     reference: (env) => {
       const xs = norm ? rmsNormRef(valueOf(env, x), valueOf(env, norm.weight), M, K, norm.eps) : valueOf(env, x);
-      env.set(y.id, linearRef(xs, valueOf(env, w), b && valueOf(env, b), M, N, K, r && valueOf(env, r)));
+      let v = linearRef(xs, valueOf(env, w), b && valueOf(env, b), M, N, K);
+      if (act) v = geluRef(v);
+      env.set(y.id, r ? residualRef(valueOf(env, r), v, ls && valueOf(env, ls), N) : v);
     },
   });
   return y;

@@ -5,6 +5,7 @@ import { linearShuffleKernel } from '../../kernels/linear_shuffle.js';
 import { type Binding, type Dispatch, type Graph, bindingTensor, check } from '../graph.js';
 import { quantBits } from '../quant_tensor.js';
 import type { Tensor } from '../tensor.js';
+import { type LinearEpilogue, epilogueBindings, epilogueConstants } from './linear_epilogue.js';
 
 /** Columns of y per workgroup: 8 threads × 8 columns. */
 const TILE = 64;
@@ -15,7 +16,7 @@ const TILE = 64;
  */
 const rowsPerThread = (M: number) => (M > 64 ? 16 : 8);
 
-export interface ShuffleGemm {
+export interface ShuffleGemm extends LinearEpilogue {
   readonly x: Tensor;
   /** bf16, q4 or q8 [rows, K] weight (or a row chunk of one). */
   readonly w: Binding;
@@ -44,9 +45,11 @@ export function shuffleGemm(g: Graph, o: ShuffleGemm): Dispatch {
   check(grid[0] <= g.limits.maxComputeWorkgroupsPerDimension && grid[1] <= g.limits.maxComputeWorkgroupsPerDimension, 'linear', `grid [${grid.join(', ')}] is over the workgroup limit`, o.x, o.y);
   return {
     kernel: linearShuffleKernel,
-    constants: { HAS_BIAS: !!o.b, QBITS: quantBits(bindingTensor(o.w)), RA: ra },
-    bindings: { x: o.x, w: o.w, s: o.scales ?? o.x, b: o.b ?? o.x, y: o.y }, // b, s: dummies when absent, HAS_BIAS and QBITS guard the reads
+    constants: { HAS_BIAS: !!o.b, QBITS: quantBits(bindingTensor(o.w)), RA: ra, ...epilogueConstants(o) },
+    // unused slots are bound to a dummy (x); HAS_BIAS, QBITS and the epilogue's overrides guard the reads
+    bindings: { x: o.x, w: o.w, s: o.scales ?? o.x, b: o.b ?? o.x, y: o.y, ...epilogueBindings(o, o.x) },
     params: { m: o.M, n: o.rows, k: o.K, y_stride: o.yStride, y_col: o.yCol, b_off: o.yCol, s_row: o.yCol },
     grid,
   };
 }
+

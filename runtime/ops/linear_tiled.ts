@@ -7,6 +7,7 @@ import { linearTiledKernel } from '../../kernels/linear_tiled.js';
 import { type Dispatch, type Graph, check, type rowChunks } from '../graph.js';
 import { quantBits } from '../quant_tensor.js';
 import type { Tensor } from '../tensor.js';
+import { type LinearEpilogue, epilogueBindings, epilogueConstants } from './linear_epilogue.js';
 
 /** A kernels/linear_tiled.wgsl configuration: a bm×bn tile of y per workgroup, tm×tn per invocation, bk per step. */
 export interface LinearTile {
@@ -54,7 +55,8 @@ export function splitK(t: LinearTile, M: number, N: number, K: number): { splits
   return { splits: Math.ceil(K / kChunk), kChunk };
 }
 
-export interface TiledLinear {
+/** Where split, the sum kernel applies the epilogue. */
+export interface TiledLinear extends LinearEpilogue {
   readonly x: Tensor;
   readonly w: Tensor;
   readonly b: Tensor | undefined;
@@ -66,7 +68,7 @@ export interface TiledLinear {
   readonly name: string;
 }
 
-/** The dispatches of y = x·Wᵀ + b with linear_tiled (+ linear_splitk_sum where split). */
+/** The dispatches of y = residual + layerScale ⊙ act(x·Wᵀ + b) with linear_tiled (+ linear_splitk_sum where split). */
 export function linearTiledDispatches(g: Graph, a: TiledLinear): Dispatch[] {
   const { x, w, b, y, M, K, chunks } = a;
   const N = w.shape[0]!;
@@ -75,6 +77,9 @@ export function linearTiledDispatches(g: Graph, a: TiledLinear): Dispatch[] {
   const constants = { BM: t.bm, BN: t.bn, BK: t.bk, TM: t.tm, TN: t.tn, PAIRED: K % 2 === 0, QBITS: quantBits(w) };
   const scales = w.scales ?? x; // a dummy for bf16: QBITS guards the read
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
+  const epilogue = epilogueConstants(a);
+  const none = epilogueConstants({});
+  const fused = epilogueBindings(a, x);
   const splits = chunks.map((c) => splitK(t, M, c.rows, K));
   const partialSize = Math.max(...splits.map((s, i) => (s.splits > 1 ? s.splits * M * chunks[i]!.rows : 0)));
   const partial = partialSize > 0 ? g.tensor(`${a.name}.splitk`, [partialSize]) : undefined;
@@ -85,14 +90,14 @@ export function linearTiledDispatches(g: Graph, a: TiledLinear): Dispatch[] {
     check(grid.every((d) => d <= g.limits.maxComputeWorkgroupsPerDimension), 'linear', `grid [${grid.join(', ')}] is over the workgroup limit`, x, w);
     if (S === 1) {
       const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart, k_chunk: K, s_row: c.rowStart };
-      return [{ kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: !!b }, bindings: { x, w: wb, s: scales, b: bias, y }, params, grid }];
+      return [{ kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: !!b, ...epilogue }, bindings: { x, w: wb, s: scales, b: bias, y, ...fused }, params, grid }];
     }
     const p = partial!;
     const gemmParams = { m: M, n: c.rows, k: K, y_stride: c.rows, y_col: 0, b_off: 0, k_chunk: kChunk, s_row: c.rowStart };
     const sumParams = { m: M, n: c.rows, splits: S, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };
     return [
-      { kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: false }, bindings: { x, w: wb, s: scales, b: x, y: p }, params: gemmParams, grid },
-      { kernel: linearSplitkSumKernel, constants: { WG: SUM_WG, HAS_BIAS: !!b }, bindings: { p, b: bias, y }, params: sumParams, grid: [Math.ceil((M * c.rows) / SUM_WG), 1, 1] },
+      { kernel: linearTiledKernel, constants: { ...constants, HAS_BIAS: false, ...none }, bindings: { x, w: wb, s: scales, b: x, y: p, ...epilogueBindings({}, x) }, params: gemmParams, grid },
+      { kernel: linearSplitkSumKernel, constants: { WG: SUM_WG, HAS_BIAS: !!b, ...epilogue }, bindings: { p, b: bias, y, ...fused }, params: sumParams, grid: [Math.ceil((M * c.rows) / SUM_WG), 1, 1] },
     ];
   });
 }
