@@ -22,6 +22,8 @@ export const OP_VARIANTS = {
   attention_decode: ['heads_per_thread', 'head_per_thread', 'cooperative'],
   /** where sampled tokens are drawn: model/generate.ts (greedy is always the GPU argmax). */
   sample: ['host', 'gpu'],
+  /** LayerNorm (InternViT, the projector): runtime/ops/layer_norm.ts. */
+  layer_norm: ['workgroup', 'subgroup_rows'],
   /** greedy decode steps submitted one ahead of the token readback, or in turn: model/generate.ts. */
   decode_pipeline: ['in_turn', 'submit_ahead'],
 } as const satisfies Record<string, readonly string[]>;
@@ -32,8 +34,8 @@ export type OpVariants = { readonly [Op in OpName]: VariantOf<Op> };
 
 /** The one table: each class's variant per op (measured on lavapipe for `cpu`; read from the GPU kernels for `gpu`). */
 export const DEFAULTS: Readonly<Record<DeviceClass, OpVariants>> = {
-  cpu: { gemm: 'gemm_shuffle', gemv: 'rows_shuffle', attention: 'gemm', attention_decode: 'heads_per_thread', sample: 'host', decode_pipeline: 'in_turn' },
-  gpu: { gemm: 'gemm_tiled', gemv: 'coalesced', attention: 'tiled', attention_decode: 'cooperative', sample: 'gpu', decode_pipeline: 'submit_ahead' },
+  cpu: { gemm: 'gemm_shuffle', gemv: 'rows_shuffle', attention: 'gemm', attention_decode: 'heads_per_thread', layer_norm: 'subgroup_rows', sample: 'host', decode_pipeline: 'in_turn' },
+  gpu: { gemm: 'gemm_tiled', gemv: 'coalesced', attention: 'tiled', attention_decode: 'cooperative', layer_norm: 'workgroup', sample: 'gpu', decode_pipeline: 'submit_ahead' },
 };
 
 export interface DeviceProfile {
