@@ -72,6 +72,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var a = 0u; a < RA; a++) { acc_lo[a] = vec4<f32>(0.0); acc_hi[a] = vec4<f32>(0.0); }
   let J4 = (T + 3u) / 4u;
 
+  // Row groups a (query rows i0 + 8·a) inside the sequence: all RA but in the last tile of rows (T = 1025: 1 of 16).
+  // Workgroup-uniform, so skipping the rest costs a branch each.
+  let live_groups = min(RA, (T - wid.y * WG * RA + WG - 1u) / WG);
   if (sharing) {
     let own = min(i0 + WG * lid.x, T - 1u); // rows a = tx and a = tx + 8
     let own2 = min(i0 + WG * (lid.x + WG), T - 1u);
@@ -84,9 +87,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         vhi[c] = v[row + 1u];
       }
       let p = probabilities(s[(sBase + own) * sRow + j4], m, j4);
-      let p2 = probabilities(s[(sBase + own2) * sRow + j4], m2, j4);
-      for (var a = 0u; a < WG; a++) { accumulate(a, subgroupShuffle(p, base + a)); }
-      for (var a = 0u; a < WG; a++) { accumulate(a + WG, subgroupShuffle(p2, base + a)); }
+      for (var a = 0u; a < WG; a++) { if (a < live_groups) { accumulate(a, subgroupShuffle(p, base + a)); } }
+      if (live_groups > WG) {
+        let p2 = probabilities(s[(sBase + own2) * sRow + j4], m2, j4);
+        for (var a = 0u; a < WG; a++) { if (a + WG < live_groups) { accumulate(a + WG, subgroupShuffle(p2, base + a)); } }
+      }
     }
   } else {
     var rows: array<u32, RA>;
@@ -98,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         vlo[c] = v[row];
         vhi[c] = v[row + 1u];
       }
-      for (var a = 0u; a < RA; a++) { accumulate(a, probabilities(s[(sBase + rows[a]) * sRow + j4], ms[a], j4)); }
+      for (var a = 0u; a < RA; a++) { if (a < live_groups) { accumulate(a, probabilities(s[(sBase + rows[a]) * sRow + j4], ms[a], j4)); } }
     }
   }
 

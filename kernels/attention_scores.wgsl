@@ -62,22 +62,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var b = 0u; b < TN; b++) { krow[b] = (n * T + min(j0 + WG * b, T - 1u)) * (params.kStride / 4u) + kBase; } // tails: clamp loads, guard stores
   for (var a = 0u; a < RA; a++) { for (var b = 0u; b < TN; b++) { acc[a][b] = 0.0; } }
 
+  // Row groups a (query rows i0 + 8·a) inside the sequence: all RA but in the last tile of rows (T = 1025: 1 of 16).
+  // Workgroup-uniform, so skipping the rest costs a branch each.
+  let live_groups = min(RA, (T - wid.y * WG * RA + WG - 1u) / WG);
   if (sharing) {
     let own = (n * T + min(i0 + WG * lid.x, T - 1u)) * (params.qStride / 4u) + qBase;
     let own2 = (n * T + min(i0 + WG * (lid.x + WG), T - 1u)) * (params.qStride / 4u) + qBase;
     for (var d4 = 0u; d4 < D4; d4++) {
       for (var b = 0u; b < TN; b++) { kv[b] = k[krow[b] + d4]; }
       let xq = q[own + d4];
-      let xq2 = q[own2 + d4];
-      for (var a = 0u; a < WG; a++) { accumulate(a, subgroupShuffle(xq, base + a)); }
-      for (var a = 0u; a < WG; a++) { accumulate(a + WG, subgroupShuffle(xq2, base + a)); }
+      for (var a = 0u; a < WG; a++) { if (a < live_groups) { accumulate(a, subgroupShuffle(xq, base + a)); } }
+      if (live_groups > WG) {
+        let xq2 = q[own2 + d4];
+        for (var a = 0u; a < WG; a++) { if (a + WG < live_groups) { accumulate(a + WG, subgroupShuffle(xq2, base + a)); } }
+      }
     }
   } else {
     var qrow: array<u32, RA>;
     for (var a = 0u; a < RA; a++) { qrow[a] = (n * T + min(i0 + WG * a, T - 1u)) * (params.qStride / 4u) + qBase; }
     for (var d4 = 0u; d4 < D4; d4++) {
       for (var b = 0u; b < TN; b++) { kv[b] = k[krow[b] + d4]; }
-      for (var a = 0u; a < RA; a++) { accumulate(a, q[qrow[a] + d4]); }
+      for (var a = 0u; a < RA; a++) { if (a < live_groups) { accumulate(a, q[qrow[a] + d4]); } }
     }
   }
 

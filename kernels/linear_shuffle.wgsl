@@ -109,16 +109,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   for (var i = 0u; i < RA; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
 
+  // Row groups i (rows m0 + 8·i) that hold a row of y: all RA but in the last tile of rows (M = 1025: 1 of 16),
+  // where the rest would be FMAs into clamped rows. Workgroup-uniform, so the guards below cost a branch each.
+  let live_groups = min(RA, (M - wid.y * WG * RA + WG - 1u) / WG);
   if (sharing) {
     let own = min(m0 + WG * lid.x, M - 1u) * K4;
     let own2 = min(m0 + WG * (lid.x + WG), M - 1u) * K4;
     for (var kq = 0u; kq < K4; kq++) {
       load_weights(kq);
       let xq = x[own + kq];
-      for (var i = 0u; i < WG; i++) { accumulate(i, subgroupShuffle(xq, base + i)); }
-      if (RA > WG) {
+      for (var i = 0u; i < WG; i++) { if (i < live_groups) { accumulate(i, subgroupShuffle(xq, base + i)); } }
+      if (RA > WG && live_groups > WG) {
         let xq2 = x[own2 + kq];
-        for (var i = 0u; i < WG; i++) { accumulate(i + WG, subgroupShuffle(xq2, base + i)); }
+        for (var i = 0u; i < WG; i++) { if (i + WG < live_groups) { accumulate(i + WG, subgroupShuffle(xq2, base + i)); } }
       }
     }
   } else {
@@ -126,7 +129,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var i = 0u; i < RA; i++) { xrow[i] = min(m0 + WG * i, M - 1u) * K4; }
     for (var kq = 0u; kq < K4; kq++) {
       load_weights(kq);
-      for (var i = 0u; i < RA; i++) { accumulate(i, x[xrow[i] + kq]); }
+      for (var i = 0u; i < RA; i++) { if (i < live_groups) { accumulate(i, x[xrow[i] + kq]); } }
     }
   }
 
