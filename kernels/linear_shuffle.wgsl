@@ -1,5 +1,5 @@
 // linear (GEMM), x shared through subgroups: y[m, y_col + n] = Σ_k x[m, k]·w[n, k] + b[b_off + n]   (row stride of y: y_stride)
-// and, fused into the store (kernels/include/linear_epilogue.wgsl): GELU (ACT_GELU), a layer scale ls[b_off + n]
+// and, fused into the store (kernels/include/linear_epilogue.wgsl): GELU (ACT_GELU) or silu(gate)· (SILU_GATE), a layer scale ls[b_off + n]
 // (HAS_SCALE), the residual res[m, y_col + n] (HAS_RESIDUAL).
 // x f32 [M, K] read as vec4 (k..k+3); w bf16 [N, K] packed two per u32, read as vec2<u32> (4 bf16: k..k+3);
 // b f32; y f32. QBITS 4 or 8: w is a q4/q8 weight (runtime/quant.ts; codes eight or four per u32, still read
@@ -44,6 +44,7 @@ struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s
 @group(0) @binding(5) var<uniform> params: Params;
 @group(0) @binding(6) var<storage, read> res: array<f32>;
 @group(0) @binding(7) var<storage, read> ls: array<f32>;
+@group(0) @binding(8) var<storage, read> gate: array<f32>;
 
 // #include "linear_epilogue.wgsl"
 

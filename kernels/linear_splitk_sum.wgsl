@@ -1,6 +1,6 @@
 // linear split-K sum: y[m, y_col + n] = Σ_{s < S} p[(s·M + m)·N + n] (+ b[b_off + n])
 // p f32 [S, M, N]: the per-chunk partials of linear_tiled.wgsl; b f32; y f32 with row stride y_stride; stored
-// through kernels/include/linear_epilogue.wgsl (GELU, layer scale, residual) as the unsplit GEMM would.
+// through kernels/include/linear_epilogue.wgsl (GELU or SiLU gate, layer scale, residual) as the unsplit GEMM would.
 // Threads: one invocation per output, consecutive invocations on consecutive n (coalesced reads and
 // writes); linear index = (wid.y·nwg.x + wid.x)·WG + lid, past M·N returns.
 // Reference: runtime/reference/linear.ts linear (with linear_tiled.wgsl). Upstream: the split-K reduction
@@ -17,6 +17,7 @@ struct Params { m: u32, n: u32, splits: u32, y_stride: u32, y_col: u32, b_off: u
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> res: array<f32>;
 @group(0) @binding(5) var<storage, read> ls: array<f32>;
+@group(0) @binding(6) var<storage, read> gate: array<f32>;
 
 // #include "linear_epilogue.wgsl"
 

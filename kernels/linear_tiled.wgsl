@@ -3,7 +3,7 @@
 // row stride y_stride. z = workgroup_id.z is the split-K chunk [z·k_chunk, min(K, (z+1)·k_chunk)); with one
 // chunk (k_chunk ≥ K) this is y = x·Wᵀ + b, with several y is a partial buffer [S, M, y_stride] that
 // linear_splitk_sum.wgsl adds up (bias there, so HAS_BIAS is off here). One chunk stores through
-// kernels/include/linear_epilogue.wgsl (GELU, layer scale, residual: the sum kernel applies them when split).
+// kernels/include/linear_epilogue.wgsl (GELU or SiLU gate, layer scale, residual: the sum kernel applies them when split).
 // Threads: a workgroup of (BN/TN)·(BM/TM) invocations owns a BM×BN tile of y. Per BK step it loads the
 // x tile [BM][BK] and the w tile [BK][BNP] (transposed, unpacked to f32) into workgroup memory with
 // consecutive invocations reading consecutive words of a row (coalesced), then thread (tx, ty) accumulates
@@ -41,6 +41,7 @@ struct Params { m: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, k
 @group(0) @binding(5) var<uniform> params: Params;
 @group(0) @binding(6) var<storage, read> res: array<f32>;
 @group(0) @binding(7) var<storage, read> ls: array<f32>;
+@group(0) @binding(8) var<storage, read> gate: array<f32>;
 
 // #include "linear_epilogue.wgsl"
 

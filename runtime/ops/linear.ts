@@ -2,7 +2,7 @@ import { linearKernel } from '../../kernels/linear.js';
 import { linearVecKernel } from '../../kernels/linear_vec.js';
 import { linearVecShuffleKernel } from '../../kernels/linear_vec_shuffle.js';
 import { type Dispatch, type Graph, check, checkDtype, rowChunks } from '../graph.js';
-import { gelu as geluRef, residual as residualRef } from '../reference/elementwise.js';
+import { gelu as geluRef, residual as residualRef, siluMul as siluMulRef } from '../reference/elementwise.js';
 import { linear as linearRef } from '../reference/linear.js';
 import { rmsNorm as rmsNormRef } from '../reference/norms.js';
 import { type Tensor, byteLength, numel } from '../tensor.js';
@@ -14,6 +14,7 @@ import { shuffleFits, shuffleGemm } from './linear_shuffle.js';
 import { linearTiledDispatches } from './linear_tiled.js';
 import { residual as addResidual } from './residual.js';
 import { rmsNorm } from './rms_norm.js';
+import { SILU_MUL_FLOPS, siluMul } from './silu_mul.js';
 import { valueOf } from './values.js';
 
 /**
@@ -62,6 +63,12 @@ export interface LinearOptions {
    * scale and residual. Fused where FUSED_EPILOGUE, else the gelu op follows (runtime/ops/gelu.ts, `${name}.act`).
    */
   readonly activation?: 'gelu';
+  /**
+   * The pre-activation of a SwiGLU gate, f32 shaped like y: y = silu(gate) ⊙ (x·Wᵀ + b) (Qwen2MLP's
+   * act_fn(gate_proj(x)) * up_proj(x), this linear being up_proj; not with `activation`). Fused where
+   * FUSED_EPILOGUE, else the silu_mul op follows (runtime/ops/silu_mul.ts, `${name}.up`).
+   */
+  readonly siluGate?: Tensor;
   /**
    * y = rmsNorm(x)·Wᵀ + b (+ r) (q/k/v after input_layernorm, lm_head after the final norm). Fused into the GEMV
    * variants as a prologue: 'coalesced' adds Σx² from the x words it loads and reads the norm weight alongside,
@@ -139,7 +146,7 @@ function quantizedVariant(g: Graph, forced: LinearVariant | undefined, M: number
 }
 
 /**
- * nn.Linear and what follows it: y = r + ls ⊙ act(x·Wᵀ + b), of rmsNorm(x) with opts.rmsNorm (each part optional:
+ * nn.Linear and what follows it: y = r + ls ⊙ act(x·Wᵀ + b) (act: GELU, or silu(gate) ⊙ ·), of rmsNorm(x) with opts.rmsNorm (each part optional:
  * LinearOptions).  x f32 [..., K], w bf16, q4 or q8 [N, K] (checkpoint [out, in] layout; q4/q8: runtime/quant.ts,
  * variant by quantizedVariant), b f32 [N] or undefined, residual f32 [..., N], layer scale f32 [N], norm weight f32 [K];
  * y f32 [..., N]. A weight over maxStorageBufferBindingSize (lm_head) is bound as row chunks, one dispatch each,
@@ -175,6 +182,13 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   }
   const act = opts.activation;
   check(act === undefined || act === 'gelu', op, `activation must be 'gelu', got ${String(act)}`, x, w);
+  const gate = opts.siluGate;
+  if (gate) {
+    check(!act, op, 'a SiLU gate and an activation do not combine', x, w, gate);
+    checkDtype(op, gate, ['f32']);
+    const shape = [...x.shape.slice(0, -1), N];
+    check(gate.shape.length === shape.length && gate.shape.every((d, i) => d === shape[i]), op, `SiLU gate must be [${shape.join(', ')}] like y`, x, w, gate);
+  }
   const norm = opts.rmsNorm;
   if (norm) {
     checkDtype(op, norm.weight, ['f32']);
@@ -188,13 +202,14 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   const fusesNorm = variant === 'coalesced' || shuffled || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
   if (norm && !fusesNorm) return linear(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), w, b, name, { ...opts, variant, rmsNorm: undefined });
   const fusesEpilogue = FUSED_EPILOGUE.has(variant);
-  if (act && !fusesEpilogue) {
-    const h = gelu(g, linear(g, x, w, b, `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) }), r ? `${name}.act` : name);
+  if ((act || gate) && !fusesEpilogue) {
+    const xw = linear(g, x, w, b, gate ? `${name}.up` : `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) });
+    const h = gate ? siluMul(g, gate, xw, r ? `${name}.act` : name) : gelu(g, xw, r ? `${name}.act` : name);
     return r ? addResidual(g, r, h, ls, name) : h;
   }
   if (r && !gemv && !fusesEpilogue) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), ls, name);
   if (ls && !fusesEpilogue) return addResidual(g, r!, linear(g, x, w, b, `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) }), ls, name);
-  const epilogue = { residual: r, layerScale: ls, gelu: act === 'gelu' };
+  const epilogue = { residual: r, layerScale: ls, gelu: act === 'gelu', siluGate: gate };
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
@@ -224,17 +239,18 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   g.add({
     op,
     name,
-    inputs: [x, w, ...(w.scales ? [w.scales] : []), ...(b ? [b] : []), ...(r ? [r] : []), ...(ls ? [ls] : []), ...(norm ? [norm.weight] : [])],
+    inputs: [x, w, ...(w.scales ? [w.scales] : []), ...(b ? [b] : []), ...(r ? [r] : []), ...(ls ? [ls] : []), ...(gate ? [gate] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
     dispatches,
     cost: {
-      flops: 2 * M * N * K + (r ? M * N : 0) + (ls ? M * N : 0) + (act ? GELU_FLOPS * M * N : 0) + (norm ? 4 * M * K : 0),
-      bytes: byteLength(w) + (w.scales ? byteLength(w.scales) : 0) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (ls ? N : 0) + (norm ? K : 0)),
+      flops: 2 * M * N * K + (r ? M * N : 0) + (ls ? M * N : 0) + (act ? GELU_FLOPS * M * N : 0) + (gate ? SILU_MUL_FLOPS * M * N : 0) + (norm ? 4 * M * K : 0),
+      bytes: byteLength(w) + (w.scales ? byteLength(w.scales) : 0) + 4 * (M * K + M * N + (b ? N : 0) + (r ? M * N : 0) + (ls ? N : 0) + (gate ? M * N : 0) + (norm ? K : 0)),
     },
     reference: (env) => {
       const xs = norm ? rmsNormRef(valueOf(env, x), valueOf(env, norm.weight), M, K, norm.eps) : valueOf(env, x);
       let v = linearRef(xs, valueOf(env, w), b && valueOf(env, b), M, N, K);
       if (act) v = geluRef(v);
+      if (gate) v = siluMulRef(valueOf(env, gate), v);
       env.set(y.id, r ? residualRef(valueOf(env, r), v, ls && valueOf(env, ls), N) : v);
     },
   });

@@ -5,6 +5,8 @@ import { type Tensor, numel } from '../tensor.js';
 import { valueOf } from './values.js';
 
 const WG = 256; // kernels/silu_mul.wgsl default
+/** The cost model's FLOPs per silu(g)·u (exp, add, divide, two multiplies). */
+export const SILU_MUL_FLOPS = 5;
 
 /** SwiGLU: y = silu(gate) · up, elementwise.  gate, up [T, F] (any equal shapes) f32 → y [T, F]. */
 export function siluMul(g: Graph, gate: Tensor, up: Tensor, name: string): Tensor {
@@ -19,7 +21,7 @@ export function siluMul(g: Graph, gate: Tensor, up: Tensor, name: string): Tenso
     inputs: [gate, up],
     outputs: [y],
     dispatches: n > 0 ? [{ kernel: siluMulKernel, bindings: { gate, up, y }, params: { n }, grid: [Math.ceil(n / WG), 1, 1] }] : [],
-    cost: { flops: 5 * n, bytes: 12 * n },
+    cost: { flops: SILU_MUL_FLOPS * n, bytes: 12 * n },
     reference: (env) => env.set(y.id, siluMulRef(valueOf(env, gate), valueOf(env, up))),
   });
   return y;

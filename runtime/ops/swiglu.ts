@@ -11,7 +11,6 @@ import { isQuantized } from '../quant_tensor.js';
 import { coalescedGemv } from './linear_coalesced.js';
 import { QUANT_GEMV_MAX_M, quantGemvDispatches } from './linear_quant.js';
 import { rmsNorm } from './rms_norm.js';
-import { siluMul } from './silu_mul.js';
 import { valueOf } from './values.js';
 
 const WG = 64;
@@ -37,7 +36,7 @@ export interface SwigluOptions {
  * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
  * kernels/linear_vec_swiglu.wgsl, 'rows_shuffle' kernels/linear_vec_swiglu_shuffle.wgsl (x shared by subgroupShuffle;
  * 'rows' on devices without subgroups), 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
- * linear_coalesced.ts). Otherwise (prefill): two linears and silu_mul.
+ * linear_coalesced.ts). Otherwise (prefill): the gate's linear, then the up linear with silu(gate) in its store.
  */
 export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: string, opts: SwigluOptions = {}): Tensor {
   const op = 'swiglu';
@@ -57,7 +56,8 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
   const fits = M <= (quantized ? QUANT_GEMV_MAX_M : MAX_ROWS) && K % 8 === 0 && byteLength(gate) <= g.limits.maxStorageBufferBindingSize;
   if (!fits) {
     const xn = norm ? rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`) : x;
-    return siluMul(g, linear(g, xn, gate, undefined, `${name}.gate`), linear(g, xn, up, undefined, `${name}.up`), name);
+    // prefill: the up projection's store applies silu(gate) (the silu_mul op where its GEMM does not fuse it)
+    return linear(g, xn, up, undefined, name, { siluGate: linear(g, xn, gate, undefined, `${name}.gate`) });
   }
   const requested = opts.variant ?? g.profile.variants.gemv;
   // rows_shuffle needs the `subgroups` feature; without it the plain 'rows' kernel runs

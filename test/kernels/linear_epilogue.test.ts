@@ -1,5 +1,5 @@
-// What `linear` fuses into a GEMM's store (kernels/include/linear_epilogue.wgsl): y = r + ls ⊙ GELU(x·Wᵀ + b), every
-// part optional, against the float64 reference (linear, then GELU, then the layer-scaled residual) with outputs
+// What `linear` fuses into a GEMM's store (kernels/include/linear_epilogue.wgsl): y = r + ls ⊙ act(x·Wᵀ + b), act GELU
+// or silu(gate) ⊙ ·, every part optional, against the float64 reference (linear, then GELU, then the layer-scaled residual) with outputs
 // poisoned. The fusing variants (gemm_shuffle with and without x sharing, gemm_tiled unsplit, split-K and in row
 // chunks, q8 weights) must run it as one linear node; the others (gemm8x8, the GEMVs) must run the same math as
 // the linear followed by the gelu / residual ops. Both on the device with subgroups and without.
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../runtime/device.js';
 import { Graph } from '../../runtime/graph.js';
 import { type LinearOptions, type LinearVariant, linear } from '../../runtime/ops/linear.js';
-import { gelu as geluRef, residual as residualRef } from '../../runtime/reference/elementwise.js';
+import { gelu as geluRef, residual as residualRef, siluMul as siluMulRef } from '../../runtime/reference/elementwise.js';
 import { linear as linearRef } from '../../runtime/reference/linear.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { VIT_HIDDEN } from '../../bench/shapes.js';
@@ -24,6 +24,8 @@ interface Case {
   readonly gelu: boolean;
   readonly residual: boolean;
   readonly scale: boolean;
+  /** A SiLU gate shaped like y: y = silu(gate) ⊙ (x·Wᵀ + b) (+ r); not with gelu. */
+  readonly siluGate?: boolean;
   /** Ops the graph must hold, in order (the fusing variants: ['linear']; the GEMVs fuse a plain residual). */
   readonly ops: readonly string[];
   readonly q8?: boolean;
@@ -51,6 +53,12 @@ const CASES: Case[] = [
   fused({ M: 97, N: 71, K: 770, variant: 'gemm_tiled', bias: false, gelu: false, residual: true, scale: false }),
   fused({ M: 20, N: 150, K: 512, variant: 'gemm_tiled', bias: true, gelu: true, residual: true, scale: true, bindingLimit: 65536 }),
   fused({ M: 9, N: 41, K: 64, variant: 'gemm_tiled', bias: true, gelu: false, residual: true, scale: true, q8: true }),
+  // the SiLU gate (SwiGLU's up projection in prefill): both GEMMs, split-K, q8, with a residual
+  fused({ M: 67, N: 131, K: 36, variant: 'gemm_shuffle', bias: false, gelu: false, residual: false, scale: false, siluGate: true }),
+  fused({ M: 129, N: 70, K: 64, variant: 'gemm_shuffle', bias: true, gelu: false, residual: true, scale: false, siluGate: true, direct: true }),
+  fused({ M: 13, N: 97, K: 515, variant: 'gemm_tiled', bias: false, gelu: false, residual: false, scale: false, siluGate: true }),
+  fused({ M: 65, N: 67, K: 34, variant: 'gemm_tiled', bias: true, gelu: false, residual: true, scale: true, siluGate: true }),
+  fused({ M: 33, N: 40, K: 64, variant: 'gemm_shuffle', bias: false, gelu: false, residual: false, scale: false, siluGate: true, q8: true }),
   // a real ViT shape (fc1's M and K, N cut): GELU on realistic magnitudes
   fused({ M: 129, N: 72, K: VIT_HIDDEN, variant: 'gemm_shuffle', bias: true, gelu: true, residual: false, scale: false }),
   // the variants that do not fuse it: the same result through the gelu and residual ops
@@ -60,10 +68,12 @@ const CASES: Case[] = [
   { M: 3, N: 77, K: 64, variant: 'vec_shuffle_r2', bias: true, gelu: true, residual: true, scale: false, ops: ['linear', 'gelu', 'residual'] },
   { M: 2, N: 77, K: 64, variant: 'vec_r4', bias: true, gelu: false, residual: true, scale: true, ops: ['linear', 'residual'] },
   { M: 1, N: 70, K: 64, variant: 'coalesced', bias: true, gelu: true, residual: false, scale: false, ops: ['linear', 'gelu'] },
+  { M: 37, N: 29, K: 31, variant: 'gemm8x8', bias: true, gelu: false, residual: true, scale: false, siluGate: true, ops: ['linear', 'silu_mul', 'residual'] },
+  { M: 4, N: 77, K: 64, variant: 'vec_shuffle_r2', bias: false, gelu: false, residual: false, scale: false, siluGate: true, ops: ['linear', 'silu_mul'] },
 ];
 
 function label(c: Case): string {
-  const parts = [c.bias && 'b', c.gelu && 'GELU', c.scale ? 'r + ls ⊙ …' : c.residual && 'r'].filter(Boolean).join(', ');
+  const parts = [c.bias && 'b', c.gelu && 'GELU', c.siluGate && 'silu(gate) ⊙ …', c.scale ? 'r + ls ⊙ …' : c.residual && 'r'].filter(Boolean).join(', ');
   return `${c.variant}${c.q8 ? ' q8' : ''}${c.direct ? ' (SHARE_X off)' : ''}${c.bindingLimit ? ' (row chunks)' : ''} [${c.M}, ${c.K}]·[${c.N}, ${c.K}]ᵀ with ${parts}`;
 }
 
@@ -82,18 +92,20 @@ forEachSubgroupDevice((device, use) => {
         const b = c.bias ? tg.tensor('b', [c.N], 'f32', r.normal(c.N, 0.5)) : undefined;
         const res = c.residual ? tg.tensor('res', [c.M, c.N], 'f32', r.normal(c.M * c.N, 2), 'input') : undefined;
         const ls = c.scale ? tg.tensor('ls', [c.N], 'f32', r.normal(c.N, 0.3)) : undefined;
+        const gate = c.siluGate ? tg.tensor('gate', [c.M, c.N], 'f32', r.normal(c.M * c.N, 3), 'input') : undefined;
 
         const value = (t: Tensor | undefined) => t && tg.env.get(t.id)!;
         let want = linearRef(value(x)!, value(w)!, value(b), c.M, c.N, c.K);
         if (c.gelu) want = geluRef(want);
+        if (gate) want = siluMulRef(value(gate)!, want);
         if (res) want = residualRef(value(res)!, want, value(ls), c.N);
 
         const g = tg.g;
-        const opts: LinearOptions = { variant: c.variant, ...(res && { residual: res }), ...(ls && { layerScale: ls }), ...(c.gelu && { activation: 'gelu' as const }) };
+        const opts: LinearOptions = { variant: c.variant, ...(res && { residual: res }), ...(ls && { layerScale: ls }), ...(c.gelu && { activation: 'gelu' as const }), ...(gate && { siluGate: gate }) };
         const y = linear(g, x, w, b, 'y', opts);
         expect(y.shape).toEqual([c.M, c.N]);
         // without subgroups gemm_shuffle runs gemm8x8, which does not fuse (a q8 weight: gemm_tiled, which does)
-        const unfused = ['linear', ...(c.gelu ? ['gelu'] : []), ...(res ? ['residual'] : [])];
+        const unfused = ['linear', ...(c.gelu ? ['gelu'] : []), ...(gate ? ['silu_mul'] : []), ...(res ? ['residual'] : [])];
         expect(g.nodes.map((n) => n.op)).toEqual(c.variant === 'gemm_shuffle' && !gpu.profile.subgroups && !c.q8 ? unfused : c.ops);
         if (c.direct) {
           g.nodes.forEach((n, i) => {
@@ -101,17 +113,19 @@ forEachSubgroupDevice((device, use) => {
           });
         }
         const { got } = await tg.run([y]);
-        expectClose(`${label(c)} on ${device}`, got.get(y)!, want, c.gelu ? { ...TOL.matmul, atol: TOL.matmul.atol + TOL.transcendental.atol } : TOL.matmul);
+        expectClose(`${label(c)} on ${device}`, got.get(y)!, want, c.gelu || c.siluGate ? { ...TOL.matmul, atol: TOL.matmul.atol + TOL.transcendental.atol } : TOL.matmul);
       });
     }
 
-    it('refuses a layer scale without a residual, a layer scale of the wrong size, an unknown activation', () => {
+    it('refuses a layer scale without a residual, a layer scale of the wrong size, an unknown activation, a misshapen SiLU gate, a gate with GELU', () => {
       const g = new Graph(gpu.limits, gpu.profile);
       const x = g.tensor('x', [4, 32]);
       const w = g.tensor('w', [8, 32], 'bf16');
       expect(() => linear(g, x, w, undefined, 'y', { layerScale: g.tensor('ls', [8]) })).toThrow(/layer scale needs the residual/);
       expect(() => linear(g, x, w, undefined, 'y', { residual: g.tensor('r', [4, 8]), layerScale: g.tensor('ls', [7]) })).toThrow(/layer scale must have N = 8/);
       expect(() => linear(g, x, w, undefined, 'y', { activation: 'relu' as 'gelu' })).toThrow(/activation must be 'gelu'/);
+      expect(() => linear(g, x, w, undefined, 'y', { siluGate: g.tensor('gate', [4, 9]) })).toThrow(/SiLU gate must be \[4, 8\] like y/);
+      expect(() => linear(g, x, w, undefined, 'y', { activation: 'gelu', siluGate: g.tensor('gate2', [4, 8]) })).toThrow(/do not combine/);
     });
   });
 });
