@@ -1,6 +1,6 @@
 // npx tsx bench/gpu/check_kernels.ts [--json] [--no-subgroups]
-// Every variant of the hot ops (linear, swiglu — bf16 and q4/q8 — attention, attention_decode on f32 and f16 KV
-// caches) at odd and real InternVL2-1B shapes against the float64 reference, on whatever adapter this process gets —
+// Every variant of the hot ops (linear, swiglu — bf16 and q4/q8 — what the GEMMs fuse into their store, layer_norm,
+// attention, attention_decode on f32 and f16 KV caches) at odd and real InternVL2-1B shapes against the float64 reference, on whatever adapter this process gets —
 // the proof that the GPU-shaped kernels are right on a real GPU before their timings mean anything
 // (bench/gpu/run.sh runs it first, with and without subgroups). Outputs are poisoned with NaN. Prints one row per case; exits 1 if any case fails.
 import { TestGraph, checkGraph, rng } from '../../test/harness.js';
@@ -10,6 +10,7 @@ import { OP_VARIANTS, describeProfile } from '../../runtime/device_profile.js';
 import type { Gpu } from '../../runtime/device.js';
 import { attention } from '../../runtime/ops/attention.js';
 import { attentionDecode } from '../../runtime/ops/attention_decode.js';
+import { layerNorm } from '../../runtime/ops/layer_norm.js';
 import { LINEAR_VARIANTS, linear } from '../../runtime/ops/linear.js';
 import { swiglu } from '../../runtime/ops/swiglu.js';
 import { nodeGpu } from '../../tools/node/gpu.js';
@@ -64,6 +65,45 @@ for (const variant of LINEAR_VARIANTS) {
       const w = tg.tensor('w', [c.N, c.K], 'bf16', r.normal(c.N * c.K, 1 / Math.sqrt(c.K)));
       const b = c.bias ? tg.tensor('b', [c.N], 'f32', r.normal(c.N)) : undefined;
       await checkGraph(tg, [linear(tg.g, x, w, b, 'y', { variant })], TOL.matmul, 'linear');
+    });
+  }
+}
+
+// what the GEMMs fuse into their store: ViT fc1 + GELU, proj/fc2 + ls·residual, prefill up with silu(gate) + split-K
+const EPILOGUE = [
+  { M: 129, N: 4096, K: 1024, what: 'GELU' },
+  { M: 129, N: 1024, K: 1024, what: 'r + ls ⊙' },
+  { M: 300, N: 4864, K: 896, what: 'silu(gate) ⊙' },
+  { M: 13, N: 97, K: 515, what: 'silu(gate) ⊙, r + ls ⊙' },
+] as const;
+for (const variant of ['gemm_tiled', 'gemm_shuffle', 'gemm8x8'] as const) {
+  for (const c of EPILOGUE) {
+    await check('linear', `${variant} epilogue`, `${c.M}×${c.K}·${c.N}×${c.K}ᵀ+b, ${c.what}`, async (tg) => {
+      const r = rng(c.M * 31 + c.N + 5);
+      const x = tg.tensor('x', [c.M, c.K], 'f32', r.normal(c.M * c.K));
+      const w = tg.tensor('w', [c.N, c.K], 'bf16', r.normal(c.N * c.K, 1 / Math.sqrt(c.K)));
+      const b = tg.tensor('b', [c.N], 'f32', r.normal(c.N));
+      const scaled = c.what.includes('ls');
+      const gated = c.what.includes('gate');
+      const opts = {
+        variant,
+        ...(c.what === 'GELU' && { activation: 'gelu' as const }),
+        ...(gated && { siluGate: tg.tensor('gate', [c.M, c.N], 'f32', r.normal(c.M * c.N, 3), 'input') }),
+        ...(scaled && { residual: tg.tensor('res', [c.M, c.N], 'f32', r.normal(c.M * c.N, 2), 'input'), layerScale: tg.tensor('ls', [c.N], 'f32', r.normal(c.N, 0.3)) }),
+      };
+      await checkGraph(tg, [linear(tg.g, x, w, b, 'y', opts)], { ...TOL.matmul, atol: TOL.matmul.atol + TOL.transcendental.atol }, 'linear');
+    });
+  }
+}
+
+for (const variant of OP_VARIANTS.layer_norm) {
+  for (const [rows, cols] of [[1025, 1024], [256, 4096], [5, 257]] as const) {
+    await check('layer_norm', variant, `${rows}×${cols}`, async (tg) => {
+      const r = rng(rows + cols);
+      const x = tg.tensor('x', [rows, cols], 'f32', r.normal(rows * cols, 2).map((v) => v + 3));
+      const w = tg.tensor('w', [cols], 'f32', r.uniform(cols, 0.5, 1.5));
+      const b = tg.tensor('b', [cols], 'f32', r.uniform(cols, -0.5, 0.5));
+      await checkGraph(tg, [layerNorm(tg.g, x, w, b, 1e-6, 'y', variant)], TOL.reduction, 'layer_norm');
     });
   }
 }

@@ -54,13 +54,14 @@ const SKIP: Record<AdapterKind, RegExp[]> = {
   compat: [],
 };
 const COMPAT_ONLY: RegExp[] = [
-  /^linear > (\[65, 64\] · \[13, 64\]|lm_head)/, /^rms_norm > \[37, 896\]/, /^layer_norm/, /^attention \(prefill\) > real: Qwen2 prefill/,
+  /^linear > (\[65, 64\] · \[13, 64\]|lm_head)/, /^rms_norm > \[37, 896\]/, /^layer_norm, no subgroups > (workgroup|subgroup_rows) \[7, 1024\]/, /^attention \(prefill\) > real: Qwen2 prefill/,
   /^attention_decode \(paged\) > lens \[1, 17, 300\]/, /^embedding > real/, /^sample.* V=151655 B=3: greedy/, /^argmax/, /^rope/, /^silu_mul/, /^gelu/,
   /^residual/, /^scatter_rows/, /^bf16_to_f32/, /^copy_rows/, /^pixel_shuffle/, /^patchify/, /^vit_embed_assemble/,
   // variants with a subgroup path: compatibility mode has no subgroups, so their fallback runs here
   /^coalesced GEMV, no subgroups > linear \[1, 8\]/, /^gemm_shuffle, no subgroups > \[1, 4\]/, /^rmsNorm prologue, no subgroups > linear\(rmsNorm\(x\)\) \[1, 8\]/,
   /^decode GEMVs with x shared by subgroupShuffle, no subgroups > linear vec_shuffle_r2 \[1, 8\]/,
   /^quantized weights, no subgroups > (linear q4 \[1, 32\]|linear q8 \[70, 64\]|swiglu q4 x \[1, 32\])/,
+  /^linear epilogue, no subgroups > (gemm_tiled \[65, 34\]|gemm8x8 \[37, 31\]·\[29, 31\]ᵀ with b, GELU)/,
 ];
 
 let fixtures: string;
