@@ -1,10 +1,11 @@
-// npm run bench:ab -- --base REV [--workload vit|prefill] [--model DIR] [--reps 12] [--vit-layers 2] [--tokens 128]
+// npm run bench:ab -- --base REV [--workload vit|projector|prefill] [--model DIR] [--reps 12] [--vit-layers 2] [--tokens 128]
 // Before/after of a performance change in one process: this tree against the commit REV (checked out into a
 // temporary git worktree), the same workload built by each version's own model code and kernels on one device,
 // run alternately rep by rep. On a loaded 2-core VM two separate bench runs differ by ±20–30 %, more than most
 // kernel changes; interleaving makes a drift hit both alike. Prints each side's samples, median and min, and the
 // ratio of medians (base / this tree: > 1 means this tree is faster).
-// Workloads: `vit`, the InternViT pass over one 448 tile (its first --vit-layers layers); `prefill`, the language
+// Workloads: `vit`, the InternViT pass over one 448 tile (its first --vit-layers layers); `projector`, pixel shuffle
+// and mlp1 on one tile's vision output; `prefill`, the language
 // model's layers over --tokens text tokens into an empty paged cache. GPU time per rep comes from timestamps.
 // The base version runs with this tree's Gpu object (device, limits, profile): fine for commits that share the
 // runtime's interfaces, which is what a before/after of one change needs.
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 });
 if (!values.base) throw new Error('--base REV is required (the commit to compare this tree against)');
 const workload = values.workload!;
-if (workload !== 'vit' && workload !== 'prefill') throw new Error(`--workload must be vit or prefill, got ${workload}`);
+if (!['vit', 'projector', 'prefill'].includes(workload)) throw new Error(`--workload must be vit, projector or prefill, got ${workload}`);
 const reps = Number(values.reps);
 const vitLayers = Number(values['vit-layers']);
 const tokens = Number(values.tokens);
@@ -59,6 +60,17 @@ try {
       const y = visionModel(g, { ...m.weights.vision_model, encoder: { layers } }, m.config.vision_config, pixels, S);
       const values = Float32Array.from({ length: 3 * S * S }, (_, i) => Math.sin(i) * 2);
       return { plan: compilePlan(gpu, g, { keep: [y], label: `ab.vit ${root}` }), inputs: [[pixels, values]] };
+    }
+    if (workload === 'projector') {
+      const { projector } = await imp('model/projector.ts');
+      const { patchGrid } = await imp('loader/config.ts');
+      const grid = patchGrid(m.config);
+      const D = m.config.vision_config.hidden_size;
+      const rows = grid * grid + 1;
+      const vision = createTensor(gpu, 'vision_out', [rows, D], 'f32', 'input');
+      const y = projector(g, m.weights.mlp1, vision, 1, grid);
+      const values = Float32Array.from({ length: rows * D }, (_, i) => Math.sin(i) * 2);
+      return { plan: compilePlan(gpu, g, { keep: [y], label: `ab.projector ${root}` }), inputs: [[vision, values]] };
     }
     const { createEngine } = await imp('model/generate.ts');
     const { embedding } = await imp('runtime/ops/embedding.ts');
