@@ -176,7 +176,7 @@ export function buildVisionPlan(m: LoadedModel, B: number, withProjector: boolea
   const g = new Graph(gpu.limits, gpu.profile);
   const input = createTensor(gpu, 'pixel_values', [B, 3, S, S], 'f32', 'input');
   const all = weights.vision_model.encoder.layers;
-  const vw = layers && layers < all.length ? { ...weights.vision_model, encoder: { layers: all.slice(0, layers) } } : weights.vision_model;
+  const vw = layers !== undefined && layers < all.length ? { ...weights.vision_model, encoder: { layers: all.slice(0, layers) } } : weights.vision_model;
   let out = visionModel(g, vw, config.vision_config, input, S);
   if (withProjector) out = projector(g, weights.mlp1, out, B, patchGrid(config));
   return timedPlan(B, compilePlan(gpu, g, { keep: [out], label: `bench.vision[${B}]${withProjector ? '+projector' : ''}` }), input);
@@ -205,6 +205,9 @@ export async function vitBench(m: LoadedModel, tiles: number, reps: number, warm
   const plans: VisionPlan[] = [];
   for (let start = 0; start < tiles; start += group) plans.push(buildVisionPlan(m, Math.min(group, tiles - start), false, run));
   for (const p of plans) onPlan?.(p.plan);
+  // With some layers run, only the layers scale: the embeddings (patchify, patch linear, CLS + positions) are timed on
+  // their own and counted once, ViT = embeddings + (run − embeddings) · total / layers run.
+  const embeddings = scale > 1 ? plans.map((p) => buildVisionPlan(m, p.tiles, false, 0)) : [];
   const pixels = randomPixels(m, Math.min(group, tiles));
   const on: number[] = [];
   const off: number[] = [];
@@ -214,16 +217,18 @@ export async function vitBench(m: LoadedModel, tiles: number, reps: number, warm
       for (const smart of compareSmart && i >= warmup ? [true, false] : [true]) {
         setSmartWait(smart);
         let ms = 0;
+        let embedMs = 0;
         const S3 = 3 * m.config.force_image_size ** 2;
         for (const p of plans) ms += await p.run(pixels.subarray(0, p.tiles * S3));
-        ms *= scale;
+        for (const p of embeddings) embedMs += await p.run(pixels.subarray(0, p.tiles * S3));
+        ms = embedMs + Math.max(0, ms - embedMs) * scale;
         log(`ViT ${tiles} tile(s) in ${plans.length} pass(es) of ≤${group}${run < total ? `, ${run} of ${total} layers run, scaled` : ''} ${i < warmup ? 'warm-up' : `rep ${i - warmup + 1}`} smart wait ${smart ? 'on' : 'off'}: ${(ms / tiles).toFixed(0)} ms/tile`);
         if (i >= warmup) (smart ? on : off).push(ms / tiles);
       }
     }
   } finally {
     setSmartWait(was);
-    for (const p of plans) p.destroy();
+    for (const p of [...plans, ...embeddings]) p.destroy();
   }
   return { on, off, passes: plans.length, group, layersRun: run, layersTotal: total };
 }

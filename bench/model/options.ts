@@ -25,7 +25,8 @@ export interface BenchOptions {
   smartWaitCompare: boolean;
   question: string;
   /**
-   * ViT layers actually run for the per-tile figures (ms/tile is then scaled to all layers; every layer costs the
+   * ViT layers actually run for the per-tile figures (the layers' time is then scaled to all layers, the embeddings
+   * timed on their own and counted once; every layer costs the
    * same). Undefined → all layers on a hardware adapter, 2 on a software one (lavapipe: one full tile
    * takes minutes). TTFT is then skipped unless --tiles is given explicitly (it always runs the whole model).
    */

@@ -43,7 +43,7 @@ export function markdownSection(r: BenchResult): string {
     '',
     `Node ${x.node}, ${x.dawn}; ${torch}; CPU ${x.cpus}; load average at start ${x.loadavg.join(' / ')}.`,
     `Model: \`${x.model}\`. Workloads: ${w.tiles.length ? `TTFT at ${w.tiles.join(', ')} tile(s) with “${w.question}” (${Object.entries(w.ttftPromptTokens).map(([t, n]) => `${t} → ${n} tokens`).join(', ')})` : 'TTFT not run (software adapter default; --tiles runs it)'}, ` +
-      `ViT batches ${w.vitBatches.join(' and ')}${w.vitLayers !== undefined ? ` (${w.vitLayers} layers run, ms/tile scaled to all)` : ''}, pp${w.promptTokens}, tg${w.newTokens}; mean ± sd of ${w.reps} after ${w.warmup} warm-up (TTFT: no separate warm-up; pipelines already compiled). Whole run ${(x.wallS / 60).toFixed(1)} min.`,
+      `ViT batches ${w.vitBatches.join(' and ')}${w.vitLayers !== undefined ? ` (${w.vitLayers} layers run, scaled to all; embeddings timed once)` : ''}, pp${w.promptTokens}, tg${w.newTokens}; mean ± sd of ${w.reps} after ${w.warmup} warm-up (TTFT: no separate warm-up; pipelines already compiled). Whole run ${(x.wallS / 60).toFixed(1)} min.`,
     '',
     `| figure | unit | ours |${cols.map((d) => ` ${labels[d]} |`).join('')}${cols.map((d) => ` ours / ${labels[d].replace(/^PyTorch /, '')} |`).join('')}`,
     `|---|---|---|${cols.map(() => '---|---|').join('')}`,

@@ -257,7 +257,7 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   const metrics: Metric[] = [];
   for (const B of vitBatches) {
     const v = vit.get(B)!;
-    const notes = [v.passes > 1 ? `${v.passes} passes of ≤${v.group} tiles (binding limit)` : '', v.layersRun < v.layersTotal ? `${v.layersRun} of ${v.layersTotal} layers run, scaled ×${v.layersTotal / v.layersRun}` : ''].filter(Boolean);
+    const notes = [v.passes > 1 ? `${v.passes} passes of ≤${v.group} tiles (binding limit)` : '', v.layersRun < v.layersTotal ? `${v.layersRun} of ${v.layersTotal} layers run, layers scaled ×${v.layersTotal / v.layersRun} (embeddings timed once)` : ''].filter(Boolean);
     metrics.push(metric(`vit_ms_per_tile_b${B}`, `InternViT, batch of ${B} tile${B > 1 ? 's' : ''}`, 'ms/tile', 'lower', stats(v.on), notes.join('; ') || undefined));
   }
   metrics.push(metric('projector_ms_per_tile', 'projector (pixel shuffle + mlp1), 1 tile', 'ms/tile', 'lower', stats(proj)));
