@@ -8,13 +8,7 @@
 // Limits: rows ≤ 65535·65535 (grid folded by the runtime); any cols ≥ 1; WG a power of two.
 override WG: u32 = 256;
 
-struct Params { rows: u32, cols: u32, eps: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+// #include "layer_norm_io.wgsl"
 
 var<workgroup> partial: array<f32, WG>;
 

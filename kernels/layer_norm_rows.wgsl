@@ -15,13 +15,7 @@ diagnostic(off, subgroup_uniformity);
 const WG: u32 = 8u;
 override WHOLE_ROW_SUMS: bool = true;
 
-struct Params { rows: u32, cols: u32, eps: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+// #include "layer_norm_io.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
