@@ -72,9 +72,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var a = 0u; a < RA; a++) { acc_lo[a] = vec4<f32>(0.0); acc_hi[a] = vec4<f32>(0.0); }
   let J4 = (T + 3u) / 4u;
 
-  // Row groups a (query rows i0 + 8·a) inside the sequence: all RA but in the last tile of rows (T = 1025: 1 of 16).
-  // Workgroup-uniform, so skipping the rest costs a branch each.
-  let live_groups = min(RA, (T - wid.y * WG * RA + WG - 1u) / WG);
+  let live_groups = live_row_groups(T, wid.y * WG * RA); // the last tile of rows skips its empty groups
   if (sharing) {
     let own = min(i0 + WG * lid.x, T - 1u); // rows a = tx and a = tx + 8
     let own2 = min(i0 + WG * (lid.x + WG), T - 1u);

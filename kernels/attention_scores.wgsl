@@ -62,9 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var b = 0u; b < TN; b++) { krow[b] = (n * T + min(j0 + WG * b, T - 1u)) * (params.kStride / 4u) + kBase; } // tails: clamp loads, guard stores
   for (var a = 0u; a < RA; a++) { for (var b = 0u; b < TN; b++) { acc[a][b] = 0.0; } }
 
-  // Row groups a (query rows i0 + 8·a) inside the sequence: all RA but in the last tile of rows (T = 1025: 1 of 16).
-  // Workgroup-uniform, so skipping the rest costs a branch each.
-  let live_groups = min(RA, (T - wid.y * WG * RA + WG - 1u) / WG);
+  let live_groups = live_row_groups(T, wid.y * WG * RA); // the last tile of rows skips its empty groups
   if (sharing) {
     let own = (n * T + min(i0 + WG * lid.x, T - 1u)) * (params.qStride / 4u) + qBase;
     let own2 = (n * T + min(i0 + WG * (lid.x + WG), T - 1u)) * (params.qStride / 4u) + qBase;

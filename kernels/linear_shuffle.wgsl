@@ -110,9 +110,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   for (var i = 0u; i < RA; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
 
-  // Row groups i (rows m0 + 8·i) that hold a row of y: all RA but in the last tile of rows (M = 1025: 1 of 16),
-  // where the rest would be FMAs into clamped rows. Workgroup-uniform, so the guards below cost a branch each.
-  let live_groups = min(RA, (M - wid.y * WG * RA + WG - 1u) / WG);
+  let live_groups = live_row_groups(M, wid.y * WG * RA); // the last tile of rows skips its empty groups
   if (sharing) {
     let own = min(m0 + WG * lid.x, M - 1u) * K4;
     let own2 = min(m0 + WG * (lid.x + WG), M - 1u) * K4;

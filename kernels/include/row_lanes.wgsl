@@ -4,7 +4,8 @@
 // local_invocation_index ranges of ≥ 8 lanes (lavapipe: 8; most GPUs: 32 or 64), but WGSL promises nothing, so every
 // thread checks it for its own row; a subgroup in which any check fails (size 4 as on SwiftShader, another lane
 // order), or SHARE_X = false, loads the operand per thread instead. The choice is subgroup-uniform (subgroupAll),
-// which is all subgroupShuffle needs. The including kernel enables `subgroups` and declares WG (8) and SHARE_X.
+// which is all subgroupShuffle needs. The including kernel enables `subgroups` and declares WG (8), RA (rows per
+// thread) and SHARE_X.
 struct RowLanes { base: u32, sharing: bool }
 
 fn row_lanes(tx: u32, lidx: u32, lane: u32, lanes: u32) -> RowLanes {
@@ -12,4 +13,12 @@ fn row_lanes(tx: u32, lidx: u32, lane: u32, lanes: u32) -> RowLanes {
   let base = select(0u, lane - tx, ok);
   for (var t = 0u; t < WG; t++) { ok = ok && subgroupShuffle(lidx, base + t) == lidx - tx + t; }
   return RowLanes(base, subgroupAll(ok));
+}
+
+/**
+ * Row groups i (rows first + ty + 8·i) of a workgroup's tile that hold a row, of `total`: all RA but in the last tile
+ * of rows (1025 rows: 1 of 16), whose empty groups the kernels skip. Workgroup-uniform, so a guard costs a branch.
+ */
+fn live_row_groups(total: u32, first: u32) -> u32 {
+  return min(RA, (total - first + WG - 1u) / WG);
 }

@@ -66,7 +66,7 @@ export interface LinearOptions {
   /**
    * The pre-activation of a SwiGLU gate, f32 shaped like y: y = silu(gate) ⊙ (x·Wᵀ + b) (Qwen2MLP's
    * act_fn(gate_proj(x)) * up_proj(x), this linear being up_proj; not with `activation`). Fused where
-   * FUSED_EPILOGUE, else the silu_mul op follows (runtime/ops/silu_mul.ts, `${name}.up`).
+   * FUSED_EPILOGUE, else the silu_mul op follows (runtime/ops/silu_mul.ts).
    */
   readonly siluGate?: Tensor;
   /**
@@ -201,14 +201,12 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   const shuffled = variant.startsWith('vec_shuffle');
   const fusesNorm = variant === 'coalesced' || shuffled || (variant in VEC_ROWS && vecNormFits(g, M, K, VEC_WG));
   if (norm && !fusesNorm) return linear(g, rmsNorm(g, x, norm.weight, norm.eps, `${name}.norm`), w, b, name, { ...opts, variant, rmsNorm: undefined });
-  const fusesEpilogue = FUSED_EPILOGUE.has(variant);
-  if ((act || gate) && !fusesEpilogue) {
-    const xw = linear(g, x, w, b, gate ? `${name}.up` : `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) });
-    const h = gate ? siluMul(g, gate, xw, r ? `${name}.act` : name) : gelu(g, xw, r ? `${name}.act` : name);
+  // Without the GEMM epilogue, what follows the product runs as ops of its own (the GEMVs fuse a plain residual).
+  if (!FUSED_EPILOGUE.has(variant) && (act || gate || ls || (r && !gemv))) {
+    let h = linear(g, x, w, b, `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) });
+    if (act || gate) h = gate ? siluMul(g, gate, h, r ? `${name}.act` : name) : gelu(g, h, r ? `${name}.act` : name);
     return r ? addResidual(g, r, h, ls, name) : h;
   }
-  if (r && !gemv && !fusesEpilogue) return addResidual(g, r, linear(g, x, w, b, `${name}.xw`, { variant }), ls, name);
-  if (ls && !fusesEpilogue) return addResidual(g, r!, linear(g, x, w, b, `${name}.xw`, { variant, ...(norm && { rmsNorm: norm }) }), ls, name);
   const epilogue = { residual: r, layerScale: ls, gelu: act === 'gelu', siluGate: gate };
   const y = g.tensor(name, [...x.shape.slice(0, -1), N]);
   const chunks = rowChunks(g.limits, w);
