@@ -21,6 +21,19 @@ const MIN_SLEEP_MS = 3;
 const SLEEP_FRACTION = 0.85;
 
 export let smartWaitEnabled = true;
+
+/**
+ * How the last stretch of a long wait is spent. The default awaits the GPU promise, which Dawn's Node binding
+ * fulfils by polling on the main thread without pause (setImmediate after setImmediate): on a CPU rasteriser that
+ * takes a core for as long as the work overruns the sleep. Node's adapter (tools/node/gpu.ts) installs one that
+ * blocks the thread between polls instead (napBetweenPolls); browsers keep the default (their main thread may not
+ * block, and their WebGPU does not poll on it).
+ */
+export type AwaitGpu = (done: Promise<unknown>) => Promise<unknown>;
+let awaitLongWork: AwaitGpu = (done) => done;
+export function setAwaitLongWork(wait: AwaitGpu | undefined): void {
+  awaitLongWork = wait ?? ((done) => done);
+}
 export function setSmartWait(enabled: boolean): void {
   smartWaitEnabled = enabled;
 }
@@ -54,7 +67,7 @@ export async function waitFor(s: Submission, done: () => Promise<unknown>): Prom
   const sleeping = smartWaitEnabled && s.learn && stats.expectedMs >= MIN_SLEEP_MS && sleepMs > 0;
   if (sleeping) await sleep(sleepMs);
   const t1 = performance.now();
-  await done();
+  await (sleeping ? awaitLongWork(done()) : done());
   const t2 = performance.now();
   const ms = t2 - s.start;
   // With the smart wait off the main thread busy-polled a core away from a CPU rasteriser, so the wall time is not

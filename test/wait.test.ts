@@ -1,8 +1,10 @@
 // runtime/wait.ts: what the smart wait learns. A run with the smart wait off (the main thread busy-polled) must not
 // teach the estimate the sleeping runs use; a run with it on learns its wall time; a run whose work was done when
-// the sleep ended shrinks the estimate instead of ratcheting it up.
+// the sleep ended shrinks the estimate instead of ratcheting it up. The last stretch of a long wait goes through the
+// installed long-work wait (Node: napBetweenPolls, which blocks between Dawn's polls instead of spinning a core).
 import { afterEach, describe, expect, it } from 'vitest';
-import { type WaitStats, setSmartWait, submitted, waitFor } from '../runtime/wait.js';
+import { type WaitStats, setAwaitLongWork, setSmartWait, submitted, waitFor } from '../runtime/wait.js';
+import { napBetweenPolls } from '../tools/node/gpu.js';
 
 const after = (ms: number) => () => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -30,5 +32,27 @@ describe('smart wait estimate', () => {
     const stats: WaitStats = { expectedMs: 0 };
     await waitFor(submitted(stats, false), after(20));
     expect(stats.expectedMs).toBe(0);
+  });
+});
+
+describe('the last stretch of a long wait', () => {
+  afterEach(() => setAwaitLongWork(undefined));
+
+  it('goes through the installed wait when the work was long enough to sleep through, and only then', async () => {
+    const seen: string[] = [];
+    setAwaitLongWork((done) => {
+      seen.push('long');
+      return done;
+    });
+    await waitFor(submitted({ expectedMs: 20 }), after(25)); // slept first: the long-work wait finishes it
+    await waitFor(submitted({ expectedMs: 1 }), after(5)); // too short to sleep: a plain await
+    expect(seen).toEqual(['long']);
+  });
+
+  it('napBetweenPolls settles as the GPU promise does, without running ahead of it', async () => {
+    const t0 = performance.now();
+    await expect(napBetweenPolls(new Promise((resolve) => setTimeout(() => resolve(7), 20)))).resolves.toBe(7);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(19);
+    await expect(napBetweenPolls(Promise.reject(new Error('device lost')))).rejects.toThrow('device lost');
   });
 });

@@ -2,6 +2,29 @@
 import { create, globals } from 'webgpu';
 import { type Gpu, type GpuOptions, requestGpu } from '../../runtime/device.js';
 import { type DeviceClass, parseVariantList } from '../../runtime/device_profile.js';
+import { type AwaitGpu, setAwaitLongWork } from '../../runtime/wait.js';
+
+/** How long the main thread blocks between two of Dawn's polls when a long GPU wait overruns its sleep. */
+const NAP_MS = 1;
+
+/**
+ * Awaits a GPU promise without busy-polling a core: block the thread for NAP_MS (Atomics.wait: the process sleeps,
+ * lavapipe's threads get both cores), then let one turn of the event loop run Dawn's pending poll (dawn.node
+ * re-queues it with setImmediate while work is outstanding), until the promise settles. Adds at most NAP_MS of latency.
+ */
+export const napBetweenPolls: AwaitGpu = async (done) => {
+  let settled = false;
+  done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (!settled) {
+    Atomics.wait(cell, 0, 0, NAP_MS);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return done;
+};
 
 let shared: Promise<Gpu> | undefined;
 
@@ -24,6 +47,7 @@ export function nodeGpu(givenOptions: GpuOptions = {}): Promise<Gpu> {
   const options = { ...profileFromEnv(), ...givenOptions };
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, … as in a browser
+  setAwaitLongWork(napBetweenPolls);
   // Keep the instance referenced for the life of the process: when Dawn's instance is garbage-collected
   // while a device is alive the process aborts (futex / pthread_mutex_lock assertion).
   // INTERNVL_ADAPTER picks the adapter whose device name contains it (Dawn's `adapter` flag), e.g. per server.
