@@ -26,8 +26,8 @@ export let smartWaitEnabled = true;
  * How the last stretch of a long wait is spent. The default awaits the GPU promise, which Dawn's Node binding
  * fulfils by polling on the main thread without pause (setImmediate after setImmediate): on a CPU rasteriser that
  * takes a core for as long as the work overruns the sleep. Node's adapter (tools/node/gpu.ts) installs one that
- * blocks the thread between polls instead (napBetweenPolls); browsers keep the default (their main thread may not
- * block, and their WebGPU does not poll on it).
+ * blocks the thread between polls instead (napBetweenPolls) when the adapter is software; GPUs and browsers keep the
+ * default (a browser's main thread may not block, and its WebGPU does not poll on it).
  */
 export type AwaitGpu = (done: Promise<unknown>) => Promise<unknown>;
 let awaitLongWork: AwaitGpu = (done) => done;

@@ -47,7 +47,6 @@ export function nodeGpu(givenOptions: GpuOptions = {}): Promise<Gpu> {
   const options = { ...profileFromEnv(), ...givenOptions };
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, … as in a browser
-  setAwaitLongWork(napBetweenPolls);
   // Keep the instance referenced for the life of the process: when Dawn's instance is garbage-collected
   // while a device is alive the process aborts (futex / pthread_mutex_lock assertion).
   // INTERNVL_ADAPTER picks the adapter whose device name contains it (Dawn's `adapter` flag), e.g. per server.
@@ -55,7 +54,12 @@ export function nodeGpu(givenOptions: GpuOptions = {}): Promise<Gpu> {
   const instance = create(adapter ? [`adapter=${adapter}`] : []);
   (globalThis as { __dawnInstances?: unknown[] }).__dawnInstances ??= [];
   (globalThis as { __dawnInstances?: unknown[] }).__dawnInstances!.push(instance);
-  const gpu = requestGpu(instance, options, instance);
+  const gpu = requestGpu(instance, options, instance).then((g) => {
+    // Napping pays where the adapter's work runs on this machine's cores (lavapipe, SwiftShader): Dawn's polling takes
+    // one from it. On a GPU a spare core costs nothing, and a nap could add a millisecond to a few-millisecond step.
+    if (g.isSoftware) setAwaitLongWork(napBetweenPolls);
+    return g;
+  });
   if (Object.keys(givenOptions).length === 0) shared = gpu;
   return gpu;
 }
