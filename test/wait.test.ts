@@ -4,7 +4,7 @@
 // installed long-work wait (Node: napBetweenPolls, which blocks between Dawn's polls instead of spinning a core).
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WaitStats, setAwaitLongWork, setSmartWait, submitted, waitFor } from '../runtime/wait.js';
-import { napBetweenPolls } from '../tools/node/gpu.js';
+import { napBetweenPolls, nodeGpu } from '../tools/node/gpu.js';
 
 const after = (ms: number) => () => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -55,4 +55,23 @@ describe('the last stretch of a long wait', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(19);
     await expect(napBetweenPolls(Promise.reject(new Error('device lost')))).rejects.toThrow('device lost');
   });
+
+  it('nodeGpu installs it on a software adapter: the event loop turns about once a millisecond, not freely', async () => {
+    const gpu = await nodeGpu();
+    if (!gpu.isSoftware) return; // on a GPU the plain await stays (nothing to assert here)
+    setAwaitLongWork(undefined);
+    await nodeGpu({ profile: 'auto' }); // a fresh device: the adapter installs the nap again
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setTimeout(() => setImmediate(count), 6); // after the ~3.4 ms sleep: count turns during the long-work wait only
+    await waitFor(submitted({ expectedMs: 4 }), after(40));
+    counting = false;
+    expect(turns).toBeGreaterThan(0);
+    expect(turns).toBeLessThan(300); // a free event loop turns thousands of times in 34 ms
+  });
 });
+
