@@ -30,9 +30,10 @@ export let smartWaitEnabled = true;
  * default (a browser's main thread may not block, and its WebGPU does not poll on it).
  */
 export type AwaitGpu = (done: Promise<unknown>) => Promise<unknown>;
-let awaitLongWork: AwaitGpu = (done) => done;
+const plainAwait: AwaitGpu = (done) => done;
+let awaitLongWork = plainAwait;
 export function setAwaitLongWork(wait: AwaitGpu | undefined): void {
-  awaitLongWork = wait ?? ((done) => done);
+  awaitLongWork = wait ?? plainAwait;
 }
 export function setSmartWait(enabled: boolean): void {
   smartWaitEnabled = enabled;

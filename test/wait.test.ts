@@ -60,7 +60,7 @@ describe('the last stretch of a long wait', () => {
     const gpu = await nodeGpu();
     if (!gpu.isSoftware) return; // on a GPU the plain await stays (nothing to assert here)
     setAwaitLongWork(undefined);
-    await nodeGpu({ profile: 'auto' }); // a fresh device: the adapter installs the nap again
+    const fresh = await nodeGpu({ profile: 'auto' }); // a fresh (uncached) device: the adapter installs the nap again
     let turns = 0;
     let counting = true;
     const count = () => {
@@ -70,6 +70,7 @@ describe('the last stretch of a long wait', () => {
     setTimeout(() => setImmediate(count), 6); // after the ~3.4 ms sleep: count turns during the long-work wait only
     await waitFor(submitted({ expectedMs: 4 }), after(40));
     counting = false;
+    fresh.device.destroy();
     expect(turns).toBeGreaterThan(0);
     expect(turns).toBeLessThan(300); // a free event loop turns thousands of times in 34 ms
   });

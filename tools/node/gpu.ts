@@ -6,6 +6,8 @@ import { type AwaitGpu, setAwaitLongWork } from '../../runtime/wait.js';
 
 /** How long the main thread blocks between two of Dawn's polls when a long GPU wait overruns its sleep. */
 const NAP_MS = 1;
+/** What Atomics.wait waits on: a cell nobody notifies, so every wait lasts its timeout. */
+const napCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Awaits a GPU promise without busy-polling a core: block the thread for NAP_MS (Atomics.wait: the process sleeps,
@@ -18,9 +20,8 @@ export const napBetweenPolls: AwaitGpu = async (done) => {
     () => (settled = true),
     () => (settled = true),
   );
-  const cell = new Int32Array(new SharedArrayBuffer(4));
   while (!settled) {
-    Atomics.wait(cell, 0, 0, NAP_MS);
+    Atomics.wait(napCell, 0, 0, NAP_MS);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return done;
