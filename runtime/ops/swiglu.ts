@@ -18,6 +18,15 @@ const ROWS = 2;
 /** The fused GEMV keeps all rows of x in registers; wider inputs take the GEMM path. */
 const MAX_ROWS = 8;
 
+/**
+ * Rows of gate (and of up) per invocation in the quantized SwiGLU GEMV: one for q8 at one row of x, else ROWS.
+ * lavapipe, gate_proj's shape with the RMSNorm prologue, interleaved in one process: q8 1.75 ms at 1 row vs 2.25 at 2
+ * (the four rows' 32 code words held across a group at 2); q4, half the code words, 1.28 vs 1.30: no difference.
+ */
+function quantRows(gate: Tensor, M: number): number {
+  return gate.dtype === 'q8' && M === 1 ? 1 : ROWS;
+}
+
 export interface SwigluOptions {
   /** Force the decode GEMV variant (tests, benchmarks); by default the profile's `gemv`. */
   readonly variant?: VariantOf<'gemv'>;
@@ -69,7 +78,7 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
     name,
     inputs: [x, gate, up, ...(gate.scales ? [gate.scales, up.scales!] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
-    dispatches: quantized && !(variant === 'coalesced' && M <= MAX_ROWS) ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: ROWS }) : [
+    dispatches: quantized && !(variant === 'coalesced' && M <= MAX_ROWS) ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: quantRows(gate, M) }) : [
       variant === 'coalesced'
         ? coalescedGemv(g, { x, w: gate, up, ...(gate.scales && { scales: gate.scales, upScales: up.scales! }), norm, y, M, rows: F, K, yStride: F, yCol: 0 })
         : {

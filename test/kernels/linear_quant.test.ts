@@ -145,7 +145,7 @@ forEachSubgroupDevice((label, use) => {
     // [format, M, K, F, norm]
     const SWIGLU: [QuantFormat, number, number, number, boolean][] = [
       ['q4', 1, 32, 1, true], ['q8', 3, 96, 33, false], ['q4', 8, 4864, 13, true], ['q8', 12, 64, 131, true],
-      ['q4', 1, LLM_HIDDEN, LLM_FFN, true], ['q8', 40, 64, 17, true],
+      ['q4', 1, LLM_HIDDEN, LLM_FFN, true], ['q8', 40, 64, 17, true], ['q8', 1, 96, 131, true], ['q8', 1, 64, 67, false],
     ];
     for (const [format, M, K, F, norm] of SWIGLU) {
       it(`swiglu ${format} x [${M}, ${K}], gate/up [${F}, ${K}]${norm ? ', rmsNorm(x)' : ''}`, async () => {
@@ -162,6 +162,11 @@ forEachSubgroupDevice((label, use) => {
           else if (M <= 8 && gpu.profile.variants.gemv === 'coalesced') expect(ks).toEqual([gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced']);
           else expect(ks).toEqual(Array(Math.ceil(M / 8)).fill(gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q'));
         }, want, `swiglu ${format} (${label}) [${M}, ${K}]·[${F}, ${K}]`);
+        if (M === 1 && gpu.profile.variants.gemv !== 'coalesced') { // q8 at one row of x: one row of gate and up per invocation
+          const g = new Graph(gpu.limits, gpu.profile);
+          swiglu(g, x, gate, up, 'y', nw ? { rmsNorm: { weight: nw, eps: EPS } } : {});
+          expect(g.nodes.flatMap((n) => n.dispatches.map((d) => d.constants?.R))).toEqual([format === 'q8' ? 1 : 2]);
+        }
         if (M <= 8) { // the gpu profile's coalesced GEMV with SWIGLU and QBITS
           await checkBoth(gpu, gpu.limits, (g) => swiglu(g, x, gate, up, 'y', { variant: 'coalesced', ...(nw && { rmsNorm: { weight: nw, eps: EPS } }) }), (ks) => {
             expect(ks).toEqual([gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced']);
