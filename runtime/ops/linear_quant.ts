@@ -25,7 +25,7 @@ export interface QuantGemv {
   readonly y: Tensor;
   readonly M: number;
   readonly K: number;
-  /** Rows per invocation (R): 2 at one row of x, 4 for more (runtime/ops/linear.ts quantizedVariant). */
+  /** Rows per invocation (R): runtime/ops/linear.ts quantizedVariant, runtime/ops/swiglu.ts quantRows. */
   readonly rows: number;
   /** Force the direct-load path (tests); by default x is shared wherever the device has subgroups. */
   readonly shareX?: boolean;

@@ -20,8 +20,8 @@ const MAX_ROWS = 8;
 
 /**
  * Rows of gate (and of up) per invocation in the quantized SwiGLU GEMV: one for q8 at one row of x, else ROWS.
- * lavapipe, gate_proj's shape with the RMSNorm prologue, interleaved in one process: q8 1.75 ms at 1 row vs 2.25 at 2
- * (the four rows' 32 code words held across a group at 2); q4, half the code words, 1.28 vs 1.30: no difference.
+ * lavapipe, gate_proj's shape with the RMSNorm prologue, interleaved in one process: q8 1.75 ms at 1 row vs 2.25 at 2;
+ * q4 1.28 vs 1.30, no difference (bench/RESULTS.md, "Quantized decode GEMVs on lavapipe, once more").
  */
 function quantRows(gate: Tensor, M: number): number {
   return gate.dtype === 'q8' && M === 1 ? 1 : ROWS;
