@@ -3,7 +3,8 @@
 // submit, the `hostMs` of model/llm_pass.ts decode(); median), of which the plan's encode + submit (`lastEncodeMs`)
 // and, inside that, Dawn's native queue.submit (timed by wrapping it),
 // GPU time of one replayed step (timestamp-query if the adapter has it, else wall around the smart wait),
-// wall per step, dispatches per step (and per op), decode tokens/s. Progress goes to stderr.
+// wall per step, dispatches per step (and per op), decode tokens/s, and the host floor: what the same number of
+// no-op dispatches costs to encode and submit through this binding. Progress goes to stderr.
 import { execSync } from 'node:child_process';
 import { type Engine, createEngine, destroyEngine, newStats } from '../model/generate.js';
 import { generate } from '../model/scheduler.js';
@@ -63,6 +64,7 @@ for await (const ev of generate(engine, [{ ids }], { maxNewTokens: steps + 1, eo
   void ev;
 }
 const gpuStep = await timePlan(gpu, graph.plan, reps, 1);
+const floor = await dispatchFloorMs(gpu.device, graph.plan.dispatchCount, 41);
 const perOp = new Map<string, number>();
 for (const node of graph.plan.graph.nodes) perOp.set(node.op, (perOp.get(node.op) ?? 0) + node.dispatches.length);
 const result = {
@@ -77,6 +79,7 @@ const result = {
   submitMsPerStep: median(submitMs),
   gpuMsPerStep: median(gpuStep.ms),
   gpuTiming: gpuStep.method,
+  dispatchFloorMs: floor,
   wallMsPerStep: median(wallMs),
   tokensPerSecond: stats.decodeTokens / (stats.decodeMs / 1e3),
 };
@@ -86,9 +89,38 @@ else {
   console.log(`decode step, batch 1, ${result.layers} layers, ${result.steps} steps (${result.adapter})`);
   console.log(`  dispatches/step   ${result.dispatchesPerStep}  (${[...perOp].map(([k, v]) => `${k} ${v}`).join(', ')})`);
   console.log(`  host ms/step      ${result.hostMsPerStep.toFixed(3)}  (median; plan encode + submit ${result.encodeMsPerStep.toFixed(3)}, of which Dawn's queue.submit ${result.submitMsPerStep.toFixed(3)})`);
+  console.log(`  host floor        ${floor.toFixed(3)}  (the same number of no-op dispatches, one binding each, encoded + submitted)`);
   console.log(`  GPU ms/step       ${result.gpuMsPerStep.toFixed(1)}  (${result.gpuTiming})`);
   console.log(`  wall ms/step      ${result.wallMsPerStep.toFixed(1)}  (median)`);
   console.log(`  decode tok/s      ${result.tokensPerSecond.toFixed(2)}`);
 }
+/**
+ * What encoding and submitting `count` dispatches costs through this WebGPU binding before any of the step's own
+ * work: one no-op pipeline with a single storage binding, `count` dispatches in one pass; median of `reps`.
+ */
+async function dispatchFloorMs(device: GPUDevice, count: number, reps: number): Promise<number> {
+  const code = '@group(0) @binding(0) var<storage, read_write> y: array<u32>;\n@compute @workgroup_size(1) fn main() { if (y[0] == 0xffffffffu) { y[0] = 0u; } }';
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+  const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }] });
+  const ms: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    await device.queue.onSubmittedWorkDone();
+    const t = performance.now();
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    for (let i = 0; i < count; i++) {
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(1);
+    }
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    ms.push(performance.now() - t);
+  }
+  buffer.destroy();
+  return median(ms);
+}
+
 // Dawn keeps the event loop alive while a device exists.
 process.exit(0);
