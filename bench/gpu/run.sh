@@ -4,7 +4,8 @@
 # subgroups; (2) every kernel variant timed at the real shapes; (3) the full-size InternVL2-1B benchmark with the
 # `gpu` profile and with the `cpu` profile; (4) the PyTorch CUDA reference (bf16, SDPA;
 # bench/gpu/torch_cuda_bench.py) on the same workloads; one summary table at the end (summary.md), plus the
-# gpu profile's table with PyTorch ratios (table.md). A failed kernel check is reported, and the timings still run.
+# gpu profile's table with PyTorch ratios (table.md); last, (5) bf16 against q8 and q4 weights (bench/quant.ts, one
+# rep, no quality run: quant.md). A failed kernel check is reported, and the timings still run.
 #
 # Needs: this working tree + the bundle from `bash bench/gpu/pack.sh` (out/gpu-bundle: node, dawn.node, the
 # bundled bench, the Vulkan loader), a Linux x86-64 machine with an NVIDIA GPU and driver (Vulkan ICD), and a
@@ -125,4 +126,9 @@ APP bench.mjs --combine "$RESULTS/ours_gpu.jsonl" --torch-report "$RESULTS/torch
 APP summary.mjs --check "$RESULTS/check_subgroups.json" "$RESULTS/check_no_subgroups.json" --kernels "$RESULTS/kernels.jsonl" \
   --model-gpu "$RESULTS/ours_gpu.jsonl" --model-cpu "$RESULTS/ours_cpu.jsonl" --torch "$RESULTS/torch_cuda.json" | tee "$RESULTS/summary.md"
 cat "$RESULTS/table.md"
-say "done in $(( $(date +%s) - T0 )) s; results (summary.md, table.md, results.jsonl, RESULTS.md, ratios.svg) in $RESULTS"
+
+# 9. Quantized weights on this card: load, memory, decode and prefill of q8 / q4 against bf16 (last: the run above
+# is complete without it).
+say "quantized weights: bench/quant.ts --reps 1 --no-quality"
+APP quant.mjs --model "$MODEL" --reps 1 --no-quality --prompt-tokens 512 --new-tokens 64 > "$RESULTS/quant.md" && cat "$RESULTS/quant.md" || say "the quantized-weights bench failed"
+say "done in $(( $(date +%s) - T0 )) s; results (summary.md, table.md, quant.md, results.jsonl, RESULTS.md, ratios.svg) in $RESULTS"
