@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { type Engine, type EngineOptions, createEngine, destroyEngine } from '../model/generate.js';
 import { type LoadedModel, type LoadOptions, loadModel, readTokenizer } from '../model/load.js';
 import { describeProfile } from '../runtime/device_profile.js';
+import { median } from '../runtime/profile.js';
 import { parseConfig } from '../loader/config.js';
 import { chatPrompt } from '../model/conversation.js';
 import { conversationTemplate } from '../model/templates.js';
@@ -76,13 +77,12 @@ const variants = [
 // One model at a time, the variants in turn within each rep. Resident together they were not comparable on the
 // development VM: with all seven loaded and run in rounds (bench/RESULTS.md, 16:23 on 2 December), bf16 fell to
 // 2.2–3.1 tok/s in later rounds while the quantized models held 6–7, i.e. the bench measured the idle models' memory
-// more than their kernels. Memory, in the first rep: the
-// tracked peak while the model holds its weights and a KV cache of 4096 tokens (one sequence of the 4k context; the
-// engine's default reserves twice that for batch chat) and runs what one image + prompt runs in turn — the 1-tile
-// vision plan (with the projector), a prefill, decoding. Ratios to bf16 are taken within each rep (the VM's speed
-// drifts by tens of percent over minutes) and reported as their median and range, beside the worker threads' CPU
-// time per decoded token (bench/cpu_time.ts: lavapipe's rasteriser threads), which steal from other tenants inflates
-// less than it does wall time.
+// more than their kernels. Memory, in the first rep: the tracked peak while the model holds its weights and a KV
+// cache of 4096 tokens (one sequence of the 4k context; the engine's default reserves twice that for batch chat) and
+// runs what one image + prompt runs in turn — the 1-tile vision plan (with the projector), a prefill, decoding.
+// Ratios to bf16 are taken within each rep (the VM's speed drifts by tens of percent over minutes) and reported as
+// their median and range, beside the CPU time per decoded token of the worker threads (bench/cpu_time.ts; lavapipe's
+// rasteriser threads), which steal from other tenants inflates less than it does wall time.
 for (let r = 0; r < reps; r++) {
   for (const v of variants) {
     const before = tracker.liveBytes;
@@ -122,10 +122,6 @@ await rm(work, { recursive: true, force: true });
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (xs: number[], d = 2) => `${mean(xs).toFixed(d)} ± ${sd(xs).toFixed(d)}`;
 /** Ratios to bf16 rep by rep ("× as fast"; for CPU ms, bf16's over the variant's): median [min – max]. */
 const perRep = (xs: number[], base: number[], invert = false) => {
