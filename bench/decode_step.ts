@@ -1,7 +1,8 @@
 // npx tsx bench/decode_step.ts --model DIR [--steps N] [--prompt-tokens N] [--reps N] [--json]
 // The decode step alone, batch 1, greedy (GPU argmax): host JS per step (input prep + writeBuffer + encode +
-// submit, the `hostMs` of model/llm_pass.ts decode(); median), of which the plan's encode + submit (`lastEncodeMs`)
-// and, inside that, Dawn's native queue.submit (timed by wrapping it),
+// submit, the `hostMs` of model/llm_pass.ts decode(); median), of which the plan's writes + submit (`lastEncodeMs`;
+// the step was encoded ahead) and, inside that, Dawn's native queue.submit (timed by wrapping it); the next step's
+// encode after the submit, during the GPU's work (`aheadMs`);
 // GPU time of one replayed step (timestamp-query if the adapter has it, else wall around the smart wait),
 // wall per step, dispatches per step (and per op), decode tokens/s, and the host floor: what the same number of
 // no-op dispatches costs to encode and submit through this binding. Progress goes to stderr.
@@ -75,6 +76,7 @@ const result = {
   dispatchesPerStep: graph.plan.dispatchCount,
   dispatchesPerOp: Object.fromEntries(perOp),
   hostMsPerStep: median(stats.hostMsPerStep),
+  aheadMsPerStep: median(stats.aheadMsPerStep),
   encodeMsPerStep: median(encodeMs),
   submitMsPerStep: median(submitMs),
   gpuMsPerStep: median(gpuStep.ms),
@@ -88,7 +90,8 @@ if (argv.includes('--json')) console.log(JSON.stringify(result));
 else {
   console.log(`decode step, batch 1, ${result.layers} layers, ${result.steps} steps (${result.adapter})`);
   console.log(`  dispatches/step   ${result.dispatchesPerStep}  (${[...perOp].map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  console.log(`  host ms/step      ${result.hostMsPerStep.toFixed(3)}  (median; plan encode + submit ${result.encodeMsPerStep.toFixed(3)}, of which Dawn's queue.submit ${result.submitMsPerStep.toFixed(3)})`);
+  console.log(`  host ms/step      ${result.hostMsPerStep.toFixed(3)}  (median, before the submit; plan writes + submit ${result.encodeMsPerStep.toFixed(3)}, of which Dawn's queue.submit ${result.submitMsPerStep.toFixed(3)})`);
+  console.log(`  encoded ahead     ${result.aheadMsPerStep.toFixed(3)}  (the next step's encode, after the submit, while the GPU works)`);
   console.log(`  host floor        ${floor.toFixed(3)}  (the same number of no-op dispatches, one binding each, encoded + submitted)`);
   console.log(`  GPU ms/step       ${result.gpuMsPerStep.toFixed(1)}  (${result.gpuTiming})`);
   console.log(`  wall ms/step      ${result.wallMsPerStep.toFixed(1)}  (median)`);

@@ -48,8 +48,10 @@ export interface GenerationStats {
   decodeMs: number;
   decodeSteps: number;
   decodeTokens: number;
-  /** Host (JS) time per decode step: input prep + encode + submit. */
+  /** Host (JS) time per decode step before its work reaches the GPU: input prep, writes, encode, submit. */
   hostMsPerStep: number[];
+  /** Host time per decode step spent after its submit encoding the next step (runtime/plan.ts encodeAhead). */
+  aheadMsPerStep: number[];
   /** Prompt tokens whose keys and values came from the prefix cache (not prefilled). */
   cachedPromptTokens: number;
   /** Decode steps submitted while an earlier step was still in flight (the profile's submit_ahead pipelining). */
@@ -159,5 +161,5 @@ export function tokenPicker(engine: Engine, o: SamplingOptions): TokenPicker {
 }
 
 export function newStats(): GenerationStats {
-  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [], cachedPromptTokens: 0, stepsAhead: 0 };
+  return { prefillMs: 0, prefillTokens: 0, decodeMs: 0, decodeSteps: 0, decodeTokens: 0, hostMsPerStep: [], aheadMsPerStep: [], cachedPromptTokens: 0, stepsAhead: 0 };
 }

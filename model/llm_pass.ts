@@ -185,7 +185,8 @@ export function buildDecodeGraph(m: LoadedModel, cache: KvCache, batch: number, 
   const logits = lmHead(g, m.llm, h, m.llm.finalNorm);
   if (picker === 'argmax') argmax(g, logits, 'next_token', tokens);
   if (picker === 'sample') sample(g, logits, inputs.settings!, inputs.prevIds!, 'next_token', tokens);
-  const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}, ≤${context}]` });
+  // Encoded ahead: a decode step replays this plan with the same read, step after step.
+  const plan = compilePlan(gpu, g, { keep: [logits], label: `decode[${batch}, ${picker}, ≤${context}]`, encodeAhead: true });
   return {
     batch,
     picker,
@@ -210,8 +211,10 @@ export interface DecodeResult {
   readonly logits?: Float32Array;
   /** Submit → results on the host. */
   readonly gpuMs: number;
-  /** Host JS of the step: input prep + encode + submit. */
+  /** Host JS of the step before its work reaches the GPU: input prep, writes, encode (unless encoded ahead), submit. */
   readonly hostMs: number;
+  /** Host JS after the submit, encoding the next step while the GPU works (the plan's encodeAhead). */
+  readonly aheadMs: number;
 }
 
 /** Per-step sampling inputs of a 'sample' graph: packed settings and each sequence's generated ids so far. */
@@ -255,12 +258,15 @@ export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number
     data.push([inputs.settings!, sampling.settings], [inputs.prevIds!, prev]);
   }
   const onHost = graph.picker === 'host';
+  const prepMs = performance.now() - t0;
   const run = graph.plan.run({ inputs: data, read: [onHost ? graph.logits : graph.tokens] });
-  const hostMs = performance.now() - t0; // host prep + encode + submit (run() encodes synchronously)
+  const hostMs = prepMs + graph.plan.lastEncodeMs; // run() writes, encodes (unless ahead) and submits synchronously
+  const aheadMs = graph.plan.lastAheadMs;
   return run.then((out) => ({
     tokens: onHost ? new Uint32Array(0) : new Uint32Array(out.get(graph.tokens.name)!),
     ...(onHost && { logits: new Float32Array(out.get(graph.logits.name)!) }),
     gpuMs: performance.now() - t0,
     hostMs,
+    aheadMs,
   }));
 }

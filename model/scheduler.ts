@@ -354,6 +354,7 @@ export function createScheduler(engine: Engine, o: SchedulerOptions = {}): Sched
       s.stats.decodeMs += now - lastDone;
       s.stats.decodeSteps++;
       s.stats.hostMsPerStep.push(out.hostMs);
+      s.stats.aheadMsPerStep.push(out.aheadMs);
       s.stats.decodeTokens++;
       const token = step.picker === 'host' ? sampleToken(out.logits!.subarray(b * V, (b + 1) * V), s.options, s.generated, s.random) : out.tokens[b]!;
       emit(s, token);
@@ -536,6 +537,7 @@ export async function* generate(engine: Engine, requests: readonly SequenceReque
       stats.cachedPromptTokens += s.cachedPromptTokens;
       stats.stepsAhead = Math.max(stats.stepsAhead, s.stepsAhead);
       stats.hostMsPerStep.push(...s.hostMsPerStep);
+      stats.aheadMsPerStep.push(...s.aheadMsPerStep);
     }
     const longest = perRequest.reduce((a, s) => (s.decodeSteps > a.decodeSteps ? s : a), newStats());
     stats.decodeMs += longest.decodeMs;

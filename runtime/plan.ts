@@ -1,7 +1,8 @@
 // A plan turns a recorded graph into GPU objects once: intermediates placed in lifetime-shared buffers, every dispatch's
 // Params packed into one uniform buffer, pipelines and bind groups created. run() then only writes inputs
-// (and symbolic Params such as the decode position), encodes one compute pass and submits: the per-step
-// host cost of a replayed decode graph is the encoding loop and nothing else.
+// (and symbolic Params such as the decode position), encodes one compute pass and submits. A replayed decode graph
+// encodes ahead: each run encodes the next one's pass right after its own submit, while the GPU works, so what a
+// step costs the host before its work reaches the GPU is its writes and Dawn's submit.
 import type { Gpu } from './device.js';
 import { type Binding, type Dispatch, type Graph, bindingTensor } from './graph.js';
 import { getPipeline, pipelineCount } from './kernel.js';
@@ -9,6 +10,12 @@ import { type Placement, placeIntermediates } from './memory.js';
 import { type Tensor, byteLength, formatShape } from './tensor.js';
 import { UniformArena } from './uniforms.js';
 import { type WaitStats, submitted, waitFor, waitForGpu } from './wait.js';
+
+/** A run's commands and the staging buffers its `read` tensors are copied into. */
+interface Encoded {
+  readonly commands: GPUCommandBuffer;
+  readonly reads: [Tensor, GPUBuffer][];
+}
 
 interface EncodedDispatch {
   readonly pipeline: GPUComputePipeline;
@@ -29,6 +36,12 @@ export interface PlanOptions {
    * busy-poll through its first run.
    */
   readonly wait?: WaitStats;
+  /**
+   * Encode the next run's commands right after each submit, while the GPU works, so that a run's host time before
+   * its submit is the input writes and the submit alone. For plans replayed run after run with the same `read`
+   * tensors (a decode step); a run that reads other tensors encodes afresh.
+   */
+  readonly encodeAhead?: boolean;
 }
 
 export interface RunOptions {
@@ -68,8 +81,13 @@ export interface Plan {
    * node, in graph order. Separate passes add a little per-dispatch overhead; use it to find where time goes.
    */
   profile(options?: RunOptions): Promise<OpTiming[]>;
-  /** Host ms spent in the last encode (JS only). */
+  /**
+   * Host ms the last run spent before its work reached the GPU: writing inputs, encoding (unless it was encoded
+   * ahead) and submitting.
+   */
   readonly lastEncodeMs: number;
+  /** Host ms the last run spent encoding the next run's commands after its submit (encodeAhead; else 0). */
+  readonly lastAheadMs: number;
   /** Where a tensor of this graph lives (weights/inputs: their own range; intermediates: their slot buffer). */
   rangeOf(t: Tensor): { buffer: GPUBuffer; offset: number; size: number };
   destroy(): void;
@@ -153,6 +171,33 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
   const wait: WaitStats = options.wait ?? { expectedMs: 0 };
   let lastEncodeMs = 0;
 
+  /** The pass and the copies of `read` into staging buffers (taken now, handed back when the run's maps are read). */
+  const encode = (read: readonly Tensor[]): Encoded => {
+    const encoder = device.createCommandEncoder({ label: options.label });
+    const pass = encoder.beginComputePass({ label: options.label });
+    let current: GPUComputePipeline | undefined;
+    for (const e of encoded) {
+      if (e.pipeline !== current) pass.setPipeline((current = e.pipeline));
+      pass.setBindGroup(0, e.bindGroup);
+      pass.dispatchWorkgroups(e.grid[0], e.grid[1], e.grid[2]);
+    }
+    pass.end();
+    const reads: [Tensor, GPUBuffer][] = [];
+    for (const t of read) {
+      const r = rangeOf(t);
+      const buf = takeStaging(t, r.size);
+      encoder.copyBufferToBuffer(r.buffer, r.offset, buf, 0, r.size);
+      reads.push([t, buf]);
+    }
+    return { commands: encoder.finish(), reads };
+  };
+  // encodeAhead: the next run's commands, encoded right after this run's submit (while the GPU works). A command
+  // buffer holds no data, only which buffers to read and write, and the queue runs a submit after every writeBuffer
+  // made before it, so the next run's inputs still reach it.
+  let ahead: Encoded | undefined;
+  let lastAheadMs = 0;
+  const sameTensors = (a: readonly [Tensor, GPUBuffer][], b: readonly Tensor[]) => a.length === b.length && a.every(([t], i) => t === b[i]);
+
   const encodeAndSubmit = (run: RunOptions) => {
     const t0 = performance.now();
     for (const [t, data] of run.inputs ?? []) {
@@ -165,24 +210,20 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
       device.queue.writeBuffer(uniformBuffer, 0, uniforms.bytes);
     }
     if (poison) for (const b of buffers) device.queue.writeBuffer(b, 0, poison, 0, b.size / 4);
-    const encoder = device.createCommandEncoder({ label: options.label });
-    const pass = encoder.beginComputePass({ label: options.label });
-    let current: GPUComputePipeline | undefined;
-    for (const e of encoded) {
-      if (e.pipeline !== current) pass.setPipeline((current = e.pipeline));
-      pass.setBindGroup(0, e.bindGroup);
-      pass.dispatchWorkgroups(e.grid[0], e.grid[1], e.grid[2]);
+    const read = run.read ?? [];
+    if (ahead && !sameTensors(ahead.reads, read)) {
+      for (const [t, buf] of ahead.reads) giveStaging(t, buf); // encoded for other reads: never submitted
+      ahead = undefined;
     }
-    pass.end();
-    const reads: [Tensor, GPUBuffer][] = [];
-    for (const t of run.read ?? []) {
-      const r = rangeOf(t);
-      const buf = takeStaging(t, r.size);
-      encoder.copyBufferToBuffer(r.buffer, r.offset, buf, 0, r.size);
-      reads.push([t, buf]);
+    const { commands, reads } = ahead ?? encode(read);
+    ahead = undefined;
+    device.queue.submit([commands]);
+    const t1 = performance.now();
+    lastEncodeMs = t1 - t0;
+    if (options.encodeAhead) {
+      ahead = encode(read);
+      lastAheadMs = performance.now() - t1;
     }
-    device.queue.submit([encoder.finish()]);
-    lastEncodeMs = performance.now() - t0;
     return reads;
   };
 
@@ -194,6 +235,9 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     wait,
     get lastEncodeMs() {
       return lastEncodeMs;
+    },
+    get lastAheadMs() {
+      return lastAheadMs;
     },
     rangeOf,
     submit(run = {}) {

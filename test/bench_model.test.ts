@@ -53,7 +53,7 @@ describe('npm run bench (model)', () => {
     expect(run.torch).toBeNull();
 
     const names = metrics.map((m) => m.name);
-    expect(names).toEqual(['vit_ms_per_tile_b1', 'projector_ms_per_tile', 'ttft_ms_t1', 'pp8', 'tg3', 'decode_ms_per_step', 'decode_host_ms_per_step', 'decode_dispatches_per_step', 'decode_gpu_ms_per_step', 'load_ms', 'gpu_peak_bytes', 'rss_peak_bytes']);
+    expect(names).toEqual(['vit_ms_per_tile_b1', 'projector_ms_per_tile', 'ttft_ms_t1', 'pp8', 'tg3', 'decode_ms_per_step', 'decode_host_ms_per_step', 'decode_ahead_ms_per_step', 'decode_dispatches_per_step', 'decode_gpu_ms_per_step', 'load_ms', 'gpu_peak_bytes', 'rss_peak_bytes']);
     expect(run.workload.tiles).toEqual([1]);
     expect(run.workload.vitLayers).toBeGreaterThan(0);
     for (const m of metrics) {

@@ -8,7 +8,8 @@ import { rmsNorm } from '../runtime/ops/rms_norm.js';
 import { makeTensor } from '../runtime/tensor.js';
 import { UniformArena, sym } from '../runtime/uniforms.js';
 import { parseKernelInterface } from '../runtime/wgsl_interface.js';
-import { TestGraph, checkGraph, getGpu, rng } from './harness.js';
+import { rmsNorm as refRmsNorm } from '../runtime/reference/norms.js';
+import { TestGraph, checkGraph, expectClose, getGpu, rng } from './harness.js';
 import { TOL } from './tolerances.js';
 
 const LIMITS = { maxStorageBufferBindingSize: 134217728, maxComputeWorkgroupsPerDimension: 65535, minStorageBufferOffsetAlignment: 256 };
@@ -152,5 +153,32 @@ describe('execution', () => {
     const b = new Float32Array((await plan.run({ read: [y], symbols: { eps: 1e6 } })).get('y')!);
     expect(Math.abs(a[0]!)).toBeGreaterThan(100 * Math.abs(b[0]!));
     plan.destroy();
+  });
+  it('encodes the next run ahead: every run sees its own inputs, and a run reading other tensors encodes afresh', async () => {
+    const gpu = await getGpu();
+    const tg = new TestGraph(gpu);
+    const rows = 3, cols = 20, r = rng(5);
+    const x = tg.tensor('x', [rows, cols], 'f32', new Array(rows * cols).fill(0), 'input');
+    const w1 = r.uniform(cols, 0.5, 1.5), w2 = r.uniform(cols, 0.5, 1.5);
+    const y1 = rmsNorm(tg.g, x, tg.tensor('w1', [cols], 'f32', w1), 1e-6, 'y1');
+    const y2 = rmsNorm(tg.g, y1, tg.tensor('w2', [cols], 'f32', w2), 1e-6, 'y2');
+    const { compilePlan } = await import('../runtime/plan.js');
+    const plan = compilePlan(gpu, tg.g, { keep: [y1, y2], poison: true, encodeAhead: true });
+    const reads = [[y2], [y2], [y1, y2], [y2], [y1], [y1]];
+    for (const [i, read] of reads.entries()) {
+      const xs = Float32Array.from(rng(100 + i).normal(rows * cols));
+      const bytes = await plan.run({ inputs: [[x, xs]], read });
+      expect(plan.lastAheadMs, `run ${i} encoded the next one`).toBeGreaterThan(0);
+      const want1 = refRmsNorm(xs, w1.map(Math.fround), rows, cols, 1e-6);
+      const want2 = refRmsNorm(want1, w2.map(Math.fround), rows, cols, 1e-6);
+      expect([...bytes.keys()].sort()).toEqual(read.map((t) => t.name).sort());
+      if (read.includes(y1)) expectClose(`run ${i} y1`, new Float32Array(bytes.get('y1')!), want1, TOL.reduction);
+      if (read.includes(y2)) expectClose(`run ${i} y2`, new Float32Array(bytes.get('y2')!), want2, TOL.reduction);
+    }
+    plan.destroy();
+    const once = compilePlan(gpu, tg.g, { keep: [y2] });
+    await once.run({ inputs: [[x, new Float32Array(rows * cols).fill(1)]], read: [y2] });
+    expect(once.lastAheadMs, 'a plan without encodeAhead encodes nothing after its submit').toBe(0);
+    once.destroy();
   });
 });

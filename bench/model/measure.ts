@@ -75,6 +75,8 @@ async function drain(engine: Engine, ids: Uint32Array, maxNewTokens: number, sta
 export interface DecodeSamples {
   tokensPerS: number[];
   hostMsPerStep: number[];
+  /** Host ms per step spent after the submit encoding the next step (overlapping the GPU's work). */
+  aheadMsPerStep: number[];
   /** Wall ms per step minus host ms (waiting for the GPU, readback included). */
   waitMsPerStep: number[];
   wallMsPerStep: number[];
@@ -88,7 +90,7 @@ export async function decodeRun(engine: Engine, newTokens: number, seed: number)
 }
 
 export async function decodeBench(engine: Engine, newTokens: number, reps: number, warmup: number, compareSmart: boolean, log: Log) {
-  const on: DecodeSamples = { tokensPerS: [], hostMsPerStep: [], waitMsPerStep: [], wallMsPerStep: [] };
+  const on: DecodeSamples = { tokensPerS: [], hostMsPerStep: [], aheadMsPerStep: [], waitMsPerStep: [], wallMsPerStep: [] };
   const off: number[] = [];
   const was = smartWaitEnabled;
   try {
@@ -107,6 +109,7 @@ export async function decodeBench(engine: Engine, newTokens: number, reps: numbe
         const wall = stats.decodeMs / stats.decodeSteps;
         const host = stats.hostMsPerStep.reduce((a, b) => a + b, 0) / stats.hostMsPerStep.length;
         on.hostMsPerStep.push(host);
+        on.aheadMsPerStep.push(stats.aheadMsPerStep.reduce((a, b) => a + b, 0) / stats.aheadMsPerStep.length);
         on.wallMsPerStep.push(wall);
         on.waitMsPerStep.push(wall - host);
       }

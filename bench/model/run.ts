@@ -66,7 +66,7 @@ export interface RunRecord extends Conditions {
     rssPeakBytes: number;
   };
   smartWait: { vitMsPerTileOn: Stats | null; vitMsPerTileOff: Stats | null; vitGain: number | null; decodeTokPerSOn: Stats | null; decodeTokPerSOff: Stats | null; decodeGain: number | null };
-  decode: { hostMsPerStep: Stats; waitMsPerStep: Stats; wallMsPerStep: Stats; gpuMsPerStep: Stats | null; gpuTiming: string };
+  decode: { hostMsPerStep: Stats; aheadMsPerStep: Stats; waitMsPerStep: Stats; wallMsPerStep: Stats; gpuMsPerStep: Stats | null; gpuTiming: string };
   vitGroup: number;
   torch: null | TorchInfo;
   wallS: number;
@@ -268,7 +268,8 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
   metrics.push(metric(`pp${o.promptTokens}`, `prefill pp${o.promptTokens}`, 'tok/s', 'higher', stats(pp)));
   metrics.push(metric(`tg${o.newTokens}`, `decode tg${o.newTokens}`, 'tok/s', 'higher', stats(tg.on.tokensPerS)));
   metrics.push(metric('decode_ms_per_step', 'decode step, wall', 'ms', 'lower', stats(tg.on.wallMsPerStep)));
-  metrics.push(metric('decode_host_ms_per_step', 'decode step, host JS (prep + encode + submit)', 'ms', 'lower', stats(tg.on.hostMsPerStep)));
+  metrics.push(metric('decode_host_ms_per_step', 'decode step, host JS before the submit (prep + writes + submit)', 'ms', 'lower', stats(tg.on.hostMsPerStep)));
+  metrics.push(metric('decode_ahead_ms_per_step', 'decode step, host JS encoding the next step (after the submit, during the GPU work)', 'ms', 'lower', stats(tg.on.aheadMsPerStep)));
   metrics.push(metric('decode_dispatches_per_step', 'decode step, dispatches (batch 1, greedy)', 'dispatches', 'lower', decodeGraph ? stats([decodeGraph.plan.dispatchCount]) : null));
   metrics.push(metric('decode_gpu_ms_per_step', `decode step, GPU (${gpuStep ? 'timestamps' : 'wall − host'})`, 'ms', 'lower', gpuStep ? stats(gpuStep.ms) : stats(tg.on.waitMsPerStep)));
   metrics.push(metric('load_ms', 'load (read + upload + prepare)', 'ms', 'lower', stats([m.timings.totalMs]), 'PyTorch: safetensors → tensors'));
@@ -310,6 +311,7 @@ export async function runBench(o: BenchOptions, log: Log): Promise<BenchResult> 
     },
     decode: {
       hostMsPerStep: stats(tg.on.hostMsPerStep),
+      aheadMsPerStep: stats(tg.on.aheadMsPerStep),
       waitMsPerStep: stats(tg.on.waitMsPerStep),
       wallMsPerStep: stats(tg.on.wallMsPerStep),
       gpuMsPerStep: gpuStep ? stats(gpuStep.ms) : null,
