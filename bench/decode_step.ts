@@ -1,6 +1,6 @@
 // npx tsx bench/decode_step.ts --model DIR [--steps N] [--prompt-tokens N] [--reps N] [--json]
 // The decode step alone, batch 1, greedy (GPU argmax): host JS per step (input prep + writeBuffer + encode +
-// submit, the `hostMs` of model/llm_pass.ts decode(); median), of which the plan's writes + submit (`lastEncodeMs`;
+// submit, the `hostMs` of model/llm_pass.ts decode(); median), of which the plan's writes + submit (`lastHostMs`;
 // the step was encoded ahead) and, inside that, Dawn's native queue.submit (timed by wrapping it); the next step's
 // encode after the submit, during the GPU's work (`aheadMs`);
 // GPU time of one replayed step (timestamp-query if the adapter has it, else wall around the smart wait),
@@ -58,7 +58,7 @@ for await (const ev of generate(engine, [{ ids }], { maxNewTokens: steps + 1, eo
   const now = performance.now();
   if (n++ > 0) {
     wallMs.push(now - last);
-    encodeMs.push(graph.plan.lastEncodeMs);
+    encodeMs.push(graph.plan.lastHostMs);
     submitMs.push(lastSubmitMs);
   }
   last = now;

@@ -260,7 +260,7 @@ export function decode(cache: KvCache, graph: DecodeGraph, seqs: readonly number
   const onHost = graph.picker === 'host';
   const prepMs = performance.now() - t0;
   const run = graph.plan.run({ inputs: data, read: [onHost ? graph.logits : graph.tokens] });
-  const hostMs = prepMs + graph.plan.lastEncodeMs; // run() writes, encodes (unless ahead) and submits synchronously
+  const hostMs = prepMs + graph.plan.lastHostMs; // run() writes, encodes (unless ahead) and submits synchronously
   const aheadMs = graph.plan.lastAheadMs;
   return run.then((out) => ({
     tokens: onHost ? new Uint32Array(0) : new Uint32Array(out.get(graph.tokens.name)!),

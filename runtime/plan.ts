@@ -85,7 +85,7 @@ export interface Plan {
    * Host ms the last run spent before its work reached the GPU: writing inputs, encoding (unless it was encoded
    * ahead) and submitting.
    */
-  readonly lastEncodeMs: number;
+  readonly lastHostMs: number;
   /** Host ms the last run spent encoding the next run's commands after its submit (encodeAhead; else 0). */
   readonly lastAheadMs: number;
   /** Where a tensor of this graph lives (weights/inputs: their own range; intermediates: their slot buffer). */
@@ -169,7 +169,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
   };
   const giveStaging = (t: Tensor, buf: GPUBuffer) => staging.get(t.id)!.push(buf);
   const wait: WaitStats = options.wait ?? { expectedMs: 0 };
-  let lastEncodeMs = 0;
+  let lastHostMs = 0;
 
   /** The pass and the copies of `read` into staging buffers (taken now, handed back when the run's maps are read). */
   const encode = (read: readonly Tensor[]): Encoded => {
@@ -219,7 +219,7 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     ahead = undefined;
     device.queue.submit([commands]);
     const t1 = performance.now();
-    lastEncodeMs = t1 - t0;
+    lastHostMs = t1 - t0;
     if (options.encodeAhead) {
       ahead = encode(read);
       lastAheadMs = performance.now() - t1;
@@ -233,8 +233,8 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     buffers,
     dispatchCount: encoded.length,
     wait,
-    get lastEncodeMs() {
-      return lastEncodeMs;
+    get lastHostMs() {
+      return lastHostMs;
     },
     get lastAheadMs() {
       return lastAheadMs;
