@@ -198,7 +198,8 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
   let lastAheadMs = 0;
   const sameTensors = (a: readonly [Tensor, GPUBuffer][], b: readonly Tensor[]) => a.length === b.length && a.every(([t], i) => t === b[i]);
 
-  const encodeAndSubmit = (run: RunOptions) => {
+  /** Writes the run's inputs and submits its commands (the prepared ones when they read the same tensors). */
+  const writeAndSubmit = (run: RunOptions) => {
     const t0 = performance.now();
     for (const [t, data] of run.inputs ?? []) {
       const r = rangeOf(t);
@@ -218,13 +219,15 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     const { commands, reads } = ahead ?? encode(read);
     ahead = undefined;
     device.queue.submit([commands]);
-    const t1 = performance.now();
-    lastHostMs = t1 - t0;
-    if (options.encodeAhead) {
-      ahead = encode(read);
-      lastAheadMs = performance.now() - t1;
-    }
+    lastHostMs = performance.now() - t0;
     return reads;
+  };
+  /** encodeAhead: the next run's commands, once this run's submission has been taken (the GPU is busy meanwhile). */
+  const encodeNext = (read: readonly Tensor[] = []) => {
+    if (!options.encodeAhead) return;
+    const t0 = performance.now();
+    ahead = encode(read);
+    lastAheadMs = performance.now() - t0;
   };
 
   return {
@@ -241,12 +244,14 @@ export function compilePlan(gpu: Gpu, graph: Graph, options: PlanOptions = {}): 
     },
     rangeOf,
     submit(run = {}) {
-      encodeAndSubmit(run);
+      writeAndSubmit(run);
+      encodeNext(run.read);
     },
     async run(run = {}) {
-      const reads = encodeAndSubmit(run);
-      const submission = submitted(wait, !firstRunCompiles);
+      const reads = writeAndSubmit(run);
+      const submission = submitted(wait, !firstRunCompiles); // right after the submit, as waitFor's timeline needs
       firstRunCompiles = false;
+      encodeNext(run.read);
       // Await the GPU once: the maps themselves (they resolve when the copies are done), else the queue.
       const out = new Map<string, ArrayBuffer>();
       try {

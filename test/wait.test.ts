@@ -75,4 +75,3 @@ describe('the last stretch of a long wait', () => {
     else expect(turns).toBeGreaterThan(300);
   });
 });
-
