@@ -212,7 +212,7 @@ export function linear(g: Graph, x: Tensor, w: Tensor, b: Tensor | undefined, na
   const chunks = rowChunks(g.limits, w);
   const bias = b ?? x; // a dummy when absent: the slot stays bound, HAS_BIAS guards the read
   const dispatches: Dispatch[] = variant === 'gemm_tiled' ? linearTiledDispatches(g, { x, w, b, y, M, K, chunks, name, ...epilogue }) : quantized && variant in VEC_ROWS
-    ? quantGemvDispatches(g, { x, w, b, residual: r, norm, y, M, K, rows: VEC_ROWS[variant]! })
+    ? quantGemvDispatches(g, { x, w, b, residual: r, norm, y, M, K, rows: VEC_ROWS[variant]!, ...(opts.variant && { splitK: false }) })
     : chunks.map((c) => {
     const wb = chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize };
     const params = { m: M, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart };

@@ -1,8 +1,11 @@
 // The decode GEMV of `linear` and `swiglu` over q4/q8 weights (runtime/quant.ts): kernels/linear_vec_q{,_shuffle}.wgsl
 // with the same fusions as the bf16 GEMVs — bias, residual, RMSNorm prologue, SwiGLU — for up to 32 rows of x
 // (batched decode) in dispatches of 8, every weight row chunk a dispatch of its own (the scales are bound whole).
+// Where the adapter has one subgroup size and x's slices fit registers (splitKFits), kernels/linear_vec_q_split_k.wgsl
+// instead: each row's K split across a subgroup's lanes, x loaded once per subgroup.
 import { linearVecQKernel } from '../../kernels/linear_vec_q.js';
 import { linearVecQShuffleKernel } from '../../kernels/linear_vec_q_shuffle.js';
+import { linearVecQSplitKKernel } from '../../kernels/linear_vec_q_split_k.js';
 import { type Dispatch, type Graph, rowChunks } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import type { RmsNormPrologue } from './linear.js';
@@ -29,9 +32,63 @@ export interface QuantGemv {
   readonly rows: number;
   /** Force the direct-load path (tests); by default x is shared wherever the device has subgroups. */
   readonly shareX?: boolean;
+  /** false: the rows kernels even where the split-K one fits (a forced variant); by default splitKFits decides. */
+  readonly splitK?: boolean;
+}
+
+/** The split-K kernel's x slices per lane: XM · GPL of 64 k each (kernels/linear_vec_q_split_k.wgsl). */
+const SPLIT_K_SLICES = 4;
+/** Subgroups per workgroup of the split-K kernel. */
+const SPLIT_K_SUBGROUPS = 4;
+
+/** The split-K kernel's lanes: the adapter's one subgroup size, or 0 where it has several (or no subgroups). */
+function splitKLanes(g: Graph): number {
+  const p = g.profile;
+  return p.subgroups && p.subgroupMinSize === p.subgroupMaxSize && p.subgroupMinSize >= 4 ? p.subgroupMinSize : 0;
+}
+
+/** Group pairs (64 k) per lane for K over `lanes` lanes. */
+const pairsPerLane = (K: number, lanes: number) => Math.ceil(K / 64 / lanes);
+
+/**
+ * Whether M rows of x [M, K] take the split-K kernel: an adapter with one subgroup size, K % 64 == 0, and all M rows'
+ * slices of x in one dispatch's registers (M · GPL ≤ 4: decode of one or two sequences at K = 896 on lavapipe; its
+ * down_proj, K = 4864, stays on the rows kernel — held in registers, 10 pairs a lane ran 1.5× slower than it).
+ */
+export function splitKFits(g: Graph, M: number, K: number): boolean {
+  const lanes = splitKLanes(g);
+  return lanes > 0 && K % 64 === 0 && M * pairsPerLane(K, lanes) <= SPLIT_K_SLICES;
+}
+
+/**
+ * Rows per subgroup: the most (up to 16 per lane, which amortises the x slices' loads) that still leaves 8 workgroups
+ * to share out among the rasteriser's threads; a multiple of the lanes (each lane stores one row of every `lanes`).
+ */
+function rowsPerSubgroup(N: number, lanes: number): number {
+  for (const per of [16, 8, 4, 2]) if (Math.ceil(N / (lanes * per)) >= 8 * SPLIT_K_SUBGROUPS) return lanes * per;
+  return lanes;
+}
+
+function splitKDispatches(g: Graph, o: QuantGemv): Dispatch[] {
+  const { x, w, up, y, M, K } = o;
+  const N = w.shape[0]!;
+  const lanes = splitKLanes(g);
+  const dummy = x;
+  const chunks = rowChunks(g.limits, w);
+  return chunks.map((c) => {
+    const rs = rowsPerSubgroup(c.rows, lanes);
+    return {
+      kernel: linearVecQSplitKKernel,
+      constants: { WG: lanes * SPLIT_K_SUBGROUPS, LANES: lanes, GPL: pairsPerLane(K, lanes), RS: rs, XM: M, QBITS: w.dtype === 'q4' ? 4 : 8, HAS_BIAS: !!o.b, HAS_RESIDUAL: !!o.residual, NORM: !!o.norm, SWIGLU: !!up },
+      bindings: { x, w: chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize }, s: w.scales!, wu: up ?? dummy, su: up?.scales ?? dummy, b: o.b ?? dummy, res: o.residual ?? dummy, norm_w: o.norm?.weight ?? dummy, y },
+      params: { m_off: 0, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart, s_row: c.rowStart, eps: o.norm?.eps ?? 0 },
+      grid: [Math.ceil(c.rows / (rs * SPLIT_K_SUBGROUPS)), 1, 1],
+    };
+  });
 }
 
 export function quantGemvDispatches(g: Graph, o: QuantGemv): Dispatch[] {
+  if (o.splitK !== false && splitKFits(g, o.M, o.K)) return splitKDispatches(g, o);
   const { x, w, up, y, M, K } = o;
   const N = w.shape[0]!;
   const shuffle = g.profile.subgroups;

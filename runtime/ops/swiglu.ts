@@ -78,7 +78,7 @@ export function swiglu(g: Graph, x: Tensor, gate: Tensor, up: Tensor, name: stri
     name,
     inputs: [x, gate, up, ...(gate.scales ? [gate.scales, up.scales!] : []), ...(norm ? [norm.weight] : [])],
     outputs: [y],
-    dispatches: quantized && !(variant === 'coalesced' && M <= MAX_ROWS) ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: quantRows(gate, M) }) : [
+    dispatches: quantized && !(variant === 'coalesced' && M <= MAX_ROWS) ? quantGemvDispatches(g, { x, w: gate, up, norm, y, M, K, rows: quantRows(gate, M), ...(opts.variant && { splitK: false }) }) : [
       variant === 'coalesced'
         ? coalescedGemv(g, { x, w: gate, up, ...(gate.scales && { scales: gate.scales, upScales: up.scales! }), norm, y, M, rows: F, K, yStride: F, yCol: 0 })
         : {

@@ -1,7 +1,7 @@
 // Quantized weights (q4, q8: runtime/quant.ts) in every kernel that reads them: `linear` through the quantized
 // decode GEMV (kernels/linear_vec_q{,_shuffle}.wgsl: bias, residual, RMSNorm, row chunks, up to 32 rows of x in
-// dispatches of 8) and through the GEMMs that dequantize as they load (linear_shuffle, linear_tiled), `swiglu`'s
-// fused GEMV, and `embedding`. The weights are quantized in TS by the exact rules; the float64 references run on
+// dispatches of 8; kernels/linear_vec_q_split_k.wgsl where it fits, and the rows kernel forced at the same shape) and
+// through the GEMMs that dequantize as they load (linear_shuffle, linear_tiled), `swiglu`'s fused GEMV, and `embedding`. The weights are quantized in TS by the exact rules; the float64 references run on
 // the dequantized values (q · f32(scale)), outputs poisoned. On the default device (lavapipe: subgroups of 8, x
 // shared), the same with SHARE_X off, and a device without subgroups.
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,11 @@ const CASES: Case[] = [
   { format: 'q4', M: 1, N: 1031, K: 96, residual: true, bindBytes: 300 * 48 }, // 4 chunks
   { format: 'q4', M: 1, N: LLM_HIDDEN + 2 * LLM_KV, K: LLM_HIDDEN, bias: true, norm: true }, // decode q/k/v
   { format: 'q8', M: 1, N: LLM_HIDDEN, K: LLM_FFN, residual: true }, // down_proj
+  // the split-K kernel (on lavapipe): two rows of x, a q8 residual, three pairs a lane (K = 1152), N under the lanes
+  { format: 'q4', M: 2, N: 67, K: 896, bias: true, residual: true, norm: true },
+  { format: 'q8', M: 1, N: 131, K: LLM_HIDDEN, residual: true, norm: true },
+  { format: 'q8', M: 1, N: 45, K: 1152, bias: true },
+  { format: 'q4', M: 1, N: 5, K: 128, bias: true, residual: true },
   { format: 'q4', M: 33, N: 67, K: 96, bias: true, residual: true, norm: true },
   { format: 'q8', M: 70, N: 45, K: 64, bias: true },
   { format: 'q4', M: 97, N: 67, K: 128, bias: true }, // the cpu GEMM's 16 rows per thread (M > 64) with q4
@@ -108,6 +113,16 @@ const CASES: Case[] = [
 ];
 
 const isGemm = (c: Case) => c.M > 32 || (c.variant?.startsWith('gemm') ?? false);
+
+/**
+ * Whether the quantized GEMV runs the split-K kernel, by its rule (runtime/ops/linear_quant.ts splitKFits) restated:
+ * one subgroup size (lavapipe: 8), K % 64 == 0, M · ⌈K / 64 / lanes⌉ ≤ 4 slices of x per lane.
+ */
+function splitK(gpu: Gpu, M: number, K: number): boolean {
+  const p = gpu.profile;
+  const lanes = p.subgroups && p.subgroupMinSize === p.subgroupMaxSize ? p.subgroupMinSize : 0;
+  return lanes >= 4 && K % 64 === 0 && M * Math.ceil(K / 64 / lanes) <= 4;
+}
 
 forEachSubgroupDevice((label, use) => {
   describe(`quantized weights, ${label}`, () => {
@@ -135,10 +150,17 @@ forEachSubgroupDevice((label, use) => {
           const gemm = shuffleGemm && gpu.profile.subgroups ? 'linear_shuffle' : 'linear_tiled';
           // the coalesced GEMV where forced, or by default up to 8 rows where the profile's GEMV is it (gpu)
           const coalesced = c.variant === 'coalesced' || (!c.variant && c.M <= 8 && gpu.profile.variants.gemv === 'coalesced');
-          const gemv = coalesced ? (gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced') : gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q';
+          const rowsGemv = gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q';
+          const gemv = coalesced ? (gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced') : !c.variant && splitK(gpu, c.M, c.K) ? 'linear_vec_q_split_k' : rowsGemv;
           const ran = ks.filter((k) => !['rms_norm', 'residual', 'linear_splitk_sum'].includes(k));
-          expect(ran).toEqual(Array(isGemm(c) || coalesced ? chunks : chunks * Math.ceil(c.M / 8)).fill(isGemm(c) ? gemm : gemv));
+          expect(ran).toEqual(Array(isGemm(c) || coalesced || gemv.endsWith('split_k') ? chunks : chunks * Math.ceil(c.M / 8)).fill(isGemm(c) ? gemm : gemv));
         }, want, `linear (${label}) ${shape}`);
+        if (!c.variant && !isGemm(c) && splitK(gpu, c.M, c.K)) { // the rows kernel at the same shape, forced
+          const forced = { ...opts, variant: 'vec_shuffle_r2' as const };
+          await checkBoth(gpu, limits, (g) => linear(g, x, w, b, 'y', forced), (ks) => {
+            expect(ks.filter((k) => k !== 'rms_norm')).toEqual(Array(chunks).fill('linear_vec_q_shuffle'));
+          }, want, `linear (${label}) ${shape}, rows kernel forced`);
+        }
       });
     }
 
@@ -146,6 +168,7 @@ forEachSubgroupDevice((label, use) => {
     const SWIGLU: [QuantFormat, number, number, number, boolean][] = [
       ['q4', 1, 32, 1, true], ['q8', 3, 96, 33, false], ['q4', 8, 4864, 13, true], ['q8', 12, 64, 131, true],
       ['q4', 1, LLM_HIDDEN, LLM_FFN, true], ['q8', 40, 64, 17, true], ['q8', 1, 96, 131, true], ['q8', 1, 64, 67, false],
+      ['q8', 2, LLM_HIDDEN, 37, true], ['q4', 1, 1152, 29, false],
     ];
     for (const [format, M, K, F, norm] of SWIGLU) {
       it(`swiglu ${format} x [${M}, ${K}], gate/up [${F}, ${K}]${norm ? ', rmsNorm(x)' : ''}`, async () => {
@@ -160,11 +183,17 @@ forEachSubgroupDevice((label, use) => {
         await checkBoth(gpu, gpu.limits, (g) => swiglu(g, x, gate, up, 'y', nw ? { rmsNorm: { weight: nw, eps: EPS } } : {}), (ks) => {
           if (M > 32) expect(ks.filter((k) => k !== 'rms_norm')).toEqual(Array(2).fill(gpu.profile.subgroups ? 'linear_shuffle' : 'linear_tiled')); // silu(gate) in up's store
           else if (M <= 8 && gpu.profile.variants.gemv === 'coalesced') expect(ks).toEqual([gpu.profile.subgroups ? 'linear_coalesced_sg' : 'linear_coalesced']);
+          else if (splitK(gpu, M, K)) expect(ks).toEqual(['linear_vec_q_split_k']);
           else expect(ks).toEqual(Array(Math.ceil(M / 8)).fill(gpu.profile.subgroups ? 'linear_vec_q_shuffle' : 'linear_vec_q'));
         }, want, `swiglu ${format} (${label}) [${M}, ${K}]·[${F}, ${K}]`);
-        if (M === 1 && gpu.profile.variants.gemv !== 'coalesced') { // q8 at one row of x: one row of gate and up per invocation
+        if (splitK(gpu, M, K)) { // the rows kernel at the same shape, forced
+          await checkBoth(gpu, gpu.limits, (g) => swiglu(g, x, gate, up, 'y', { variant: 'rows_shuffle', ...(nw && { rmsNorm: { weight: nw, eps: EPS } }) }), (ks) => {
+            expect(ks).toEqual(['linear_vec_q_shuffle']);
+          }, want, `swiglu ${format} (${label}) [${M}, ${K}]·[${F}, ${K}], rows kernel forced`);
+        }
+        if (M === 1 && gpu.profile.variants.gemv !== 'coalesced') { // the rows kernel, q8 at one row of x: one row of gate and up per invocation
           const g = new Graph(gpu.limits, gpu.profile);
-          swiglu(g, x, gate, up, 'y', nw ? { rmsNorm: { weight: nw, eps: EPS } } : {});
+          swiglu(g, x, gate, up, 'y', { variant: 'rows_shuffle', ...(nw && { rmsNorm: { weight: nw, eps: EPS } }) });
           expect(g.nodes.flatMap((n) => n.dispatches.map((d) => d.constants?.R))).toEqual([format === 'q8' ? 1 : 2]);
         }
         if (M <= 8) { // the gpu profile's coalesced GEMV with SWIGLU and QBITS
@@ -174,6 +203,21 @@ forEachSubgroupDevice((label, use) => {
         }
       });
     }
+
+    it.runIf(label === 'subgroups')('the split-K kernel built for another subgroup size writes NaN, not a wrong sum', async () => {
+      const tg = new TestGraph(gpu);
+      const x = tg.tensor('x', [1, 896], 'f32', rng(5).normal(896, 1));
+      const w = quantWeight(tg, 'w', 'q4', 67, 896, 6);
+      const g = new Graph(gpu.limits, gpu.profile);
+      const y = linear(g, x, w, undefined, 'y');
+      expect(kernels(g)).toEqual(['linear_vec_q_split_k']);
+      const d = g.nodes[0]!.dispatches[0]!;
+      const lanes = Number(d.constants!.LANES);
+      g.nodes[0] = { ...g.nodes[0]!, dispatches: [{ ...d, constants: { ...d.constants, LANES: 2 * lanes, WG: 4 * lanes } }] };
+      const out = await runGraph(gpu, g, y);
+      expect(out.length).toBe(67);
+      expect(out.every((v) => Number.isNaN(v))).toBe(true);
+    });
 
     it.runIf(label === 'subgroups')('embedding of q4 and q8 tables, whole and in row chunks', async () => {
       for (const format of ['q4', 'q8'] as const) {

@@ -1,0 +1,151 @@
+// linear_vec_q_split_k (decode GEMV, quantized weights, for CPU rasterisers): linear_vec_q's
+// y[m_off + m, y_col + n] = Σ_k x[m, k]·W[n, k] + b[b_off + n] (+ res[m_off + m, y_col + n]), W[n, k] = code · scale
+// of a q4 or q8 weight (QBITS), with NORM (x is rmsNorm(x)·norm_w, the scale applied at the store) and SWIGLU
+// (y = silu(x·Wᵀ)·(x·Wuᵀ)), m < XM. Formats: kernels/include/quant_codes.wgsl.
+// Threads: a subgroup of LANES lanes walks RS consecutive rows, each row's K split across its lanes: lane l takes the
+// group pairs l, l + LANES, … (GPL of them; a pair is 64 k, whose two f16 scales share a u32). Before the rows, each
+// lane loads its slice of x (times norm_w, its squares summed) into registers, zero past K; per row it then loads
+// only its pairs' codes and scales (clamped past K), and subgroupAdd sums the lanes' parts. Lane i % LANES keeps
+// row i's result, and every LANES rows each lane stores one, with its epilogue.
+// Why: lavapipe turns every storage load at a computed offset into a loop over the lanes, so loads are the cost.
+// With rows across lanes (linear_vec_q_shuffle) every invocation needs all of x: even loaded once per subgroup and
+// shuffled, x and the norm weight cost as many loads as the q4 codes. Here x is loaded once per subgroup in all,
+// held at literal register indices (every loop below has constant bounds and unrolls). Measured on lavapipe,
+// interleaved in one process (bench/RESULTS.md): gate_proj's shape q4 0.65 vs 1.02 ms, q8 0.71 vs 1.33 ms; the
+// lm_head with its norm, q4, 19.9 vs 39.8 ms.
+// Reference: runtime/reference/linear.ts linear on runtime/quant.ts dequantize (NORM: ∘ rmsNorm; SWIGLU: siluMul).
+// Limits: `subgroups`, with subgroups of exactly LANES invocations (the runtime picks this kernel only on adapters
+// with one subgroup size; any other size writes NaN); WG % LANES == 0; RS % LANES == 0; K % 64 == 0;
+// XM · GPL ≤ 4 (the x slices held per lane); unused bindings are dummies.
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+
+override WG: u32 = 32;
+override LANES: u32 = 8;
+override GPL: u32 = 2;
+override RS: u32 = 16;
+override XM: u32 = 1;
+override QBITS: u32 = 4;
+override HAS_BIAS: bool = false;
+override HAS_RESIDUAL: bool = false;
+override NORM: bool = false;
+override SWIGLU: bool = false;
+
+struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
+
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> s: array<u32>;
+@group(0) @binding(3) var<storage, read> wu: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read> su: array<u32>;
+@group(0) @binding(5) var<storage, read> b: array<f32>;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
+@group(0) @binding(7) var<storage, read> norm_w: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> y: array<f32>;
+@group(0) @binding(9) var<uniform> params: Params;
+
+// #include "gemv_x.wgsl"
+// #include "quant_codes.wgsl"
+
+/** This lane's slice of x: row m, pair p, word j (8 k) at [(m · GPL + p) · 8 + j]. */
+var<private> xs: array<X8, 32>;
+
+/** The codes of pair P of the row whose codes start at vec4 index `at`, from the gate (w) or the up (wu) weight. */
+fn pair_codes(up: bool, at: u32, P: u32) -> array<vec4<u32>, 4> {
+  var q: array<vec4<u32>, 4>;
+  let words = QBITS / 2u; // vec4s per pair
+  for (var i = 0u; i < words; i++) {
+    if (up) { q[i] = wu[at + words * P + i]; } else { q[i] = w[at + words * P + i]; } // `up` is a literal at each call
+  }
+  return q;
+}
+
+/** Word j (8 k, 0…7) of a pair's codes. */
+fn word_codes(q: array<vec4<u32>, 4>, j: u32) -> Codes8 {
+  if (QBITS == 4u) { return codes(q[j / 4u][j % 4u], 0u); }
+  return codes(q[j / 2u][(j % 2u) * 2u], q[j / 2u][(j % 2u) * 2u + 1u]);
+}
+
+/** One pair against x row m's slot: the two groups' sums, each times its scale (`sp`, in code units). */
+fn pair_dot(q: array<vec4<u32>, 4>, sp: vec2<f32>, m: u32, p: u32) -> f32 {
+  var g = vec2<f32>(0.0);
+  for (var j = 0u; j < 8u; j++) {
+    let c = word_codes(q, j);
+    let v = xs[(m * GPL + p) * 8u + j];
+    g[j / 4u] += dot(c.e, v.e) + dot(c.o, v.o);
+  }
+  return dot(sp, g);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) lanes: u32) {
+  let N = params.n;
+  let n0 = ((wid.y * nwg.x + wid.x) * (WG / LANES) + lid / LANES) * RS; // uniform across the subgroup
+  if (lanes != LANES) { // a layout this kernel was not built for: poison rather than sum the wrong lanes
+    var nan = 0x7fc00000u; // a var: WGSL refuses a NaN constant
+    for (var m = 0u; m < XM; m++) { for (var i = lid; i < N; i += WG) { y[(params.m_off + m) * params.y_stride + params.y_col + i] = bitcast<f32>(nan); } }
+    return;
+  }
+  if (n0 >= N) { return; }
+  let K8 = params.k / 8u;
+  let NP = params.k / 64u;
+  for (var p = 0u; p < GPL; p++) {
+    let P = p * LANES + lane;
+    let mine = P < NP;
+    for (var m = 0u; m < XM; m++) {
+      for (var j = 0u; j < 8u; j++) {
+        let v = load_x(m, min(P, NP - 1u) * 8u + j, K8, mine);
+        xs[(m * GPL + p) * 8u + j] = X8(select(vec4<f32>(0.0), v.e, mine), select(vec4<f32>(0.0), v.o, mine));
+      }
+    }
+  }
+  var unit: array<f32, 8>; // per row of x: code_unit(), times the norm's scale
+  for (var m = 0u; m < XM; m++) {
+    unit[m] = code_unit();
+    if (NORM) { unit[m] *= inverseSqrt(subgroupAdd(ss[m]) / f32(params.k) + params.eps); }
+  }
+
+  let G = params.k / 32u;
+  var kept: array<f32, 8>; // per row of x: the result of the row this lane stores
+  for (var i = 0u; i < RS; i++) {
+    let n = min(n0 + i, N - 1u); // tails: clamp loads, guard stores
+    let at = n * G * (QBITS / 4u);
+    let si = ((params.s_row + n) * G) / 2u; // G is even: a pair's scales are one u32
+    var acc: array<f32, 8>;
+    var acc_up: array<f32, 8>;
+    for (var m = 0u; m < XM; m++) { acc[m] = 0.0; acc_up[m] = 0.0; } // explicitly: on lavapipe the loop-scoped vars kept the previous row's sums
+    for (var p = 0u; p < GPL; p++) {
+      let P = min(p * LANES + lane, NP - 1u);
+      let q = pair_codes(false, at, P);
+      let sp = unpack2x16float(s[si + P]);
+      for (var m = 0u; m < XM; m++) { acc[m] += pair_dot(q, sp, m, p); }
+      if (SWIGLU) {
+        let qu = pair_codes(true, at, P);
+        let spu = unpack2x16float(su[si + P]);
+        for (var m = 0u; m < XM; m++) { acc_up[m] += pair_dot(qu, spu, m, p); }
+      }
+    }
+    for (var m = 0u; m < XM; m++) {
+      var v = subgroupAdd(acc[m]) * unit[m];
+      if (SWIGLU) { v = v / (1.0 + exp(-v)) * (subgroupAdd(acc_up[m]) * unit[m]); }
+      if (lane == i % LANES) { kept[m] = v; }
+    }
+    if (i % LANES == LANES - 1u) {
+      let nl = n0 + i + 1u - LANES + lane;
+      if (nl < N) {
+        var bias = 0.0;
+        if (HAS_BIAS && !SWIGLU) { bias = b[params.b_off + nl]; }
+        for (var m = 0u; m < XM; m++) {
+          let o = (params.m_off + m) * params.y_stride + params.y_col + nl;
+          var v = kept[m];
+          if (!SWIGLU) {
+            v += bias;
+            if (HAS_RESIDUAL) { v += res[o]; }
+          }
+          y[o] = v;
+        }
+      }
+    }
+  }
+}
