@@ -36,36 +36,43 @@ export interface QuantGemv {
   readonly splitK?: boolean;
 }
 
-/** The split-K kernel's x slices per lane: XM · GPL of 64 k each (kernels/linear_vec_q_split_k.wgsl). */
-const SPLIT_K_SLICES = 4;
-/** Subgroups per workgroup of the split-K kernel. */
-const SPLIT_K_SUBGROUPS = 4;
+/**
+ * Pairs (64 k) of x per lane and row of x held in registers at once by the split-K kernel: more spill (lavapipe,
+ * down_proj's shape, q4: 0.61 ms at 2 pairs and 5 chunks, 0.82 at 3 and 4, 1.61 at 4 and 3).
+ */
+const SPLIT_K_PAIRS = 2;
+/** Rows of x the split-K kernel takes (XM · GPL ≤ 4 slices a lane). */
+const SPLIT_K_MAX_M = 2;
 
 /** The split-K kernel's lanes: the adapter's one subgroup size, or 0 where it has several (or no subgroups). */
 function splitKLanes(g: Graph): number {
   const p = g.profile;
-  return p.subgroups && p.subgroupMinSize === p.subgroupMaxSize && p.subgroupMinSize >= 4 ? p.subgroupMinSize : 0;
+  return p.subgroups && p.subgroupMinSize === p.subgroupMaxSize && p.subgroupMinSize >= 4 && p.subgroupMinSize <= 64 ? p.subgroupMinSize : 0;
 }
 
-/** Group pairs (64 k) per lane for K over `lanes` lanes. */
-const pairsPerLane = (K: number, lanes: number) => Math.ceil(K / 64 / lanes);
-
 /**
- * Whether M rows of x [M, K] take the split-K kernel: an adapter with one subgroup size, K % 64 == 0, and all M rows'
- * slices of x in one dispatch's registers (M · GPL ≤ 4: decode of one or two sequences at K = 896 on lavapipe; its
- * down_proj, K = 4864, stays on the rows kernel — held in registers, 10 pairs a lane ran 1.5× slower than it).
+ * Whether M rows of x [M, K] take the split-K kernel: an adapter with one subgroup size (lavapipe: 8), K % 64 == 0
+ * and M ≤ 2 (decode of one or two sequences).
  */
 export function splitKFits(g: Graph, M: number, K: number): boolean {
-  const lanes = splitKLanes(g);
-  return lanes > 0 && K % 64 === 0 && M * pairsPerLane(K, lanes) <= SPLIT_K_SLICES;
+  return splitKLanes(g) > 0 && K % 64 === 0 && M <= SPLIT_K_MAX_M;
+}
+
+/** The pairs (64 k) per lane held at once, and in how many chunks K is walked. */
+function splitKChunks(K: number, lanes: number): { gpl: number; chunks: number } {
+  const pairs = K / 64;
+  const gpl = Math.min(Math.ceil(pairs / lanes), SPLIT_K_PAIRS);
+  return { gpl, chunks: Math.ceil(pairs / (lanes * gpl)) };
 }
 
 /**
- * Rows per subgroup: the most (up to 16 per lane, which amortises the x slices' loads) that still leaves 8 workgroups
- * to share out among the rasteriser's threads; a multiple of the lanes (each lane stores one row of every `lanes`).
+ * Rows per subgroup (a subgroup per workgroup): the most, up to 128, that still leaves 12 workgroups to share out
+ * among the rasteriser's threads; each chunk of x's slices is loaded once per subgroup, so more rows amortise it.
+ * Lavapipe, interleaved: down_proj's shape (896 rows, 5 chunks) q4 0.48 ms at 64 rows vs 1.01 at 16; q/k/v's
+ * (1152 rows) 0.21 ms at 64 vs 0.25 at 32.
  */
 function rowsPerSubgroup(N: number, lanes: number): number {
-  for (const per of [16, 8, 4, 2]) if (Math.ceil(N / (lanes * per)) >= 8 * SPLIT_K_SUBGROUPS) return lanes * per;
+  for (const per of [16, 8, 4, 2]) if (lanes * per <= 128 && Math.ceil(N / (lanes * per)) >= 12) return lanes * per;
   return lanes;
 }
 
@@ -73,16 +80,17 @@ function splitKDispatches(g: Graph, o: QuantGemv): Dispatch[] {
   const { x, w, up, y, M, K } = o;
   const N = w.shape[0]!;
   const lanes = splitKLanes(g);
+  const { gpl, chunks: kChunks } = splitKChunks(K, lanes);
   const dummy = x;
   const chunks = rowChunks(g.limits, w);
   return chunks.map((c) => {
     const rs = rowsPerSubgroup(c.rows, lanes);
     return {
       kernel: linearVecQSplitKKernel,
-      constants: { WG: lanes * SPLIT_K_SUBGROUPS, LANES: lanes, GPL: pairsPerLane(K, lanes), RS: rs, XM: M, QBITS: w.dtype === 'q4' ? 4 : 8, HAS_BIAS: !!o.b, HAS_RESIDUAL: !!o.residual, NORM: !!o.norm, SWIGLU: !!up },
+      constants: { WG: lanes, LANES: lanes, GPL: gpl, CHUNKS: kChunks, RS: rs, XM: M, QBITS: w.dtype === 'q4' ? 4 : 8, HAS_BIAS: !!o.b, HAS_RESIDUAL: !!o.residual, NORM: !!o.norm, SWIGLU: !!up },
       bindings: { x, w: chunks.length === 1 ? w : { tensor: w, byteOffset: c.byteOffset, byteSize: c.byteSize }, s: w.scales!, wu: up ?? dummy, su: up?.scales ?? dummy, b: o.b ?? dummy, res: o.residual ?? dummy, norm_w: o.norm?.weight ?? dummy, y },
       params: { m_off: 0, n: c.rows, k: K, y_stride: N, y_col: c.rowStart, b_off: c.rowStart, s_row: c.rowStart, eps: o.norm?.eps ?? 0 },
-      grid: [Math.ceil(c.rows / (rs * SPLIT_K_SUBGROUPS)), 1, 1],
+      grid: [Math.ceil(c.rows / rs), 1, 1],
     };
   });
 }

@@ -41,7 +41,8 @@ export interface SwigluOptions {
 /**
  * Qwen2MLP's act_fn(gate_proj(x)) * up_proj(x), of rmsNorm(x) with opts.rmsNorm: x f32 [M, K], gate/up bf16, q4 or
  * q8 [F, K] (no bias), norm weight f32 [K] → f32 [M, F]. q4/q8 up to 32 rows: the coalesced GEMV with QBITS for
- * the 'coalesced' gemv up to 8 rows, else the quantized rows GEMV with SWIGLU (runtime/ops/linear_quant.ts).
+ * the 'coalesced' gemv up to 8 rows, else the quantized rows GEMV with SWIGLU (runtime/ops/linear_quant.ts; split-K
+ * where it fits unless opts.variant is given).
  * Decode (M ≤ 8, K % 8 == 0): one fused GEMV dispatch, by the profile's `gemv` variant (or opts.variant): 'rows'
  * kernels/linear_vec_swiglu.wgsl, 'rows_shuffle' kernels/linear_vec_swiglu_shuffle.wgsl (x shared by subgroupShuffle;
  * 'rows' on devices without subgroups), 'coalesced' kernels/linear_coalesced{,_sg}.wgsl with SWIGLU (runtime/ops/
