@@ -37,10 +37,13 @@ export interface QuantGemv {
 }
 
 /**
- * Pairs (64 k) of x per lane and row of x held in registers at once by the split-K kernel: more spill (lavapipe,
- * down_proj's shape, q4: 0.61 ms at 2 pairs and 5 chunks, 0.82 at 3 and 4, 1.61 at 4 and 3).
+ * Pairs (64 k) of x per lane held in registers at once by the split-K kernel, over all rows of x: more spill.
+ * Lavapipe, interleaved: down_proj's shape, q4, 0.61 ms at 2 pairs and 5 chunks, 0.82 at 3 and 4, 1.61 at 4 and 3;
+ * gate_proj's with the norm, q4 0.70 ms at 2 pairs vs 0.80 at 1. SWIGLU, whose gate and up codes are live
+ * together, holds one: gate_proj's shape, q8 2.2 vs 3.5 ms, q4 1.41 vs 1.75.
  */
 const SPLIT_K_PAIRS = 2;
+const SPLIT_K_PAIRS_SWIGLU = 1;
 /** Rows of x the split-K kernel takes (XM · GPL ≤ 4 slices a lane). */
 const SPLIT_K_MAX_M = 2;
 
@@ -58,10 +61,10 @@ export function splitKFits(g: Graph, M: number, K: number): boolean {
   return splitKLanes(g) > 0 && K % 64 === 0 && M <= SPLIT_K_MAX_M;
 }
 
-/** The pairs (64 k) per lane held at once, and in how many chunks K is walked. */
-function splitKChunks(K: number, lanes: number): { gpl: number; chunks: number } {
+/** The pairs (64 k) per lane and row of x held at once, and in how many chunks K is walked. */
+function splitKChunks(M: number, K: number, lanes: number, swiglu: boolean): { gpl: number; chunks: number } {
   const pairs = K / 64;
-  const gpl = Math.min(Math.ceil(pairs / lanes), SPLIT_K_PAIRS);
+  const gpl = Math.min(Math.ceil(pairs / lanes), Math.max(1, Math.floor((swiglu ? SPLIT_K_PAIRS_SWIGLU : SPLIT_K_PAIRS) / M)));
   return { gpl, chunks: Math.ceil(pairs / (lanes * gpl)) };
 }
 
@@ -80,7 +83,7 @@ function splitKDispatches(g: Graph, o: QuantGemv): Dispatch[] {
   const { x, w, up, y, M, K } = o;
   const N = w.shape[0]!;
   const lanes = splitKLanes(g);
-  const { gpl, chunks: kChunks } = splitKChunks(K, lanes);
+  const { gpl, chunks: kChunks } = splitKChunks(M, K, lanes, !!up);
   const dummy = x;
   const chunks = rowChunks(g.limits, w);
   return chunks.map((c) => {
