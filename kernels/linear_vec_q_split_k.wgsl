@@ -12,7 +12,7 @@
 // Why: lavapipe turns every storage load at a computed offset into a loop over the lanes, so loads are the cost.
 // With rows across lanes (linear_vec_q_shuffle) every invocation needs all of x: even loaded once per subgroup and
 // shuffled, x and the norm weight cost as many loads as the q4 codes. Here x is loaded once per subgroup in all,
-// held at literal register indices (every loop below has constant bounds and unrolls). Measured on lavapipe,
+// held at literal register indices (the loops over pairs, rows of x and words have constant bounds and unroll). Measured on lavapipe,
 // interleaved in one process (bench/RESULTS.md): gate_proj's shape q4 0.65 vs 1.02 ms, q8 0.71 vs 1.33 ms; the
 // lm_head with its norm, q4, 19.9 vs 39.8 ms.
 // Reference: runtime/reference/linear.ts linear on runtime/quant.ts dequantize (NORM: ∘ rmsNorm; SWIGLU: siluMul).
@@ -22,7 +22,7 @@
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 
-override WG: u32 = 32;
+override WG: u32 = 8; // the runtime runs one subgroup per workgroup
 override LANES: u32 = 8;
 override GPL: u32 = 2;
 override RS: u32 = 16;
