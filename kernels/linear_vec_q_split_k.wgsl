@@ -27,25 +27,8 @@ override LANES: u32 = 8;
 override GPL: u32 = 2;
 override RS: u32 = 16;
 override CHUNKS: u32 = 1; // K in chunks of LANES · GPL pairs; 1: x's slices are all in registers at once
-override XM: u32 = 1;
-override QBITS: u32 = 4;
-override HAS_BIAS: bool = false;
-override HAS_RESIDUAL: bool = false;
-override NORM: bool = false;
-override SWIGLU: bool = false;
 
-struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> s: array<u32>;
-@group(0) @binding(3) var<storage, read> wu: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read> su: array<u32>;
-@group(0) @binding(5) var<storage, read> b: array<f32>;
-@group(0) @binding(6) var<storage, read> res: array<f32>;
-@group(0) @binding(7) var<storage, read> norm_w: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read_write> y: array<f32>;
-@group(0) @binding(9) var<uniform> params: Params;
+// #include "gemv_q_io.wgsl"
 
 // #include "gemv_x.wgsl"
 // #include "quant_codes.wgsl"

@@ -11,28 +11,11 @@
 // SWIGLU: every owned row n also has an up row (wu, su), and y = silu(gate)·up (no bias, no residual).
 override WG: u32 = 64;
 override R: u32 = 2;
-override XM: u32 = 1;
-override QBITS: u32 = 4;
-override HAS_BIAS: bool = false;
-override HAS_RESIDUAL: bool = false;
-override NORM: bool = false;
-override SWIGLU: bool = false;
 override WORDS: u32 = QBITS / 4u; // vec4s of codes per group of 32 k
 
 // #include "quant_codes.wgsl"
 
-struct Params { m_off: u32, n: u32, k: u32, y_stride: u32, y_col: u32, b_off: u32, s_row: u32, eps: f32 }
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> s: array<u32>;
-@group(0) @binding(3) var<storage, read> wu: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read> su: array<u32>;
-@group(0) @binding(5) var<storage, read> b: array<f32>;
-@group(0) @binding(6) var<storage, read> res: array<f32>;
-@group(0) @binding(7) var<storage, read> norm_w: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read_write> y: array<f32>;
-@group(0) @binding(9) var<uniform> params: Params;
+// #include "gemv_q_io.wgsl"
 
 var<private> acc: array<array<f32, 8>, 8>; // [m][r]; SWIGLU: the gate row
 var<private> acc_up: array<array<f32, 8>, 8>; // SWIGLU: the up row
