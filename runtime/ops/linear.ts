@@ -132,8 +132,9 @@ export function resolveLinearVariant(variant: LinearVariant, M: number, K: numbe
  * The variant for a q4/q8 weight: up to 8 rows of x where the profile's GEMV is 'coalesced' (or forced), the
  * coalesced GEMV with QBITS (runtime/ops/linear_coalesced.ts); else up to QUANT_GEMV_MAX_M rows the quantized rows
  * GEMV (runtime/ops/linear_quant.ts, named vec_shuffle_r<R> for its R rows per invocation; it shares x where the
- * device has subgroups, and unless a variant is forced runs split-K where that fits: splitKFits), with every fusion; beyond that (or forced) a GEMM that dequantizes as it loads:
- * gemm_shuffle where the profile's GEMM is it and the device has subgroups, else gemm_tiled.
+ * device has subgroups, and unless a variant is forced runs split-K where that fits: splitKFits), with every
+ * fusion; beyond that (or forced) a GEMM that dequantizes as it loads: gemm_shuffle where the profile's GEMM is it
+ * and the device has subgroups, else gemm_tiled.
  */
 function quantizedVariant(g: Graph, forced: LinearVariant | undefined, M: number, K: number): LinearVariant {
   const coalesced = forced ? forced === 'coalesced' : g.profile.variants.gemv === 'coalesced';
